@@ -1,0 +1,2 @@
+DROP INDEX "outbox_finished_idx";--> statement-breakpoint
+CREATE INDEX "outbox_finished_idx" ON "outbox" USING btree ("created_at") WHERE "outbox"."status" in ('sent', 'cancelled', 'unreachable', 'failed', 'digested');

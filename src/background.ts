@@ -1,0 +1,86 @@
+import { Api } from 'grammy';
+import type { Deps } from './bot/context';
+import type { Config } from './config';
+import type { DatabaseHandle } from './db';
+import { describeError } from './logger';
+import { createRenderers } from './delivery';
+import { updateNoticeProgress } from './delivery/notice-progress';
+import { DeliveryWorker } from './delivery/worker';
+import { createRetentionSweep } from './domain/privacy';
+import { announceModerationQueue } from './domain/moderation';
+import { expirePosts, remindExpiringPosts } from './domain/sweeps';
+import { Scheduler, type ScheduledSweep } from './scheduler';
+
+/** What runs besides update handling: the outbox sender and the periodic sweeps. */
+export interface BackgroundWork {
+  worker: DeliveryWorker;
+  scheduler: Scheduler;
+  stop(): Promise<void>;
+}
+
+export interface BackgroundOptions {
+  config: Config;
+  database: DatabaseHandle;
+  deps: Omit<Deps, 'config'>;
+  /** The bot's API client; its options (API root, fetch) are reused, its transformers are not. */
+  api: Api;
+  botUsername: string;
+  /** Overrides for tests: per-chat spacing, timings. */
+  worker?: Partial<ConstructorParameters<typeof DeliveryWorker>[0]>;
+}
+
+/** The periodic sweeps every process runs (each guarded by an advisory lock). */
+export function createSweeps(config: Pick<Config, 'RETENTION_DAYS'>): ScheduledSweep[] {
+  return [
+    { name: 'remind-expiring-posts', everyMs: 60_000, sweep: remindExpiringPosts },
+    { name: 'expire-posts', everyMs: 60_000, sweep: expirePosts },
+    // Coordinators hear about new reports at most every two minutes, in one message.
+    { name: 'announce-moderation', everyMs: 120_000, sweep: announceModerationQueue },
+    // Retention counts in days: once an hour is precise enough and keeps the scans rare.
+    { name: 'erase-expired-texts', everyMs: 3_600_000, sweep: createRetentionSweep(config.RETENTION_DAYS) },
+  ];
+}
+
+/**
+ * A Bot API client for the sender: same server and options as the bot, but without auto-retry, because
+ * the sender handles 429 for all messages at once instead of letting each call sleep.
+ */
+export function createDeliveryApi(config: Config, api: Api): Api {
+  return new Api(config.BOT_TOKEN, { ...api.options, timeoutSeconds: 30 });
+}
+
+/** Starts the background work of one process. */
+export function startBackgroundWork(options: BackgroundOptions): BackgroundWork {
+  const { config, deps } = options;
+  const worker = new DeliveryWorker({
+    db: deps.db,
+    api: createDeliveryApi(config, options.api),
+    clock: deps.clock,
+    logger: deps.logger.child({ component: 'delivery' }),
+    renderers: createRenderers(),
+    renderEnv: { db: deps.db, clock: deps.clock, config, city: deps.city, i18n: deps.i18n, botUsername: options.botUsername },
+    rate: config.BROADCAST_RATE,
+    paidBroadcast: config.PAID_BROADCAST,
+    ...options.worker,
+  });
+  const scheduler = new Scheduler(deps.db, deps.clock, deps.logger.child({ component: 'scheduler' }), createSweeps(config));
+  void worker.start();
+  scheduler.start();
+  const progressEnv = { db: deps.db, api: options.api, clock: deps.clock, i18n: deps.i18n, city: deps.city, logger: deps.logger, rate: config.BROADCAST_RATE };
+  let progressRunning: Promise<unknown> | undefined;
+  const progressTimer = setInterval(() => {
+    progressRunning ??= updateNoticeProgress(progressEnv)
+      .catch((err) => deps.logger.warn({ err: describeError(err) }, 'notice progress failed'))
+      .finally(() => (progressRunning = undefined));
+  }, 1_000);
+  return {
+    worker,
+    scheduler,
+    async stop() {
+      clearInterval(progressTimer);
+      await progressRunning;
+      await scheduler.stop();
+      await worker.stop();
+    },
+  };
+}

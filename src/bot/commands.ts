@@ -1,0 +1,84 @@
+import type { Api } from 'grammy';
+import type { BotCommand } from 'grammy/types';
+import { LOCALES, type Locale } from '../config';
+import type { Role } from '../db/schema';
+import type { Translator } from '../i18n';
+import { describeError, type Logger } from '../logger';
+
+type Audience = Role | 'new';
+const everyone: Audience[] = ['new', 'seeker', 'helper', 'staff', 'coordinator'];
+const trusted: Audience[] = ['staff', 'coordinator'];
+
+/** Which commands each role sees in Telegram's menu, in menu order. */
+const COMMANDS: { command: string; for: Audience[] }[] = [
+  { command: 'start', for: everyone },
+  { command: 'need', for: ['new', 'seeker'] },
+  { command: 'offer', for: ['new', 'helper'] },
+  { command: 'browse', for: ['seeker', 'helper', 'staff', 'coordinator'] },
+  { command: 'my', for: ['seeker', 'helper'] },
+  { command: 'subscribe', for: ['seeker', 'helper'] },
+  { command: 'end', for: ['seeker', 'helper'] },
+  { command: 'broadcast', for: trusted },
+  { command: 'moderation', for: ['coordinator'] },
+  { command: 'invite', for: ['coordinator'] },
+  { command: 'staff', for: ['coordinator'] },
+  { command: 'stats', for: trusted },
+  { command: 'export', for: ['coordinator'] },
+  { command: 'notices', for: everyone },
+  { command: 'settings', for: everyone },
+  { command: 'language', for: everyone },
+  { command: 'help', for: everyone },
+  { command: 'cancel', for: everyone },
+  { command: 'privacy', for: everyone },
+  { command: 'mydata', for: everyone },
+  { command: 'deleteme', for: everyone },
+];
+
+/** Every command the bot answers (the unknown-command hint uses this). */
+export const KNOWN_COMMANDS = new Set(COMMANDS.map((c) => c.command));
+
+/** The menu for a role in a language. */
+export function commandsFor(role: Role | null, locale: Locale, i18n: Translator): BotCommand[] {
+  const audience: Audience = role ?? 'new';
+  return COMMANDS.filter((c) => c.for.includes(audience)).map((c) => ({
+    command: c.command,
+    description: i18n.t(locale, `commands.${c.command}`),
+  }));
+}
+
+/**
+ * Registers the default menu once per language (Telegram picks it by the user's app language).
+ * A failure is logged, never fatal: the bot keeps serving updates.
+ */
+export async function registerDefaultCommands(api: Api, i18n: Translator, defaultLocale: Locale, logger: Logger): Promise<void> {
+  const calls: Promise<unknown>[] = [
+    api.setMyCommands(commandsFor(null, defaultLocale, i18n)),
+    ...LOCALES.map((locale) => api.setMyCommands(commandsFor(null, locale, i18n), { language_code: locale })),
+  ];
+  const results = await Promise.allSettled(calls);
+  const failed = results.filter((r) => r.status === 'rejected');
+  if (failed.length > 0) {
+    logger.warn({ failed: failed.length, err: (failed[0] as PromiseRejectedResult).reason?.message }, 'could not register command menus');
+  } else {
+    logger.info({ languages: LOCALES.length }, 'command menus registered');
+  }
+}
+
+/**
+ * Gives one chat the menu of its role in the language the user chose in the bot (which may differ
+ * from their Telegram app language). Logged, never fatal.
+ */
+export async function registerChatCommands(
+  api: Api,
+  chatId: number,
+  role: Role | null,
+  locale: Locale,
+  i18n: Translator,
+  logger: Logger,
+): Promise<void> {
+  try {
+    await api.setMyCommands(commandsFor(role, locale, i18n), { scope: { type: 'chat', chat_id: chatId } });
+  } catch (err) {
+    logger.warn({ err: describeError(err) }, 'could not set chat commands');
+  }
+}

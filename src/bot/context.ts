@@ -1,0 +1,55 @@
+import type { Context as BaseContext, SessionFlavor } from 'grammy';
+import type { CityDirectory } from '../city';
+import type { Clock } from '../clock';
+import type { Config, Locale } from '../config';
+import type { Database } from '../db';
+import type { UserRow } from '../db/schema';
+import type { TFunction, Translator } from '../i18n';
+import type { Logger } from '../logger';
+
+/** Everything a handler may need, injected once per update. */
+export interface Deps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  clock: Clock;
+  city: CityDirectory;
+  i18n: Translator;
+  /** Nudges the delivery worker after a handler queued messages (optional; it also polls). */
+  wakeDelivery?: () => void;
+}
+
+/**
+ * A dialog that spans several updates. It lives in the session (PostgreSQL/PGlite), so a restart or a
+ * second process continues it. `messageId` is the message whose inline keyboard drives the dialog:
+ * a button pressed on any other message is stale.
+ */
+export interface DialogState {
+  name: string;
+  step: string;
+  messageId?: number;
+  data: Record<string, unknown>;
+}
+
+/** Session contents; validated again by each feature before use. */
+export interface SessionData {
+  dialog?: DialogState;
+}
+
+interface HilfenetzFlavor {
+  deps: Deps;
+  log: Logger;
+  /** The sender's stored profile, created on first contact. Absent for updates without a sender. */
+  user?: UserRow;
+  locale: Locale;
+  t: TFunction;
+}
+
+/** The context every handler receives. */
+export type Context = BaseContext & SessionFlavor<SessionData> & HilfenetzFlavor;
+
+/** The sender's profile, for handlers that run only after the user middleware. */
+export function requireUser(ctx: Context): UserRow {
+  if (!ctx.user) throw new Error('handler needs a user but the update has no sender');
+  return ctx.user;
+}

@@ -1,0 +1,176 @@
+import { Composer, InlineKeyboard } from 'grammy';
+import type { Message } from 'grammy/types';
+import { z } from 'zod';
+import {
+  acceptContact,
+  declineContact,
+  endContact,
+  findContactByReply,
+  findOpenContact,
+  listOpenContacts,
+  type OpenContact,
+  RELAY_TEXT_MAX,
+  relayMessage,
+  requestContact,
+} from '../../domain/contacts';
+import { DomainError } from '../../domain/errors';
+import { displayName, postLabel } from '../../delivery/renderers';
+import { contactData } from '../callback-data/contacts';
+import { type Context, requireUser } from '../context';
+import { answerStale, endDialog, getDialog, setDialog, showScreen } from '../dialog';
+import { shorten } from '../messages/format';
+
+const CHOOSER = 'relay';
+const pendingSchema = z.object({ sourceMessageId: z.number().int(), text: z.string().nullable(), photoFileId: z.string().nullable() });
+
+/** Offering help, accepting or declining, the anonymous relay and /end. */
+export const contactsFeature = new Composer<Context>();
+
+function labelFor(ctx: Context, open: OpenContact): string {
+  const name = displayName(open.partner, ctx.t('contacts.someone'));
+  return `${name} · ${postLabel({ city: ctx.deps.city, locale: ctx.locale }, open.post)}`;
+}
+
+contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
+  const data = contactData.decode(ctx.callbackQuery.data);
+  if (!data) return answerStale(ctx);
+  const user = requireUser(ctx);
+  const { db, clock } = ctx.deps;
+  try {
+    switch (data.action) {
+      case 'req': {
+        const { post } = await requestContact(db, clock, user, data.id);
+        ctx.deps.wakeDelivery?.();
+        await ctx.answerCallbackQuery({ text: ctx.t('contacts.requestedToast') });
+        await ctx.reply(ctx.t(`contacts.requested.${post.kind}`, { label: postLabel({ city: ctx.deps.city, locale: ctx.locale }, post) }));
+        return;
+      }
+      case 'acc': {
+        const { responder, post, contact } = await acceptContact(db, clock, user, data.id);
+        ctx.deps.wakeDelivery?.();
+        await ctx.answerCallbackQuery();
+        const keyboard = new InlineKeyboard().text(ctx.t('contacts.endButton'), contactData.encode({ action: 'ask', id: contact.id }));
+        await showScreen(
+          ctx,
+          ctx.t('contacts.acceptedByYou', { name: displayName(responder, ctx.t('contacts.someone')), label: postLabel({ city: ctx.deps.city, locale: ctx.locale }, post) }),
+          keyboard,
+        );
+        return;
+      }
+      case 'dec': {
+        await declineContact(db, clock, user, data.id);
+        ctx.deps.wakeDelivery?.();
+        await ctx.answerCallbackQuery();
+        await showScreen(ctx, ctx.t('contacts.declinedByYou'));
+        return;
+      }
+      case 'ask': {
+        const open = await findOpenContact(db, user.id, data.id);
+        await ctx.answerCallbackQuery();
+        await ctx.reply(ctx.t('contacts.endQuestion', { label: labelFor(ctx, open) }), { reply_markup: endKeyboard(ctx, data.id) });
+        return;
+      }
+      case 'end':
+      case 'block': {
+        const open = await endContact(db, clock, user, data.id, { block: data.action === 'block' });
+        ctx.deps.wakeDelivery?.();
+        await ctx.answerCallbackQuery();
+        await showScreen(ctx, ctx.t(data.action === 'block' ? 'contacts.endedAndBlocked' : 'contacts.endedByYou', { label: labelFor(ctx, open) }));
+        return;
+      }
+      case 'to': {
+        const dialog = getDialog(ctx, CHOOSER);
+        const pending = pendingSchema.safeParse(dialog?.data);
+        if (!dialog || dialog.messageId !== ctx.callbackQuery.message?.message_id || !pending.success) return answerStale(ctx);
+        await relayMessage(db, clock, user, data.id, pending.data);
+        await endDialog(ctx);
+        ctx.deps.wakeDelivery?.();
+        await ctx.answerCallbackQuery({ text: ctx.t('contacts.sentToast') });
+        const open = await findOpenContact(db, user.id, data.id);
+        await showScreen(ctx, ctx.t('contacts.sentTo', { label: labelFor(ctx, open) }));
+        return;
+      }
+    }
+  } catch (err) {
+    if (err instanceof DomainError) {
+      await ctx.answerCallbackQuery({ text: ctx.t(err.key, err.params), show_alert: true });
+      return;
+    }
+    throw err;
+  }
+});
+
+function endKeyboard(ctx: Context, contactId: number): InlineKeyboard {
+  return new InlineKeyboard()
+    .text(ctx.t('contacts.endConfirm'), contactData.encode({ action: 'end', id: contactId }))
+    .row()
+    .text(ctx.t('contacts.endAndBlock'), contactData.encode({ action: 'block', id: contactId }));
+}
+
+contactsFeature.command('end', async (ctx) => {
+  const user = requireUser(ctx);
+  const open = await listOpenContacts(ctx.deps.db, user.id);
+  if (open.length === 0) {
+    await ctx.reply(ctx.t('contacts.noneOpen'));
+    return;
+  }
+  if (open.length === 1) {
+    await ctx.reply(ctx.t('contacts.endQuestion', { label: labelFor(ctx, open[0]!) }), { reply_markup: endKeyboard(ctx, open[0]!.contact.id) });
+    return;
+  }
+  const keyboard = new InlineKeyboard();
+  for (const o of open) keyboard.text(shorten(labelFor(ctx, o), 60), contactData.encode({ action: 'ask', id: o.contact.id })).row();
+  await ctx.reply(ctx.t('contacts.whichToEnd'), { reply_markup: keyboard });
+});
+
+/**
+ * Everything a user sends outside a dialog goes to their open conversation: the one they reply to,
+ * their only one, or — with several — the one they pick. Only text and photos are passed on.
+ */
+contactsFeature.on('message', async (ctx, next) => {
+  const message = ctx.message;
+  if (message.text?.startsWith('/')) return next();
+  const user = requireUser(ctx);
+  const { db, clock } = ctx.deps;
+  const open = await listOpenContacts(db, user.id);
+  if (open.length === 0) return next();
+
+  const text = message.text ?? message.caption ?? null;
+  const photoFileId = message.photo?.at(-1)?.file_id ?? null;
+  if (text === null && photoFileId === null) {
+    await ctx.reply(ctx.t('contacts.onlyTextAndPhotos'));
+    return;
+  }
+  if (text !== null && [...text].length > RELAY_TEXT_MAX) {
+    await ctx.reply(ctx.t('contacts.errors.tooLong', { max: RELAY_TEXT_MAX }));
+    return;
+  }
+  const input = { sourceMessageId: message.message_id, text, photoFileId };
+
+  let contactId: number | undefined;
+  const repliedTo = (message as Message).reply_to_message?.message_id;
+  if (repliedTo !== undefined) {
+    const target = await findContactByReply(db, user.id, repliedTo);
+    if (target !== undefined && open.some((o) => o.contact.id === target)) contactId = target;
+  }
+  if (contactId === undefined && open.length === 1) contactId = open[0]!.contact.id;
+  if (contactId === undefined) {
+    const keyboard = new InlineKeyboard();
+    for (const o of open) keyboard.text(shorten(labelFor(ctx, o), 60), contactData.encode({ action: 'to', id: o.contact.id })).row();
+    const sent = await ctx.reply(ctx.t('contacts.chooseRecipient'), { reply_markup: keyboard, reply_parameters: { message_id: message.message_id } });
+    await setDialog(ctx, { name: CHOOSER, step: 'choose', messageId: sent.message_id, data: input });
+    return;
+  }
+  try {
+    await relayMessage(db, clock, user, contactId, input);
+  } catch (err) {
+    if (err instanceof DomainError) {
+      await ctx.reply(ctx.t(err.key, err.params));
+      return;
+    }
+    throw err;
+  }
+  ctx.deps.wakeDelivery?.();
+  // A quiet confirmation on the user's own message instead of another message in the chat.
+  await ctx.api.setMessageReaction(ctx.chat.id, message.message_id, [{ type: 'emoji', emoji: '👌' }]).catch(() => undefined);
+});

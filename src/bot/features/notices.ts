@@ -1,0 +1,365 @@
+import { Composer, InlineKeyboard } from 'grammy';
+import { z } from 'zod';
+import { WHOLE_CITY } from '../../city';
+import { LOCALES, type Locale } from '../../config';
+import { NOTICE_AUDIENCES } from '../../db/schema';
+import { DomainError } from '../../domain/errors';
+import {
+  cancelNotice,
+  checkDraft,
+  countNoticeRecipients,
+  findNotice,
+  NOTICE_CAPTION_TEXT_MAX,
+  NOTICE_TEXT_MAX,
+  type NoticeDraft,
+  noticesForUser,
+  pickNoticeText,
+  sendNotice,
+} from '../../domain/notices';
+import { renderNoticeText } from '../../delivery/notice-renderers';
+import { showProgress } from '../../delivery/notice-progress';
+import { createCallbackData, keyField } from '../callback-data/codec';
+import { noticeData } from '../callback-data/notices';
+import { reportData } from '../callback-data/reports';
+import { type Context, requireUser } from '../context';
+import { answerStale, endDialog, getDialog, isCurrentDialogMessage, removeKeyboard, setDialog, showScreen } from '../dialog';
+import { createDistrictKeyboard } from '../keyboards/common';
+import { formatDate, shorten } from '../messages/format';
+import { escapeText } from '../messages/post';
+import { allowOnly, TRUSTED_ROLES } from '../permissions';
+import { menuData } from './menu';
+
+const DIALOG = 'notice';
+
+/** The composer's state in the session. */
+const composerSchema = z.object({
+  audience: z.enum(NOTICE_AUDIENCES).optional(),
+  districts: z.array(z.string()),
+  languages: z.array(z.enum(LOCALES)),
+  texts: z.partialRecord(z.enum(LOCALES), z.string()),
+  /** The language whose text is asked for now. */
+  current: z.enum(LOCALES).optional(),
+  media: z.object({ type: z.enum(['photo', 'document']), fileId: z.string() }).nullable().optional(),
+});
+type Composer_ = z.output<typeof composerSchema>;
+type Step = 'audience' | 'districts' | 'languages' | 'text' | 'media' | 'preview';
+
+/** Buttons of the /broadcast composer. */
+export const composerData = createCallbackData(
+  'bc',
+  ['action', 'value'],
+  z.discriminatedUnion('action', [
+    z.object({ action: z.literal('aud'), value: z.enum(NOTICE_AUDIENCES) }),
+    z.object({ action: z.literal('td'), value: keyField }),
+    z.object({ action: z.literal('tl'), value: z.enum([...LOCALES, 'all']) }),
+    z.object({ action: z.enum(['next', 'skip', 'back', 'cancel', 'send', 'nomedia']), value: z.literal('-') }),
+  ]),
+);
+
+/** /broadcast for staff and coordinators, the stop button, and /notices for everyone. */
+export const noticesFeature = new Composer<Context>();
+
+/** Languages whose text the composer asks for, in order. */
+function wantedLanguages(c: Composer_): Locale[] {
+  const order: Locale[] = ['de', 'uk', 'ru'];
+  return c.languages.length === 0 ? order : order.filter((l) => c.languages.includes(l));
+}
+
+function toDraft(c: Composer_): NoticeDraft {
+  return { audience: c.audience ?? 'everyone', districts: c.districts, languages: c.languages, texts: c.texts, media: c.media ?? null };
+}
+
+async function begin(ctx: Context): Promise<void> {
+  if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
+  const state: Composer_ = { districts: [], languages: [], texts: {} };
+  const sent = await ctx.reply(await render(ctx, 'audience', state), { reply_markup: keyboardFor(ctx, 'audience', state) });
+  await setDialog(ctx, { name: DIALOG, step: 'audience', messageId: sent.message_id, data: state });
+}
+
+noticesFeature.command('broadcast', begin);
+noticesFeature.callbackQuery(menuData.filter, async (ctx, next) => {
+  if (menuData.decode(ctx.callbackQuery.data)?.action !== 'broadcast') return next();
+  // Role first (an old menu of revoked staff): the refusal is the answer to the press.
+  if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
+  await ctx.answerCallbackQuery();
+  return begin(ctx);
+});
+
+async function render(ctx: Context, step: Step, c: Composer_): Promise<string> {
+  const { city } = ctx.deps;
+  const title = ctx.t('notices.composer.title');
+  switch (step) {
+    case 'audience':
+      return `${title}\n\n${ctx.t('notices.composer.audience')}`;
+    case 'districts':
+      return `${title}\n\n${ctx.t('notices.composer.districts')}`;
+    case 'languages':
+      return `${title}\n\n${ctx.t('notices.composer.languages')}`;
+    case 'text': {
+      const wanted = wantedLanguages(c);
+      const index = wanted.indexOf(c.current ?? 'de') + 1;
+      return `${title}\n\n${ctx.t('notices.composer.text', { language: ctx.t(`common.languages.${c.current ?? 'de'}`), index, total: wanted.length, max: NOTICE_TEXT_MAX })}`;
+    }
+    case 'media':
+      return `${title}\n\n${ctx.t('notices.composer.media', { max: NOTICE_CAPTION_TEXT_MAX })}`;
+    case 'preview': {
+      const user = requireUser(ctx);
+      const count = await countNoticeRecipients(ctx.deps.db, toDraft(c), user.id);
+      const sample = renderNoticeText({ t: ctx.t }, { organisation: user.organisation ?? 'Hilfenetz', texts: c.texts }, ctx.locale) ?? '';
+      const districts = c.districts.length === 0 ? city.districtName(WHOLE_CITY, ctx.locale) : c.districts.map((d) => city.districtName(d, ctx.locale)).join(', ');
+      const languages = c.languages.length === 0 ? ctx.t('notices.composer.allLanguages') : c.languages.map((l) => ctx.t(`common.languages.${l}`)).join(', ');
+      const texts = LOCALES.map((l) => `${ctx.t(`common.languages.${l}`)} ${c.texts[l] ? '✅' : `→ ${ctx.t(`common.languages.${pickNoticeText(c.texts, l)?.locale ?? 'de'}`)}`}`).join(' · ');
+      const lines = [
+        ctx.t('notices.composer.previewTitle'),
+        '',
+        sample,
+        c.media ? `\n${ctx.t(`notices.composer.attached.${c.media.type}`)}` : '',
+        '',
+        ctx.t('notices.composer.summary', {
+          audience: ctx.t(`notices.audience.${c.audience ?? 'everyone'}`),
+          districts,
+          languages,
+          texts,
+        }),
+        count > 0 ? ctx.t('notices.composer.recipients', { count }) : ctx.t('notices.composer.nobody'),
+      ];
+      return lines.filter((l, i) => l !== '' || lines[i - 1] !== '').join('\n');
+    }
+  }
+}
+
+function keyboardFor(ctx: Context, step: Step, c: Composer_, recipients = 0): InlineKeyboard {
+  const k = new InlineKeyboard();
+  const e = (action: 'next' | 'skip' | 'back' | 'cancel' | 'send' | 'nomedia') => composerData.encode({ action, value: '-' });
+  const footer = (withBack: boolean) => {
+    if (withBack) k.text(ctx.t('common.buttons.back'), e('back'));
+    return k.text(ctx.t('common.buttons.cancel'), e('cancel'));
+  };
+  switch (step) {
+    case 'audience':
+      for (const a of NOTICE_AUDIENCES) k.text(ctx.t(`notices.audience.${a}`), composerData.encode({ action: 'aud', value: a })).row();
+      return footer(false);
+    case 'districts': {
+      const districts = createDistrictKeyboard(ctx.deps.city, ctx.locale, (key) => composerData.encode({ action: 'td', value: key }), {
+        selected: new Set(c.districts.length === 0 ? [WHOLE_CITY] : c.districts),
+      });
+      for (const row of districts.inline_keyboard) k.row(...row);
+      k.row().text(ctx.t('notices.composer.next'), e('next')).row();
+      return footer(true);
+    }
+    case 'languages':
+      k.text(`${c.languages.length === 0 ? '✅' : '▫️'} ${ctx.t('notices.composer.allLanguages')}`, composerData.encode({ action: 'tl', value: 'all' })).row();
+      for (const l of LOCALES) k.text(`${c.languages.includes(l) ? '✅' : '▫️'} ${ctx.t(`common.languages.${l}`)}`, composerData.encode({ action: 'tl', value: l }));
+      k.row().text(ctx.t('notices.composer.next'), e('next')).row();
+      return footer(true);
+    case 'text':
+      k.text(ctx.t('notices.composer.skipLanguage'), e('skip')).row();
+      return footer(true);
+    case 'media':
+      k.text(ctx.t('notices.composer.noMedia'), e('nomedia')).row();
+      return footer(true);
+    case 'preview':
+      if (recipients > 0) k.text(ctx.t('notices.composer.send', { count: recipients }), e('send')).row();
+      return footer(true);
+  }
+}
+
+async function goTo(ctx: Context, step: Step, c: Composer_, asNewMessage = false): Promise<void> {
+  const text = await render(ctx, step, c);
+  const recipients = step === 'preview' ? await countNoticeRecipients(ctx.deps.db, toDraft(c), requireUser(ctx).id) : 0;
+  const keyboard = keyboardFor(ctx, step, c, recipients);
+  const dialog = getDialog(ctx, DIALOG);
+  let messageId: number;
+  if (asNewMessage) {
+    if (dialog?.messageId) await removeKeyboard(ctx, dialog.messageId);
+    messageId = (await ctx.reply(text, { reply_markup: keyboard, link_preview_options: { is_disabled: true } })).message_id;
+  } else {
+    messageId = await showScreen(ctx, text, keyboard);
+  }
+  await setDialog(ctx, { name: DIALOG, step, messageId, data: c });
+}
+
+/** After the texts: the next language to ask for, or the media step. */
+function afterText(c: Composer_): { step: Step; state: Composer_ } {
+  const wanted = wantedLanguages(c);
+  const next = wanted[wanted.indexOf(c.current ?? 'de') + 1];
+  return next ? { step: 'text', state: { ...c, current: next } } : { step: 'media', state: { ...c, current: undefined } };
+}
+
+noticesFeature.callbackQuery(composerData.filter, async (ctx) => {
+  // Role first: a revoked staff member's old composer buttons do nothing.
+  if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
+  const data = composerData.decode(ctx.callbackQuery.data);
+  const dialog = getDialog(ctx, DIALOG);
+  if (!data || !isCurrentDialogMessage(ctx, dialog)) return answerStale(ctx);
+  const parsed = composerSchema.safeParse(dialog.data);
+  if (!parsed.success) return answerStale(ctx);
+  const c = parsed.data;
+  const step = dialog.step as Step;
+  const { city } = ctx.deps;
+  const toggle = <T>(list: T[], v: T) => (list.includes(v) ? list.filter((x) => x !== v) : [...list, v]);
+
+  switch (data.action) {
+    case 'cancel':
+      await endDialog(ctx);
+      await ctx.answerCallbackQuery();
+      await showScreen(ctx, ctx.t('cancel.done'));
+      return;
+    case 'aud':
+      if (step !== 'audience') return answerStale(ctx);
+      await ctx.answerCallbackQuery();
+      return goTo(ctx, 'districts', { ...c, audience: data.value });
+    case 'td':
+      if (step !== 'districts' || !city.isArea(data.value)) return answerStale(ctx);
+      await ctx.answerCallbackQuery();
+      return goTo(ctx, 'districts', { ...c, districts: data.value === WHOLE_CITY ? [] : toggle(c.districts, data.value) });
+    case 'tl':
+      if (step !== 'languages') return answerStale(ctx);
+      await ctx.answerCallbackQuery();
+      return goTo(ctx, 'languages', { ...c, languages: data.value === 'all' ? [] : toggle(c.languages, data.value) });
+    case 'next':
+      await ctx.answerCallbackQuery();
+      if (step === 'districts') return goTo(ctx, 'languages', c);
+      if (step === 'languages') return goTo(ctx, 'text', { ...c, current: wantedLanguages(c)[0] });
+      return answerStale(ctx);
+    case 'skip': {
+      if (step !== 'text') return answerStale(ctx);
+      const { [c.current ?? 'de']: _dropped, ...rest } = c.texts;
+      const next = afterText({ ...c, texts: rest });
+      if (next.step === 'media' && Object.keys(rest).length === 0) {
+        await ctx.answerCallbackQuery({ text: ctx.t('notices.errors.noText'), show_alert: true });
+        return;
+      }
+      await ctx.answerCallbackQuery();
+      return goTo(ctx, next.step, next.state);
+    }
+    case 'nomedia':
+      if (step !== 'media') return answerStale(ctx);
+      await ctx.answerCallbackQuery();
+      return goTo(ctx, 'preview', { ...c, media: null });
+    case 'back': {
+      await ctx.answerCallbackQuery();
+      const wanted = wantedLanguages(c);
+      if (step === 'districts') return goTo(ctx, 'audience', c);
+      if (step === 'languages') return goTo(ctx, 'districts', c);
+      if (step === 'text') {
+        const previous = wanted[wanted.indexOf(c.current ?? 'de') - 1];
+        return previous ? goTo(ctx, 'text', { ...c, current: previous }) : goTo(ctx, 'languages', c);
+      }
+      if (step === 'media') return goTo(ctx, 'text', { ...c, current: wanted[wanted.length - 1] });
+      if (step === 'preview') return goTo(ctx, 'media', c);
+      return answerStale(ctx);
+    }
+    case 'send': {
+      if (step !== 'preview') return answerStale(ctx);
+      const messageId = ctx.callbackQuery.message!.message_id;
+      try {
+        const notice = await sendNotice(ctx.deps.db, ctx.deps.clock, requireUser(ctx), toDraft(c), { chatId: ctx.chat!.id, messageId });
+        await endDialog(ctx);
+        ctx.deps.wakeDelivery?.();
+        await ctx.answerCallbackQuery({ text: ctx.t('notices.sentToast') });
+        await showProgress(
+          { db: ctx.deps.db, api: ctx.api, clock: ctx.deps.clock, i18n: ctx.deps.i18n, city, logger: ctx.log, rate: ctx.deps.config.BROADCAST_RATE },
+          notice,
+          notice.status === 'done',
+        );
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        await ctx.answerCallbackQuery({ text: ctx.t(err.key, err.params), show_alert: true });
+      }
+      return;
+    }
+  }
+});
+
+// Texts and attachments while the composer waits for them.
+noticesFeature.on('message', async (ctx, next) => {
+  const dialog = getDialog(ctx, DIALOG);
+  if (!dialog || ctx.message.text?.startsWith('/')) return next();
+  if (!(await allowOnly(ctx, TRUSTED_ROLES))) {
+    await endDialog(ctx);
+    return;
+  }
+  const parsed = composerSchema.safeParse(dialog.data);
+  if (!parsed.success) return next();
+  const c = parsed.data;
+  const message = ctx.message;
+  if (dialog.step === 'text') {
+    const text = message.text?.trim();
+    if (!text) {
+      await ctx.reply(ctx.t('notices.errors.textExpected'));
+      return;
+    }
+    if ([...text].length > NOTICE_TEXT_MAX) {
+      await ctx.reply(ctx.t('notices.errors.tooLong', { max: NOTICE_TEXT_MAX, length: [...text].length }));
+      return;
+    }
+    const next = afterText({ ...c, texts: { ...c.texts, [c.current ?? 'de']: text } });
+    return goTo(ctx, next.step, next.state, true);
+  }
+  if (dialog.step === 'media') {
+    const photo = message.photo?.at(-1)?.file_id;
+    const pdf = message.document?.mime_type === 'application/pdf' ? message.document.file_id : undefined;
+    if (!photo && !pdf) {
+      await ctx.reply(ctx.t('notices.errors.mediaExpected'));
+      return;
+    }
+    const withMedia: Composer_ = { ...c, media: photo ? { type: 'photo', fileId: photo } : { type: 'document', fileId: pdf! } };
+    const problem = checkDraft(toDraft(withMedia));
+    if (problem) {
+      await ctx.reply(ctx.t(problem, { max: NOTICE_CAPTION_TEXT_MAX }));
+      return;
+    }
+    return goTo(ctx, 'preview', withMedia, true);
+  }
+  await ctx.reply(ctx.t('errors.buttonsExpected'));
+  return goTo(ctx, dialog.step as Step, c, true);
+});
+
+noticesFeature.callbackQuery(noticeData.filter, async (ctx) => {
+  const data = noticeData.decode(ctx.callbackQuery.data);
+  if (!data) return answerStale(ctx);
+  const user = requireUser(ctx);
+  const { db, clock, city, config, i18n } = ctx.deps;
+  if (data.action === 'stop') {
+    if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
+    try {
+      const notice = await cancelNotice(db, clock, user, data.id);
+      await ctx.answerCallbackQuery({ text: ctx.t('notices.stoppedToast') });
+      await showProgress({ db, api: ctx.api, clock, i18n, city, logger: ctx.log, rate: config.BROADCAST_RATE }, notice, true);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      await ctx.answerCallbackQuery({ text: ctx.t(err.key), show_alert: true });
+    }
+    return;
+  }
+  const notice = await findNotice(db, data.id);
+  const visible = notice && (await noticesForUser(db, user, 50)).some((n) => n.id === notice.id);
+  if (!notice || !visible) return answerStale(ctx);
+  await ctx.answerCallbackQuery();
+  const text = renderNoticeText({ t: ctx.t }, notice, ctx.locale)!;
+  const keyboard = new InlineKeyboard().text(ctx.t('moderation.reportButton'), reportData.encode({ target: 'notice', id: notice.id, reason: '-' }));
+  if (notice.mediaType === 'photo' && notice.mediaFileId) await ctx.replyWithPhoto(notice.mediaFileId, { caption: text, reply_markup: keyboard });
+  else if (notice.mediaType === 'document' && notice.mediaFileId) await ctx.replyWithDocument(notice.mediaFileId, { caption: text, reply_markup: keyboard });
+  else await ctx.reply(text, { reply_markup: keyboard, link_preview_options: { is_disabled: true } });
+});
+
+noticesFeature.command('notices', async (ctx) => {
+  const user = requireUser(ctx);
+  const list = await noticesForUser(ctx.deps.db, user, 10);
+  if (list.length === 0) {
+    await ctx.reply(ctx.t('notices.list.empty'));
+    return;
+  }
+  const lines = [ctx.t('notices.list.title', { count: list.length }), ''];
+  const keyboard = new InlineKeyboard();
+  list.forEach((n, i) => {
+    const picked = pickNoticeText(n.texts, ctx.locale);
+    lines.push(`<b>${i + 1}.</b> ${formatDate(n.createdAt, ctx.locale, ctx.deps.city.timezone)} · ☑️ ${escapeText(n.organisation)}`);
+    lines.push(escapeText(shorten(picked?.text ?? '', 160)), '');
+    keyboard.text(String(i + 1), noticeData.encode({ action: 'view', id: n.id }));
+    if (i % 5 === 4) keyboard.row();
+  });
+  lines.push(ctx.t('notices.list.open'));
+  await ctx.reply(lines.join('\n'), { reply_markup: keyboard, link_preview_options: { is_disabled: true } });
+});

@@ -1,0 +1,418 @@
+import { Composer, InlineKeyboard } from 'grammy';
+import { z } from 'zod';
+import { WHOLE_CITY } from '../../city';
+import type { PostKind, PostRow, UserRow } from '../../db/schema';
+import { DomainError } from '../../domain/errors';
+import {
+  checkMayCreatePost,
+  checkPostText,
+  closePost,
+  containsContactDetails,
+  editPost,
+  findPost,
+  findRequestMessageIds,
+  isActive,
+  listOwnPosts,
+  POST_TEXT_MAX,
+  POST_TEXT_MIN,
+  type PostsContext,
+  type Published,
+  publishPost,
+  renewPost,
+} from '../../domain/posts';
+import { createCallbackData, keyField } from '../callback-data/codec';
+import { postData } from '../callback-data/posts';
+import { type Context, requireUser } from '../context';
+import { answerStale, endDialog, getDialog, isCurrentDialogMessage, removeKeyboard, setDialog, showScreen } from '../dialog';
+import { createCategoryKeyboard, createDistrictKeyboard } from '../keyboards/common';
+import { formatDate } from '../messages/format';
+import { renderPostCard } from '../messages/post';
+import { menuButton, menuData } from './menu';
+
+const DIALOG = 'post';
+
+/** The draft of a post being written or edited; kept in the session between steps. */
+const draftSchema = z.object({
+  kind: z.enum(['need', 'offer']),
+  category: z.string().optional(),
+  district: z.string().optional(),
+  text: z.string().optional(),
+  photoFileId: z.string().nullable().optional(),
+  /** Set when an existing post is being edited. */
+  postId: z.number().int().positive().optional(),
+  /** Set once the preview was reached: every change returns to it. */
+  reviewing: z.boolean().optional(),
+});
+type Draft = z.output<typeof draftSchema>;
+type Step = 'category' | 'district' | 'text' | 'photo' | 'preview';
+
+/** Buttons of the post dialog. */
+export const draftData = createCallbackData(
+  'd',
+  ['action', 'value'],
+  z.discriminatedUnion('action', [
+    z.object({ action: z.literal('cat'), value: keyField }),
+    z.object({ action: z.literal('dist'), value: keyField }),
+    z.object({ action: z.enum(['back', 'skip', 'publish', 'cancel', 'nophoto']), value: z.literal('-') }),
+    z.object({ action: z.literal('goto'), value: z.enum(['category', 'district', 'text', 'photo']) }),
+  ]),
+);
+
+/** Context for the posts domain functions, from the bot's dependencies. */
+export function postsContext(ctx: Context): PostsContext {
+  const { config, clock, city } = ctx.deps;
+  return { clock, config, timeZone: city.timezone, quietHours: config.QUIET_HOURS };
+}
+
+/** /need, /offer, /my and the buttons on one's own posts. */
+export const postsFeature = new Composer<Context>();
+
+postsFeature.command('need', (ctx) => beginDraft(ctx, 'need'));
+postsFeature.command('offer', (ctx) => beginDraft(ctx, 'offer'));
+postsFeature.callbackQuery(menuData.filter, async (ctx, next) => {
+  const data = menuData.decode(ctx.callbackQuery.data);
+  if (data?.action === 'need' || data?.action === 'offer') {
+    await ctx.answerCallbackQuery();
+    return beginDraft(ctx, data.action);
+  }
+  if (data?.action === 'my') {
+    await ctx.answerCallbackQuery();
+    return showOwnPosts(ctx);
+  }
+  return next();
+});
+
+async function beginDraft(ctx: Context, kind: PostKind): Promise<void> {
+  const user = requireUser(ctx);
+  try {
+    await checkMayCreatePost(ctx.deps.db, postsContext(ctx), user);
+  } catch (err) {
+    if (err instanceof DomainError) {
+      await ctx.reply(ctx.t(err.key, err.params), { reply_markup: new InlineKeyboard().text(ctx.t('menu.my'), menuButton('my')) });
+      return;
+    }
+    throw err;
+  }
+  const draft: Draft = { kind };
+  const sent = await ctx.reply(renderStep(ctx, 'category', draft), { reply_markup: stepKeyboard(ctx, 'category', draft, user) });
+  await setDialog(ctx, { name: DIALOG, step: 'category', messageId: sent.message_id, data: draft });
+}
+
+function stepNumber(step: Step): number {
+  return { category: 1, district: 2, text: 3, photo: 4, preview: 4 }[step];
+}
+
+function renderStep(ctx: Context, step: Step, draft: Draft): string {
+  const title = ctx.t(draft.postId ? `posts.dialog.titleEdit.${draft.kind}` : `posts.dialog.title.${draft.kind}`);
+  const progress = step === 'preview' ? '' : ` (${stepNumber(step)}/4)`;
+  switch (step) {
+    case 'category':
+      return `${title}${progress}\n\n${ctx.t(`posts.dialog.category.${draft.kind}`)}`;
+    case 'district':
+      return `${title}${progress}\n\n${ctx.t(`posts.dialog.district.${draft.kind}`)}`;
+    case 'text': {
+      const hint = draft.category ? ctx.deps.city.categoryHint(draft.category, ctx.locale) : undefined;
+      return `${title}${progress}\n\n${ctx.t(`posts.dialog.text.${draft.kind}`, { min: POST_TEXT_MIN, max: POST_TEXT_MAX })}${hint ? `\n<i>${ctx.t('posts.dialog.categoryHint', { hint })}</i>` : ''}`;
+    }
+    case 'photo':
+      return `${title}${progress}\n\n${ctx.t('posts.dialog.photo')}`;
+    case 'preview': {
+      const card = renderPostCard(
+        { t: ctx.t, locale: ctx.locale, city: ctx.deps.city, now: ctx.deps.clock.now() },
+        {
+          id: draft.postId ?? 0,
+          kind: draft.kind,
+          category: draft.category ?? 'other',
+          district: draft.district ?? WHOLE_CITY,
+          text: draft.text ?? '',
+          language: ctx.locale,
+          photoFileId: draft.photoFileId ?? null,
+          publishedAt: null,
+          createdAt: ctx.deps.clock.now(),
+          status: 'open',
+          expiresAt: ctx.deps.clock.now(),
+        },
+        'preview',
+      );
+      const warning = draft.text && containsContactDetails(draft.text) ? `\n\n${ctx.t('posts.dialog.contactWarning')}` : '';
+      return `${ctx.t(`posts.dialog.preview.${draft.postId ? 'edit' : 'new'}`)}\n\n${card}${warning}`;
+    }
+  }
+}
+
+function stepKeyboard(ctx: Context, step: Step, draft: Draft, user: UserRow): InlineKeyboard {
+  const { city } = ctx.deps;
+  const cancel = { label: ctx.t('common.buttons.cancel'), data: draftData.encode({ action: 'cancel', value: '-' }) };
+  const back = { label: ctx.t('common.buttons.back'), data: draftData.encode({ action: 'back', value: '-' }) };
+  switch (step) {
+    case 'category': {
+      const keyboard = createCategoryKeyboard(city, ctx.locale, (k) => draftData.encode({ action: 'cat', value: k }));
+      return draft.reviewing ? keyboard.text(back.label, back.data).text(cancel.label, cancel.data) : keyboard.text(cancel.label, cancel.data);
+    }
+    case 'district': {
+      const keyboard = new InlineKeyboard();
+      if (user.district) {
+        keyboard.text(ctx.t('posts.dialog.homeDistrict', { district: city.districtName(user.district, ctx.locale) }), draftData.encode({ action: 'dist', value: user.district })).row();
+      }
+      const districts = createDistrictKeyboard(city, ctx.locale, (k) => draftData.encode({ action: 'dist', value: k }), { current: draft.district });
+      for (const row of districts.inline_keyboard) keyboard.row(...row);
+      return keyboard.row().text(back.label, back.data).text(cancel.label, cancel.data);
+    }
+    case 'text':
+      return new InlineKeyboard().text(back.label, back.data).text(cancel.label, cancel.data);
+    case 'photo': {
+      const keyboard = new InlineKeyboard();
+      if (draft.photoFileId) keyboard.text(ctx.t('posts.dialog.removePhoto'), draftData.encode({ action: 'nophoto', value: '-' })).row();
+      keyboard.text(ctx.t(draft.photoFileId ? 'posts.dialog.keepPhoto' : 'posts.dialog.skipPhoto'), draftData.encode({ action: 'skip', value: '-' })).row();
+      return keyboard.text(back.label, back.data).text(cancel.label, cancel.data);
+    }
+    case 'preview':
+      return new InlineKeyboard()
+        .text(ctx.t(draft.postId ? 'posts.dialog.save' : 'posts.dialog.publish'), draftData.encode({ action: 'publish', value: '-' }))
+        .row()
+        .text(ctx.t('posts.dialog.editText'), draftData.encode({ action: 'goto', value: 'text' }))
+        .text(ctx.t('posts.dialog.editPhoto'), draftData.encode({ action: 'goto', value: 'photo' }))
+        .row()
+        .text(ctx.t('posts.dialog.editCategory'), draftData.encode({ action: 'goto', value: 'category' }))
+        .text(ctx.t('posts.dialog.editDistrict'), draftData.encode({ action: 'goto', value: 'district' }))
+        .row()
+        .text(cancel.label, cancel.data);
+  }
+}
+
+/** Shows a step: in place for button presses, as a new message after the user typed or sent a photo. */
+async function goTo(ctx: Context, step: Step, draft: Draft, asNewMessage: boolean): Promise<void> {
+  const user = requireUser(ctx);
+  const dialog = getDialog(ctx, DIALOG);
+  const text = renderStep(ctx, step, draft);
+  const keyboard = stepKeyboard(ctx, step, draft, user);
+  let messageId: number;
+  if (asNewMessage) {
+    if (dialog?.messageId) await removeKeyboard(ctx, dialog.messageId);
+    messageId = (await ctx.reply(text, { reply_markup: keyboard, link_preview_options: { is_disabled: true } })).message_id;
+  } else {
+    messageId = await showScreen(ctx, text, keyboard);
+  }
+  await setDialog(ctx, { name: DIALOG, step, messageId, data: draft });
+}
+
+function previous(step: Step, draft: Draft): Step | 'leave' {
+  if (draft.reviewing) return 'preview';
+  return ({ category: 'leave', district: 'category', text: 'district', photo: 'text', preview: 'photo' } as const)[step];
+}
+
+postsFeature.callbackQuery(draftData.filter, async (ctx) => {
+  const data = draftData.decode(ctx.callbackQuery.data);
+  const dialog = getDialog(ctx, DIALOG);
+  if (!data || !isCurrentDialogMessage(ctx, dialog)) return answerStale(ctx);
+  const parsed = draftSchema.safeParse(dialog.data);
+  if (!parsed.success) return answerStale(ctx);
+  const draft = parsed.data;
+  const step = dialog.step as Step;
+  const { city } = ctx.deps;
+
+  switch (data.action) {
+    case 'cancel':
+      await endDialog(ctx);
+      await ctx.answerCallbackQuery();
+      await showScreen(ctx, ctx.t('cancel.done'));
+      return;
+    case 'back': {
+      const to = previous(step, draft);
+      await ctx.answerCallbackQuery();
+      if (to === 'leave') {
+        await endDialog(ctx);
+        await showScreen(ctx, ctx.t('cancel.done'));
+        return;
+      }
+      return goTo(ctx, to, draft, false);
+    }
+    case 'cat':
+      if (step !== 'category' || !city.isCategory(data.value)) return answerStale(ctx);
+      await ctx.answerCallbackQuery();
+      return goTo(ctx, draft.reviewing ? 'preview' : 'district', { ...draft, category: data.value }, false);
+    case 'dist':
+      if (step !== 'district' || !city.isArea(data.value)) return answerStale(ctx);
+      await ctx.answerCallbackQuery();
+      return goTo(ctx, draft.reviewing ? 'preview' : 'text', { ...draft, district: data.value }, false);
+    case 'skip':
+      if (step !== 'photo') return answerStale(ctx);
+      await ctx.answerCallbackQuery();
+      return goTo(ctx, 'preview', { ...draft, photoFileId: draft.photoFileId ?? null, reviewing: true }, false);
+    case 'nophoto':
+      if (step !== 'photo') return answerStale(ctx);
+      await ctx.answerCallbackQuery();
+      return goTo(ctx, 'preview', { ...draft, photoFileId: null, reviewing: true }, false);
+    case 'goto':
+      if (step !== 'preview') return answerStale(ctx);
+      await ctx.answerCallbackQuery();
+      return goTo(ctx, data.value, draft, false);
+    case 'publish':
+      if (step !== 'preview') return answerStale(ctx);
+      return publish(ctx, draft);
+  }
+});
+
+async function publish(ctx: Context, draft: Draft): Promise<void> {
+  const user = requireUser(ctx);
+  const { db } = ctx.deps;
+  if (!draft.category || !draft.district || !draft.text) return answerStale(ctx);
+  let result: Published;
+  try {
+    result = draft.postId
+      ? await editPost(db, postsContext(ctx), user, draft.postId, { category: draft.category, district: draft.district, text: draft.text, photoFileId: draft.photoFileId ?? null })
+      : await publishPost(db, postsContext(ctx), user, {
+          kind: draft.kind,
+          category: draft.category,
+          district: draft.district,
+          text: draft.text,
+          photoFileId: draft.photoFileId ?? null,
+          language: ctx.locale,
+        });
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    // Refused (limit, duplicate, ban): explain, and keep the draft so nothing typed is lost.
+    await ctx.answerCallbackQuery();
+    const keyboard = new InlineKeyboard().text(ctx.t('menu.my'), menuButton('my'));
+    await ctx.reply(ctx.t(err.key, err.params), { reply_markup: keyboard });
+    return;
+  }
+  await endDialog(ctx);
+  ctx.deps.wakeDelivery?.();
+  await ctx.answerCallbackQuery({ text: ctx.t(draft.postId ? 'posts.saved' : 'posts.published.short') });
+  const card = renderPostCard({ t: ctx.t, locale: ctx.locale, city: ctx.deps.city, now: ctx.deps.clock.now() }, result.post, 'none');
+  const outcome = result.awaitingReview
+    ? ctx.t('posts.published.review')
+    : draft.postId
+      ? ctx.t('posts.published.edited', { count: result.recipients })
+      : result.recipients > 0
+        ? ctx.t(`posts.published.notified.${draft.kind}`, { count: result.recipients })
+        : ctx.t(`posts.published.nobody.${draft.kind}`);
+  await showScreen(ctx, `${outcome}\n\n${card}`, new InlineKeyboard().text(ctx.t('menu.my'), menuButton('my')));
+}
+
+// Typed input and photos while the dialog waits for them.
+postsFeature.on('message', async (ctx, next) => {
+  const dialog = getDialog(ctx, DIALOG);
+  if (!dialog || ctx.message.text?.startsWith('/')) return next();
+  const parsed = draftSchema.safeParse(dialog.data);
+  if (!parsed.success) {
+    await endDialog(ctx);
+    return next();
+  }
+  const draft = parsed.data;
+  const step = dialog.step as Step;
+  const message = ctx.message;
+
+  if (step === 'text') {
+    const raw = message.text ?? message.caption;
+    if (raw === undefined) {
+      await ctx.reply(ctx.t(message.photo ? 'posts.dialog.textFirst' : 'posts.dialog.needText'));
+      return;
+    }
+    const checked = checkPostText(raw);
+    if (!checked.ok) {
+      await ctx.reply(ctx.t(`posts.errors.${checked.reason}`, { min: POST_TEXT_MIN, max: POST_TEXT_MAX, length: checked.length }));
+      return;
+    }
+    const photo = message.photo?.at(-1)?.file_id;
+    const next: Draft = { ...draft, text: checked.text, ...(photo ? { photoFileId: photo } : {}) };
+    return goTo(ctx, draft.reviewing || photo ? 'preview' : 'photo', photo ? { ...next, reviewing: true } : next, true);
+  }
+  if (step === 'photo') {
+    const photo = message.photo?.at(-1)?.file_id;
+    if (!photo) {
+      await ctx.reply(ctx.t(message.document ? 'posts.dialog.photoAsFile' : 'posts.dialog.photoExpected'));
+      return;
+    }
+    return goTo(ctx, 'preview', { ...draft, photoFileId: photo, reviewing: true }, true);
+  }
+  // A button step: the keyboard may have scrolled away, so it comes again.
+  await ctx.reply(ctx.t('errors.buttonsExpected'));
+  return goTo(ctx, step, draft, true);
+});
+
+// ------------------------------------------------------------------ /my
+
+postsFeature.command('my', (ctx) => showOwnPosts(ctx));
+
+async function showOwnPosts(ctx: Context): Promise<void> {
+  const user = requireUser(ctx);
+  const own = await listOwnPosts(ctx.deps.db, ctx.deps.clock, user.id);
+  if (own.length === 0) {
+    const keyboard = new InlineKeyboard().text(ctx.t('menu.need'), menuButton('need')).row().text(ctx.t('menu.offer'), menuButton('offer'));
+    await ctx.reply(ctx.t('posts.my.empty'), { reply_markup: keyboard });
+    return;
+  }
+  await ctx.reply(ctx.t('posts.my.title', { count: own.length }));
+  for (const post of own) {
+    await ctx.reply(renderOwnCard(ctx, post), { reply_markup: ownPostKeyboard(ctx, post), link_preview_options: { is_disabled: true } });
+  }
+}
+
+function renderOwnCard(ctx: Context, post: PostRow): string {
+  return renderPostCard({ t: ctx.t, locale: ctx.locale, city: ctx.deps.city, now: ctx.deps.clock.now() }, post, 'own');
+}
+
+/** The author's buttons: depend on the post's status. */
+export function ownPostKeyboard(ctx: Context, post: PostRow): InlineKeyboard {
+  const k = new InlineKeyboard();
+  const encode = (action: 'edit' | 'renew' | 'done' | 'close') => postData.encode({ action, postId: post.id });
+  if (isActive(post)) {
+    k.text(ctx.t('posts.my.edit'), encode('edit')).text(ctx.t('posts.my.renew'), encode('renew')).row();
+    k.text(ctx.t(`posts.my.done.${post.kind}`), encode('done')).text(ctx.t('posts.my.close'), encode('close'));
+  } else if (post.status === 'pending_review') {
+    k.text(ctx.t('posts.my.edit'), encode('edit')).text(ctx.t('posts.my.withdraw'), encode('close'));
+  } else if (post.status === 'expired') {
+    k.text(ctx.t('posts.my.republish'), encode('renew'));
+  }
+  return k;
+}
+
+postsFeature.callbackQuery(postData.filter, async (ctx, next) => {
+  const data = postData.decode(ctx.callbackQuery.data);
+  if (!data) return answerStale(ctx);
+  if (data.action === 'view' || data.action === 'photo') return next();
+  const user = requireUser(ctx);
+  const { db } = ctx.deps;
+  const post = await findPost(db, data.postId);
+  if (!post || post.authorId !== user.id) {
+    await ctx.answerCallbackQuery({ text: ctx.t(post ? 'posts.errors.notYours' : 'posts.errors.notFound'), show_alert: true });
+    return;
+  }
+  switch (data.action) {
+    case 'edit': {
+      if (!isActive(post) && post.status !== 'pending_review') throw new DomainError('posts.errors.notActive');
+      await ctx.answerCallbackQuery();
+      const draft: Draft = {
+        kind: post.kind,
+        category: post.category,
+        district: post.district,
+        text: post.text ?? '',
+        photoFileId: post.photoFileId,
+        postId: post.id,
+        reviewing: true,
+      };
+      return goTo(ctx, 'preview', draft, true);
+    }
+    case 'renew': {
+      const renewed = await renewPost(db, postsContext(ctx), user, post.id);
+      ctx.deps.wakeDelivery?.();
+      const until = formatDate(renewed.post.expiresAt, ctx.locale, ctx.deps.city.timezone);
+      await ctx.answerCallbackQuery({ text: ctx.t('posts.renewed', { date: until }) });
+      await showScreen(ctx, `${ctx.t('posts.renewed', { date: until })}\n\n${renderOwnCard(ctx, renewed.post)}`, ownPostKeyboard(ctx, renewed.post));
+      return;
+    }
+    case 'done':
+    case 'close': {
+      const closed = await closePost(db, postsContext(ctx), user, post.id, data.action === 'done' ? 'fulfilled' : 'closed');
+      ctx.deps.wakeDelivery?.();
+      // Requests to help with this post can no longer be answered: take their buttons away.
+      for (const messageId of await findRequestMessageIds(db, post.id, user.id)) await removeKeyboard(ctx, messageId);
+      const key = data.action === 'done' ? `posts.closed.fulfilled.${post.kind}` : 'posts.closed.closed';
+      await ctx.answerCallbackQuery({ text: ctx.t(key) });
+      await showScreen(ctx, `${ctx.t(key)}\n\n${renderOwnCard(ctx, closed)}`);
+      return;
+    }
+  }
+});

@@ -1,0 +1,109 @@
+import { Composer, InlineKeyboard } from 'grammy';
+import { z } from 'zod';
+import type { UserRow } from '../../db/schema';
+import { DomainError } from '../../domain/errors';
+import { createInvite, listStaff, promoteToCoordinator, redeemInvite, revokeStaff } from '../../domain/staff';
+import { createCallbackData, idField } from '../callback-data/codec';
+import { createDeepLink, parseStartPayload } from '../callback-data/deep-link';
+import { registerChatCommands } from '../commands';
+import { type Context, requireUser } from '../context';
+import { answerStale, showScreen } from '../dialog';
+import { formatDate } from '../messages/format';
+import { escapeText } from '../messages/post';
+import { allowOnly } from '../permissions';
+import { createMainMenuKeyboard } from './menu';
+import { renderSummary } from './start';
+
+/** Buttons of /staff: revoke staff rights, make a staff member coordinator. */
+export const staffData = createCallbackData('sf', ['action', 'id'], z.object({ action: z.enum(['revoke', 'promote']), id: idField }));
+
+/** Staff invites and management, for coordinators. */
+export const staffFeature = new Composer<Context>();
+
+staffFeature.command('invite', async (ctx) => {
+  if (!(await allowOnly(ctx, ['coordinator']))) return;
+  const organisation = ctx.match.trim();
+  if (!organisation) {
+    await ctx.reply(ctx.t('staff.invite.usage'));
+    return;
+  }
+  const { db, clock, config, city } = ctx.deps;
+  try {
+    const { code, expiresAt } = await createInvite(db, clock, requireUser(ctx), organisation, config.INVITE_TTL_HOURS);
+    const link = createDeepLink(ctx.me.username, `staff_${code}`);
+    await ctx.reply(
+      ctx.t('staff.invite.created', {
+        organisation: organisation.replace(/\s+/g, ' ').trim(),
+        link,
+        expires: formatDate(expiresAt, ctx.locale, city.timezone, true),
+      }),
+      { link_preview_options: { is_disabled: true } },
+    );
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    await ctx.reply(ctx.t(err.key, err.params));
+  }
+});
+
+// t.me/<bot>?start=staff_<code>: the invited person becomes staff of the organisation.
+staffFeature.command('start', async (ctx, next) => {
+  const link = parseStartPayload(ctx.match);
+  if (link.type !== 'staff') return next();
+  const { db, clock, i18n, logger } = ctx.deps;
+  try {
+    const user = await redeemInvite(db, clock, requireUser(ctx), link.code);
+    ctx.user = user;
+    await ctx.reply(`${ctx.t('staff.invite.welcome', { organisation: user.organisation ?? '' })}\n\n${renderSummary(ctx, user)}`, {
+      reply_markup: createMainMenuKeyboard(ctx, user),
+    });
+    await registerChatCommands(ctx.api, ctx.chat.id, user.role, ctx.locale, i18n, logger);
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    ctx.log.info({ reason: err.key }, 'staff invite refused');
+    await ctx.reply(`${ctx.t(err.key)}\n\n${ctx.t('staff.invite.whatNow')}`);
+  }
+});
+
+staffFeature.command('staff', async (ctx) => {
+  if (!(await allowOnly(ctx, ['coordinator']))) return;
+  const { text, keyboard } = await renderStaffList(ctx);
+  await ctx.reply(text, { reply_markup: keyboard });
+});
+
+async function renderStaffList(ctx: Context): Promise<{ text: string; keyboard: InlineKeyboard }> {
+  const people = await listStaff(ctx.deps.db);
+  const staff = people.filter((p) => p.role === 'staff');
+  const coordinators = people.filter((p) => p.role === 'coordinator');
+  const name = (p: UserRow) => escapeText(p.firstName ?? '—');
+  const lines = [ctx.t('staff.list.title')];
+  lines.push('', ctx.t('staff.list.coordinators', { count: coordinators.length }));
+  for (const p of coordinators) lines.push(`• ${name(p)}`);
+  lines.push('', ctx.t('staff.list.staff', { count: staff.length }));
+  const keyboard = new InlineKeyboard();
+  staff.forEach((p, i) => {
+    lines.push(`${i + 1}. ${name(p)} · ${escapeText(p.organisation ?? '—')}`);
+    keyboard
+      .text(ctx.t('staff.list.revoke', { n: i + 1 }), staffData.encode({ action: 'revoke', id: p.id }))
+      .text(ctx.t('staff.list.promote', { n: i + 1 }), staffData.encode({ action: 'promote', id: p.id }))
+      .row();
+  });
+  if (staff.length === 0) lines.push(ctx.t('staff.list.none'));
+  return { text: lines.join('\n'), keyboard };
+}
+
+staffFeature.callbackQuery(staffData.filter, async (ctx) => {
+  if (!(await allowOnly(ctx, ['coordinator']))) return;
+  const data = staffData.decode(ctx.callbackQuery.data);
+  if (!data) return answerStale(ctx);
+  const { db, clock } = ctx.deps;
+  try {
+    const target = data.action === 'revoke' ? await revokeStaff(db, clock, requireUser(ctx), data.id) : await promoteToCoordinator(db, clock, requireUser(ctx), data.id);
+    ctx.deps.wakeDelivery?.();
+    await ctx.answerCallbackQuery({ text: ctx.t(data.action === 'revoke' ? 'staff.revokedToast' : 'staff.promotedToast', { name: target.firstName ?? '' }) });
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    await ctx.answerCallbackQuery({ text: ctx.t(err.key), show_alert: true });
+  }
+  const { text, keyboard } = await renderStaffList(ctx);
+  await showScreen(ctx, text, keyboard);
+});

@@ -1,0 +1,197 @@
+import { Composer, InlineKeyboard, InputFile } from 'grammy';
+import { z } from 'zod';
+import type { CityDirectory } from '../../city';
+import type { Locale } from '../../config';
+import type { Role } from '../../db/schema';
+import { collectStats, createStatsCsv, RESPONSE_WINDOW_DAYS, type StatsOverview, statsAreas, statsCategories, UNANSWERED_AFTER_DAYS } from '../../domain/stats';
+import { localDay } from '../../domain/time';
+import { INTL_LOCALE, type TFunction } from '../../i18n';
+import { createCallbackData } from '../callback-data/codec';
+import type { Context } from '../context';
+import { answerStale, showScreen } from '../dialog';
+import { formatAge, formatDate } from '../messages/format';
+import { allowOnly, hasRole, TRUSTED_ROLES } from '../permissions';
+import { menuData } from './menu';
+
+/** Telegram's limit for one text message. */
+const MESSAGE_LIMIT = 4096;
+/** How many district × category cells with open needs the overview lists. */
+const TOP_CELLS = 10;
+/** The CSV export is listed for coordinators only (src/bot/commands.ts). */
+const EXPORT_ROLES: readonly Role[] = ['coordinator'];
+
+/** Buttons under the overview; every press checks the role again. */
+export const statsData = createCallbackData('st', ['action'], z.object({ action: z.enum(['refresh', 'csv']) }));
+
+/** /stats (staff, coordinators) and /export (coordinators): open posts, waiting needs, response time. */
+export const statsFeature = new Composer<Context>();
+
+statsFeature.command('stats', async (ctx) => {
+  if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
+  await replyWithOverview(ctx);
+});
+
+statsFeature.callbackQuery(menuData.filter, async (ctx, next) => {
+  if (menuData.decode(ctx.callbackQuery.data)?.action !== 'stats') return next();
+  if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
+  await ctx.answerCallbackQuery();
+  await replyWithOverview(ctx);
+});
+
+statsFeature.command('export', async (ctx) => {
+  if (!(await allowOnly(ctx, EXPORT_ROLES))) return;
+  await sendExport(ctx);
+});
+
+statsFeature.callbackQuery(statsData.filter, async (ctx) => {
+  const data = statsData.decode(ctx.callbackQuery.data);
+  if (!data) return answerStale(ctx);
+  if (data.action === 'csv') {
+    if (!(await allowOnly(ctx, EXPORT_ROLES))) return;
+    await ctx.answerCallbackQuery();
+    await sendExport(ctx);
+    return;
+  }
+  if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
+  await ctx.answerCallbackQuery();
+  await showScreen(ctx, await createOverviewText(ctx), createOverviewKeyboard(ctx));
+});
+
+async function loadOverview(ctx: Context): Promise<StatsOverview> {
+  const { db, clock, city } = ctx.deps;
+  const started = Date.now();
+  const overview = await collectStats(db, clock, city.timezone);
+  ctx.log.info({ cells: overview.cells.length, ms: Date.now() - started }, 'stats collected');
+  return overview;
+}
+
+async function createOverviewText(ctx: Context): Promise<string> {
+  return renderOverview({ t: ctx.t, locale: ctx.locale, city: ctx.deps.city }, await loadOverview(ctx));
+}
+
+async function replyWithOverview(ctx: Context): Promise<void> {
+  await ctx.reply(await createOverviewText(ctx), { reply_markup: createOverviewKeyboard(ctx), link_preview_options: { is_disabled: true } });
+}
+
+function createOverviewKeyboard(ctx: Context): InlineKeyboard {
+  const keyboard = new InlineKeyboard().text(ctx.t('stats.buttons.refresh'), statsData.encode({ action: 'refresh' }));
+  if (hasRole(ctx.user, EXPORT_ROLES)) keyboard.text(ctx.t('stats.buttons.csv'), statsData.encode({ action: 'csv' }));
+  return keyboard;
+}
+
+/** Sends the overview as a CSV file (UTF-8 with byte order mark, so that Excel shows umlauts and Cyrillic). */
+async function sendExport(ctx: Context): Promise<void> {
+  const { city } = ctx.deps;
+  const overview = await loadOverview(ctx);
+  const csv = createStatsCsv(overview, city);
+  const file = new InputFile(Buffer.from(`\uFEFF${csv}`, 'utf8'), `hilfenetz-stats-${localDay(overview.generatedAt, city.timezone)}.csv`);
+  await ctx.replyWithDocument(file, {
+    caption: ctx.t('stats.export.caption', {
+      date: formatDate(overview.generatedAt, ctx.locale, city.timezone, true),
+      week: formatDate(overview.weekStart, ctx.locale, city.timezone),
+      days: UNANSWERED_AFTER_DAYS,
+    }),
+  });
+}
+
+/** What rendering the overview needs: the reader's language and the city's names. */
+export interface OverviewEnv {
+  t: TFunction;
+  locale: Locale;
+  city: CityDirectory;
+}
+
+/**
+ * The overview as one Telegram HTML message. City names go through t() (which escapes them). A city
+ * with very many districts lists only the busiest ones, so that the message always fits.
+ */
+export function renderOverview(env: OverviewEnv, overview: StatsOverview): string {
+  for (const districtLimit of [Infinity, 15, 5]) {
+    const text = renderWith(env, overview, districtLimit);
+    if (text.length <= MESSAGE_LIMIT) return text;
+  }
+  // Without district lines the rest is bounded (TOP_CELLS and OLDEST_UNANSWERED_LIMIT lines).
+  return renderWith(env, overview, 0);
+}
+
+function renderWith({ t, locale, city }: OverviewEnv, s: StatsOverview, districtLimit: number): string {
+  const area = (key: string) => city.districtName(key, locale);
+  const category = (key: string) => city.categoryLabel(key, locale);
+  const lines: string[] = [t('stats.title', { date: formatDate(s.generatedAt, locale, city.timezone, true) }), ''];
+
+  // Open needs and offers per district.
+  const areas = statsAreas(city, s.cells);
+  const open = new Map(areas.map((a) => [a, { need: 0, offer: 0 }]));
+  for (const cell of s.cells) open.get(cell.district)![cell.kind] += cell.open;
+  const total = (a: string) => open.get(a)!.need + open.get(a)!.offer;
+  const busy = areas.filter((a) => total(a) > 0);
+  const idle = areas.filter((a) => total(a) === 0);
+  // The busiest districts when not all fit, still in the city's order.
+  const busiest = new Set([...busy].sort((a, b) => total(b) - total(a)).slice(0, districtLimit));
+  const shown = busy.filter((a) => busiest.has(a));
+  lines.push(t('stats.open.title'));
+  for (const a of shown) lines.push(t('stats.open.line', { district: area(a), needs: open.get(a)!.need, offers: open.get(a)!.offer }));
+  if (shown.length < busy.length) lines.push(t('stats.open.more', { count: busy.length - shown.length }));
+  if (idle.length > 0 && districtLimit === Infinity) lines.push(t('stats.open.idle', { districts: idle.map(area).join(', ') }));
+  lines.push(t('stats.open.total', { needs: s.totals.need.open, offers: s.totals.offer.open }), '');
+
+  // Where most needs are waiting.
+  const categories = statsCategories(city, s.cells);
+  const top = s.cells
+    .filter((c) => c.kind === 'need' && c.open > 0)
+    .sort((a, b) => b.open - a.open || areas.indexOf(a.district) - areas.indexOf(b.district) || categories.indexOf(a.category) - categories.indexOf(b.category))
+    .slice(0, TOP_CELLS);
+  lines.push(t('stats.top.title'));
+  if (top.length === 0) lines.push(t('stats.top.none'));
+  top.forEach((c, i) => lines.push(t('stats.top.line', { rank: i + 1, category: category(c.category), district: area(c.district), count: c.open })));
+  lines.push('');
+
+  // Needs nobody answered.
+  const unanswered = s.totals.need.unanswered;
+  if (unanswered === 0) {
+    lines.push(t('stats.unanswered.none', { days: UNANSWERED_AFTER_DAYS }));
+  } else {
+    lines.push(t('stats.unanswered.title', { count: unanswered, days: UNANSWERED_AFTER_DAYS }));
+    for (const need of s.oldestUnanswered) {
+      lines.push(t('stats.unanswered.line', { category: category(need.category), district: area(need.district), age: formatAge(need.publishedAt, s.generatedAt, locale), id: need.id }));
+    }
+  }
+  lines.push('');
+
+  // How fast help comes, and what was fulfilled.
+  const { medianFirstResponseMs: median, answered } = s.totals.need;
+  lines.push(
+    median === null
+      ? t('stats.median.none', { days: RESPONSE_WINDOW_DAYS })
+      : t('stats.median.value', { duration: formatDuration(t, locale, median), count: answered, days: RESPONSE_WINDOW_DAYS }),
+  );
+  lines.push(
+    t('stats.fulfilled', {
+      date: formatDate(s.weekStart, locale, city.timezone),
+      needs: t('stats.count.needs', { count: s.totals.need.fulfilledThisWeek }),
+      offers: t('stats.count.offers', { count: s.totals.offer.fulfilledThisWeek }),
+    }),
+  );
+  return lines.join('\n');
+}
+
+const numbers = new Map<Locale, Intl.NumberFormat>();
+
+/** "45 Minuten", "5,5 Stunden", "2,5 дня": minutes below an hour, hours below two days, then days. */
+export function formatDuration(t: TFunction, locale: Locale, ms: number): string {
+  let f = numbers.get(locale);
+  if (!f) {
+    f = new Intl.NumberFormat(INTL_LOCALE[locale], { maximumFractionDigits: 1 });
+    numbers.set(locale, f);
+  }
+  const say = (unit: 'minutes' | 'hours' | 'days', amount: number) => {
+    // One decimal below ten ("2,5 Tage"), whole numbers above; the plural follows the rounded number.
+    const count = amount < 10 && unit !== 'minutes' ? Math.round(amount * 10) / 10 : Math.round(amount);
+    return t(`stats.duration.${unit}`, { count, value: f.format(count) });
+  };
+  const minutes = ms / 60_000;
+  if (minutes < 59.5) return say('minutes', Math.max(1, minutes));
+  const hours = minutes / 60;
+  if (hours < 48) return say('hours', hours);
+  return say('days', hours / 24);
+}

@@ -1,0 +1,117 @@
+import { sequentialize } from '@grammyjs/runner';
+import { Bot, type ApiClientOptions, type MiddlewareFn, session } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import type { Config } from '../config';
+import { describeError } from '../logger';
+import { createInteractiveRetry, defaultHtml } from './api';
+import type { Context, Deps, SessionData } from './context';
+import { createErrorHandler } from './errors';
+import type { InFlightUpdates } from './in-flight';
+import { browseFeature } from './features/browse';
+import { cancelFeature } from './features/cancel';
+import { contactsFeature } from './features/contacts';
+import { helpFeature } from './features/help';
+import { languageFeature } from './features/language';
+import { moderationFeature } from './features/moderation';
+import { noticesFeature } from './features/notices';
+import { postsFeature } from './features/posts';
+import { privacyFeature } from './features/privacy';
+import { settingsFeature } from './features/settings';
+import { staffFeature } from './features/staff';
+import { startFeature } from './features/start';
+import { statsFeature } from './features/stats';
+import { subscribeFeature } from './features/subscribe';
+import { unhandledFeature } from './features/unhandled';
+import { injectDeps } from './middleware/deps';
+import { privateOnly } from './middleware/private-only';
+import { createRateLimiter } from './middleware/rate-limit';
+import { replaceNul } from './middleware/sanitize';
+import { loadUser } from './middleware/user';
+import { DrizzleSessionStorage } from './session-storage';
+
+/** Options that differ between production and tests; production passes none of them. */
+export interface CreateBotOptions {
+  /** Known bot identity; skips getMe (tests). Production calls bot.init(). */
+  botInfo?: UserFromGetMe;
+  /** Extra Bot API client options, e.g. a Bot API stand-in's fetch. */
+  client?: Partial<ApiClientOptions>;
+  /** Webhook mode: a database outage fails the update so that Telegram delivers it again. */
+  rethrowTransient?: boolean;
+  /**
+   * Per-user flood limit; production uses the default. Tests that fire scripted updates faster than
+   * any person could raise it, and the flood test sets it explicitly.
+   */
+  userRateLimit?: { limit: number; timeFrameMs: number };
+  /** Counts updates in flight (graceful shutdown waits for them). */
+  inFlight?: InFlightUpdates;
+}
+
+/** Session key: one session per private chat. */
+export function getSessionKey(ctx: { chat?: { id: number; type: string } }): string | undefined {
+  return ctx.chat?.type === 'private' ? String(ctx.chat.id) : undefined;
+}
+
+/**
+ * Answers every callback query the handler left unanswered, so that no button keeps spinning.
+ */
+const answerCallbacksLast: MiddlewareFn<Context> = async (ctx, next) => {
+  if (!ctx.callbackQuery) return next();
+  let answered = false;
+  const original = ctx.answerCallbackQuery.bind(ctx);
+  ctx.answerCallbackQuery = (...args: Parameters<typeof original>) => {
+    answered = true;
+    return original(...args);
+  };
+  await next();
+  if (!answered) await original().catch(() => undefined);
+};
+
+/** The bot as production runs it; tests build the very same one. */
+export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: CreateBotOptions = {}): Bot<Context> {
+  const bot = new Bot<Context>(config.BOT_TOKEN, {
+    botInfo: options.botInfo,
+    // A hung call to Telegram fails after 30 s (and auto-retry tries again) instead of holding an update.
+    client: { apiRoot: config.TELEGRAM_API_ROOT, timeoutSeconds: 30, ...options.client },
+  });
+  bot.api.config.use(createInteractiveRetry());
+  bot.api.config.use(defaultHtml);
+
+  if (options.inFlight) bot.use(options.inFlight.middleware);
+  bot.use(injectDeps({ ...deps, config }));
+  bot.use(replaceNul);
+  bot.use(sequentialize(getSessionKey));
+  const guarded = bot.errorBoundary(createErrorHandler({ rethrowTransient: options.rethrowTransient ?? false }));
+  guarded.use(privateOnly);
+  guarded.use(createRateLimiter(options.userRateLimit));
+  guarded.use(answerCallbacksLast);
+  guarded.use(loadUser);
+  guarded.use(
+    session<SessionData, Context>({
+      initial: () => ({}),
+      storage: new DrizzleSessionStorage<SessionData>(deps.db, deps.clock),
+      getSessionKey,
+    }),
+  );
+  // Order matters: dialogs that consume typed input come before the relay, which takes the rest.
+  guarded.use(browseFeature);
+  guarded.use(staffFeature);
+  guarded.use(startFeature);
+  guarded.use(postsFeature);
+  guarded.use(noticesFeature);
+  guarded.use(moderationFeature);
+  guarded.use(contactsFeature);
+  guarded.use(subscribeFeature);
+  guarded.use(settingsFeature);
+  guarded.use(privacyFeature);
+  guarded.use(statsFeature);
+  guarded.use(languageFeature);
+  guarded.use(helpFeature);
+  guarded.use(cancelFeature);
+  guarded.use(unhandledFeature);
+
+  // Last resort, outside the boundary (e.g. a rethrown transient error in polling mode): log only.
+  bot.catch((err) => {
+    deps.logger.error({ update_id: err.ctx.update.update_id, err: describeError(err.error) }, 'update failed');
+  });
+  return bot;
+}

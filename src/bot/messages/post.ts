@@ -1,0 +1,69 @@
+import { InlineKeyboard } from 'grammy';
+import type { CityDirectory } from '../../city';
+import type { Locale } from '../../config';
+import type { PostRow } from '../../db/schema';
+import type { TFunction } from '../../i18n';
+import { contactData } from '../callback-data/contacts';
+import { postData } from '../callback-data/posts';
+import { reportData } from '../callback-data/reports';
+import { formatAge, formatDate } from './format';
+
+/** Telegram's caption limit; longer cards go out as text with a "view photo" button. */
+export const CAPTION_LIMIT = 1024;
+
+export interface CardEnv {
+  t: TFunction;
+  locale: Locale;
+  city: CityDirectory;
+  now: Date;
+}
+
+export type CardHeader = 'notification' | 'preview' | 'own' | 'detail' | 'none';
+
+/**
+ * A post as people see it: category, district, the author's text exactly as written (marked with its
+ * language, never translated), age and number. Never the author's name, username or id.
+ */
+export function renderPostCard(env: CardEnv, post: Pick<PostRow, 'id' | 'kind' | 'category' | 'district' | 'text' | 'language' | 'photoFileId' | 'publishedAt' | 'createdAt' | 'status' | 'expiresAt'>, header: CardHeader): string {
+  const { t, locale, city } = env;
+  const lines: string[] = [];
+  if (header !== 'none') lines.push(t(`posts.card.header.${header}.${post.kind}`));
+  lines.push(`${escapeText(city.categoryLabel(post.category, locale))} · 📍 ${escapeText(city.districtName(post.district, locale))}`);
+  lines.push('');
+  lines.push(`<blockquote>${escapeText(post.text ?? t('posts.card.erased'))}</blockquote>`);
+  const meta = [
+    t('posts.card.language', { language: t(`common.languages.${post.language}`) }),
+    header === 'preview' ? null : `🕒 ${formatAge(post.publishedAt ?? post.createdAt, env.now, locale)}`,
+    header === 'preview' ? null : `#${post.id}`,
+  ].filter(Boolean);
+  lines.push(meta.join(' · '));
+  if (post.photoFileId) lines.push(t('posts.card.hasPhoto'));
+  if (header === 'own') {
+    lines.push(t(`posts.status.${post.status}`, { date: formatDate(post.expiresAt, locale, city.timezone) }));
+  }
+  return lines.join('\n');
+}
+
+/** Escapes a user's text for Telegram HTML. */
+export function escapeText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The buttons under a post someone else wrote: contact, photo, report. */
+export function createPostActionsKeyboard(t: TFunction, post: Pick<PostRow, 'id' | 'kind' | 'photoFileId'>, options: { photoButton: boolean }): InlineKeyboard {
+  const keyboard = new InlineKeyboard().text(t(post.kind === 'need' ? 'contacts.canHelp' : 'contacts.interested'), contactData.encode({ action: 'req', id: post.id }));
+  if (options.photoButton && post.photoFileId) keyboard.row().text(t('posts.viewPhoto'), postData.encode({ action: 'photo', postId: post.id }));
+  keyboard.row().text(t('moderation.reportButton'), reportData.encode({ target: 'post', id: post.id, reason: '-' }));
+  return keyboard;
+}
+
+/**
+ * A post with its photo in one message when the card fits into a caption, else as text (the photo is
+ * then one tap away).
+ */
+export function postMessage(card: string, photoFileId: string | null): { method: 'sendPhoto' | 'sendMessage'; payload: Record<string, unknown>; photoInline: boolean } {
+  if (photoFileId && [...card].length <= CAPTION_LIMIT) {
+    return { method: 'sendPhoto', payload: { photo: photoFileId, caption: card, parse_mode: 'HTML' }, photoInline: true };
+  }
+  return { method: 'sendMessage', payload: { text: card, parse_mode: 'HTML', link_preview_options: { is_disabled: true } }, photoInline: false };
+}

@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { LOCALES, type Locale } from '../config';
+import duisburg from './duisburg.json';
+
+/** The key that stands for "the whole city" wherever a district is chosen or stored. */
+export const WHOLE_CITY = '*';
+
+const KEY = /^[a-z][a-z0-9_]{0,23}$/;
+
+const names = z.object(
+  Object.fromEntries(LOCALES.map((l) => [l, z.string().trim().min(1, { error: `missing the ${l} name` }).max(60)])) as Record<
+    Locale,
+    z.ZodString
+  >,
+  { error: 'expected names in uk, de and ru' },
+);
+
+const entry = z.object({
+  key: z.string().regex(KEY, { error: 'expected a key of a-z, 0-9 and _ (at most 24 characters, starting with a letter)' }),
+  name: names,
+});
+
+const uniqueKeys = (list: { key: string }[], ctx: z.RefinementCtx) => {
+  const seen = new Set<string>();
+  list.forEach((item, index) => {
+    if (seen.has(item.key)) ctx.addIssue({ code: 'custom', path: [index, 'key'], message: `duplicate key "${item.key}"` });
+    seen.add(item.key);
+  });
+};
+
+const timezone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('de', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an IANA time zone such as Europe/Berlin' },
+);
+
+/** The shape of a city file: districts and categories with names in all three languages. */
+export const citySchema = z.object({
+  key: z.string().regex(KEY),
+  name: names,
+  wholeCity: names,
+  timezone,
+  districts: z.array(entry).min(1).max(40).superRefine(uniqueKeys),
+  categories: z
+    .array(entry.extend({ emoji: z.string().min(1).max(16), hint: names.optional() }))
+    .min(1)
+    .max(40)
+    .superRefine(uniqueKeys),
+});
+
+/** A validated city; the bot's districts and categories come only from here. */
+export type City = z.output<typeof citySchema>;
+
+/** Thrown when a city file cannot be used; the message names the bad entry. */
+export class CityFileError extends Error {
+  constructor(source: string, problems: string[]) {
+    super(`Invalid city file ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'CityFileError';
+  }
+}
+
+/** Validates raw city data; `source` names the file in error messages. */
+export function parseCity(raw: unknown, source = 'city data'): City {
+  const result = citySchema.safeParse(raw);
+  if (!result.success) {
+    throw new CityFileError(
+      source,
+      result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  return result.data;
+}
+
+/** Loads CITY_FILE, or the built-in Duisburg data when no file is given. */
+export function loadCity(file?: string): City {
+  if (!file) return parseCity(duisburg, 'duisburg.json (built in)');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CityFileError(file, [`cannot be read: ${(err as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new CityFileError(file, [`is not valid JSON: ${(err as Error).message}`]);
+  }
+  return parseCity(raw, file);
+}
+
+/** Looks up names and keys of one city. */
+export class CityDirectory {
+  private readonly districtByKey: Map<string, City['districts'][number]>;
+  private readonly categoryByKey: Map<string, City['categories'][number]>;
+
+  constructor(readonly city: City) {
+    this.districtByKey = new Map(city.districts.map((d) => [d.key, d]));
+    this.categoryByKey = new Map(city.categories.map((c) => [c.key, c]));
+  }
+
+  get districts() {
+    return this.city.districts;
+  }
+  get categories() {
+    return this.city.categories;
+  }
+  get timezone() {
+    return this.city.timezone;
+  }
+
+  isDistrict(key: string): boolean {
+    return this.districtByKey.has(key);
+  }
+  /** A district key, or WHOLE_CITY. */
+  isArea(key: string): boolean {
+    return key === WHOLE_CITY || this.districtByKey.has(key);
+  }
+  isCategory(key: string): boolean {
+    return this.categoryByKey.has(key);
+  }
+
+  districtName(key: string | null | undefined, locale: Locale): string {
+    if (!key || key === WHOLE_CITY) return this.city.wholeCity[locale];
+    return this.districtByKey.get(key)?.name[locale] ?? key;
+  }
+  categoryName(key: string, locale: Locale): string {
+    return this.categoryByKey.get(key)?.name[locale] ?? key;
+  }
+  categoryLabel(key: string, locale: Locale): string {
+    const c = this.categoryByKey.get(key);
+    return c ? `${c.emoji} ${c.name[locale]}` : key;
+  }
+  categoryHint(key: string, locale: Locale): string | undefined {
+    return this.categoryByKey.get(key)?.hint?.[locale];
+  }
+}

@@ -1,0 +1,10 @@
+/** The whole schema; drizzle-kit generates migrations from these exports. */
+export * from './users';
+export * from './sessions';
+export * from './posts';
+export * from './subscriptions';
+export * from './notifications';
+export * from './contacts';
+export * from './outbox';
+export * from './notices';
+export * from './moderation';

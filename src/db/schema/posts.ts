@@ -1,0 +1,54 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import { users } from './users';
+
+export const POST_KINDS = ['need', 'offer'] as const;
+export type PostKind = (typeof POST_KINDS)[number];
+
+export const POST_STATUSES = ['pending_review', 'open', 'in_contact', 'fulfilled', 'closed', 'expired', 'removed'] as const;
+export type PostStatus = (typeof POST_STATUSES)[number];
+
+/** Statuses in which a post is visible, matchable and counts against the open-post limit. */
+export const ACTIVE_POST_STATUSES: PostStatus[] = ['open', 'in_contact'];
+
+/** A need (Suche) or an offer (Biete). */
+export const posts = pgTable(
+  'posts',
+  {
+    id: serial('id').primaryKey(),
+    authorId: integer('author_id')
+      .notNull()
+      .references(() => users.id),
+    kind: text('kind').$type<PostKind>().notNull(),
+    category: text('category').notNull(),
+    /** A district key or '*' (whole city). */
+    district: text('district').notNull(),
+    /** Null once erased (retention, /deleteme). */
+    text: text('text'),
+    photoFileId: text('photo_file_id'),
+    /** The language the author wrote in (their locale at the time). */
+    language: text('language').notNull(),
+    status: text('status').$type<PostStatus>().notNull(),
+    /** Normalised hash of the text, for refusing the same text twice within a day. */
+    textHash: text('text_hash'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    remindedAt: timestamp('reminded_at', { withTimezone: true }),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    firstResponseAt: timestamp('first_response_at', { withTimezone: true }),
+    erasedAt: timestamp('erased_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('posts_browse_idx')
+      .on(t.kind, t.category, t.district, t.publishedAt)
+      .where(sql`${t.status} in ('open', 'in_contact')`),
+    index('posts_author_idx').on(t.authorId, t.createdAt),
+    index('posts_expiry_idx')
+      .on(t.expiresAt)
+      .where(sql`${t.status} in ('open', 'in_contact')`),
+  ],
+);
+
+export type PostRow = typeof posts.$inferSelect;

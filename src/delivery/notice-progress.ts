@@ -1,0 +1,92 @@
+import { eq, sql } from 'drizzle-orm';
+import { type Api, GrammyError, InlineKeyboard } from 'grammy';
+import { noticeData } from '../bot/callback-data/notices';
+import { formatDate } from '../bot/messages/format';
+import type { CityDirectory } from '../city';
+import type { Clock } from '../clock';
+import type { Locale } from '../config';
+import { type Database, queryRows } from '../db';
+import { type NoticeRow, notices, users } from '../db/schema';
+import { finishNoticeIfDone, type NoticeProgress, noticeProgress, sendingNotices } from '../domain/notices';
+import { sweepLockKey } from '../domain/sweeps';
+import type { Translator } from '../i18n';
+import { describeError, type Logger } from '../logger';
+
+/** How often the sender's progress message is edited at most. */
+export const PROGRESS_EVERY_MS = 3_000;
+
+export interface ProgressEnv {
+  db: Database;
+  api: Api;
+  clock: Clock;
+  i18n: Translator;
+  city: CityDirectory;
+  logger: Logger;
+  /** Messages per second the whole bot sends (for the estimated end). */
+  rate: number;
+}
+
+/** The progress text in the sender's language. */
+export function renderProgress(env: Pick<ProgressEnv, 'i18n' | 'city' | 'clock' | 'rate'>, locale: Locale, notice: NoticeRow, p: NoticeProgress, final: boolean): string {
+  const t = env.i18n.fixed(locale);
+  const lines = [
+    t(final ? (notice.status === 'cancelled' ? 'notices.progress.stopped' : 'notices.progress.done') : 'notices.progress.sending', { id: notice.id }),
+    t('notices.progress.counts', { delivered: p.delivered, total: p.total, unreachable: p.unreachable, failed: p.failed }),
+  ];
+  if (!final) {
+    const eta = new Date(env.clock.now().getTime() + Math.ceil(p.remaining / Math.max(1, env.rate)) * 1000);
+    lines.push(t('notices.progress.remaining', { remaining: p.remaining, eta: formatDate(eta, locale, env.city.timezone, true) }));
+  } else if (p.cancelled > 0) {
+    lines.push(t('notices.progress.notSent', { count: p.cancelled }));
+  }
+  if (p.possibleDuplicates > 0) lines.push(t('notices.progress.duplicates', { count: p.possibleDuplicates }));
+  return lines.join('\n');
+}
+
+/**
+ * Edits the progress message of every notice being sent (every few seconds, one process at a time thanks
+ * to an advisory lock) and, when a notice is complete, writes the final report and tells the sender.
+ */
+export async function updateNoticeProgress(env: ProgressEnv, options: { force?: boolean } = {}): Promise<number> {
+  const { clock } = env;
+  // A transaction-scoped lock: with a connection pool, a session lock could be released on another
+  // connection than the one that took it.
+  return env.db.transaction(async (tx) => {
+    const [lock] = await queryRows<{ locked: boolean }>(tx, sql`select pg_try_advisory_xact_lock(${sweepLockKey('notice-progress')}) as locked`);
+    if (!lock?.locked) return 0;
+    let updated = 0;
+    for (const notice of await sendingNotices(tx)) {
+      const due = options.force || !notice.progressUpdatedAt || clock.now().getTime() - notice.progressUpdatedAt.getTime() >= PROGRESS_EVERY_MS;
+      if (!due) continue;
+      const finished = await finishNoticeIfDone(tx, clock, notice.id);
+      await showProgress({ ...env, db: tx as unknown as Database }, finished ? { ...notice, status: 'done' } : notice, finished);
+      updated++;
+    }
+    return updated;
+  });
+}
+
+/** Edits one notice's progress message; with `final`, also sends a short report as a new message. */
+export async function showProgress(env: ProgressEnv, notice: NoticeRow, final: boolean): Promise<void> {
+  const { db, api, clock } = env;
+  if (!notice.progressChatId || !notice.progressMessageId) return;
+  const [author] = await db.select({ locale: users.locale }).from(users).where(eq(users.id, notice.authorId));
+  const locale = (author?.locale ?? 'de') as Locale;
+  const progress = await noticeProgress(db, notice.id);
+  const text = renderProgress(env, locale, notice, progress, final);
+  const keyboard = final ? undefined : new InlineKeyboard().text(env.i18n.t(locale, 'notices.stop'), noticeData.encode({ action: 'stop', id: notice.id }));
+  try {
+    await api.editMessageText(notice.progressChatId, notice.progressMessageId, text, { parse_mode: 'HTML', reply_markup: keyboard });
+  } catch (err) {
+    if (!(err instanceof GrammyError && err.description.includes('not modified'))) {
+      env.logger.warn({ noticeId: notice.id, err: describeError(err) }, 'could not edit notice progress');
+    }
+  }
+  await db.update(notices).set({ progressUpdatedAt: clock.now() }).where(eq(notices.id, notice.id));
+  if (final) {
+    // An edit makes no sound: the sender also gets a short message.
+    await api
+      .sendMessage(notice.progressChatId, text, { parse_mode: 'HTML', reply_parameters: { message_id: notice.progressMessageId, allow_sending_without_reply: true } })
+      .catch((err) => env.logger.warn({ noticeId: notice.id, err: describeError(err) }, 'could not send notice report'));
+  }
+}

@@ -1,0 +1,232 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { InlineKeyboard } from 'grammy';
+import { contactData } from '../bot/callback-data/contacts';
+import { postData } from '../bot/callback-data/posts';
+import { reportData } from '../bot/callback-data/reports';
+import { menuButton } from '../bot/features/menu';
+import { formatDate, shorten } from '../bot/messages/format';
+import { createPostActionsKeyboard, escapeText, postMessage, renderPostCard } from '../bot/messages/post';
+import { isBlockedPair, loadContact, markRelayDelivered } from '../domain/contacts';
+import { enqueue, OUTBOX_KINDS } from '../domain/outbox';
+import { findPost, isActive } from '../domain/posts';
+import { effectiveQuietHours, localDay, nextMorning, quietUntil } from '../domain/time';
+import { outbox, posts, PRIORITY, relayMessages, users, type OutboxRow, type UserRow } from '../db/schema';
+import type { RenderEnv, RenderResult, RendererRegistry } from './render';
+
+function text(textValue: string, keyboard?: InlineKeyboard): RenderResult {
+  return {
+    send: {
+      method: 'sendMessage',
+      payload: { text: textValue, parse_mode: 'HTML', link_preview_options: { is_disabled: true }, ...(keyboard ? { reply_markup: keyboard } : {}) },
+    },
+  };
+}
+
+function cancelled(reason: string): RenderResult {
+  return { skip: 'cancelled', reason };
+}
+
+function payloadNumber(row: OutboxRow, key: string): number | undefined {
+  const value = (row.payload as Record<string, unknown>)[key];
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** "🏠 Wohnen · Hamborn (#12)": how a post is named in messages about it. */
+export function postLabel(env: Pick<RenderEnv, 'city' | 'locale'>, post: { id: number; category: string; district: string }): string {
+  return `${env.city.categoryLabel(post.category, env.locale)} · ${env.city.districtName(post.district, env.locale)} (#${post.id})`;
+}
+
+/** How a person is shown to the other side: first name and organisation, nothing else. */
+export function displayName(user: Pick<UserRow, 'firstName' | 'organisation'>, fallback: string): string {
+  const name = user.firstName?.trim() || fallback;
+  return user.organisation ? `${name} (${user.organisation})` : name;
+}
+
+/** Quiet hours and the daily cap of one recipient, checked when a notification is about to go out. */
+async function notificationGate(row: OutboxRow, env: RenderEnv): Promise<RenderResult | null> {
+  const { recipient, clock, config, city, db } = env;
+  const now = clock.now();
+  if (recipient.notificationsPaused) return cancelled('notifications paused');
+  const quiet = effectiveQuietHours(recipient, config.QUIET_HOURS);
+  const until = quietUntil(now, city.timezone, quiet);
+  if (until) return { reschedule: until, reason: 'quiet hours' };
+  const today = localDay(now, city.timezone);
+  const cap = recipient.dailyCap ?? config.DAILY_NOTIFICATION_CAP;
+  // One atomic step counts the notification if the day's cap allows it (correct with several workers
+  // and several notifications for the same person in one batch).
+  const counted = await db
+    .update(users)
+    .set({
+      notifiedDay: today,
+      notifiedCount: sql`case when ${users.notifiedDay} = ${today} then ${users.notifiedCount} + 1 else 1 end`,
+    })
+    .where(and(eq(users.id, recipient.id), sql`(${users.notifiedDay} is distinct from ${today} or ${users.notifiedCount} < ${cap})`))
+    .returning({ count: users.notifiedCount });
+  if (counted.length === 0) {
+    await enqueue(db, clock, [
+      {
+        userId: recipient.id,
+        chatId: recipient.telegramId,
+        kind: OUTBOX_KINDS.digest,
+        priority: PRIORITY.notification,
+        payload: { day: today },
+        notBefore: nextMorning(now, city.timezone, quiet),
+        dedupeKey: `digest:${recipient.id}:${today}`,
+      },
+    ]);
+    return { skip: 'deferred', reason: 'daily cap reached' };
+  }
+  return null;
+}
+
+const renderPostNotification = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
+  const post = row.postId ? await findPost(env.db, row.postId) : undefined;
+  if (!post || !isActive(post)) return cancelled('post no longer open');
+  if (await isBlockedPair(env.db, post.authorId, env.recipient.id)) return cancelled('blocked');
+  const gate = await notificationGate(row, env);
+  if (gate) return gate;
+  const card = renderPostCard({ t: env.t, locale: env.locale, city: env.city, now: env.clock.now() }, post, 'notification');
+  const message = postMessage(card, post.photoFileId);
+  const keyboard = createPostActionsKeyboard(env.t, post, { photoButton: !message.photoInline });
+  return { send: { method: message.method, payload: { ...message.payload, reply_markup: keyboard } } };
+};
+
+const renderDigest = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
+  const { db, recipient, t } = env;
+  const deferred = await db
+    .select({ outboxId: outbox.id, post: posts })
+    .from(outbox)
+    .innerJoin(posts, eq(posts.id, outbox.postId))
+    .where(and(eq(outbox.userId, recipient.id), eq(outbox.status, 'deferred'), eq(outbox.kind, OUTBOX_KINDS.postNotify)))
+    .orderBy(outbox.id);
+  if (deferred.length > 0) {
+    await db
+      .update(outbox)
+      .set({ status: 'digested' })
+      .where(inArray(outbox.id, deferred.map((d) => d.outboxId)));
+  }
+  const open = deferred.filter((d) => isActive(d.post));
+  if (open.length === 0) return cancelled('nothing left to summarise');
+  const shown = open.slice(0, 10);
+  const lines = [t('digest.title', { count: open.length }), ''];
+  const keyboard = new InlineKeyboard();
+  shown.forEach((d, i) => {
+    lines.push(`${i + 1}. ${escapeText(env.city.categoryLabel(d.post.category, env.locale))} · ${escapeText(env.city.districtName(d.post.district, env.locale))}`);
+    lines.push(`   ${escapeText(shorten(d.post.text ?? '', 90))}`);
+    keyboard.text(String(i + 1), postData.encode({ action: 'view', postId: d.post.id }));
+    if (i % 5 === 4) keyboard.row();
+  });
+  if (open.length > shown.length) lines.push('', t('digest.more', { count: open.length - shown.length }));
+  lines.push('', t('digest.footer'));
+  return text(lines.join('\n'), keyboard);
+};
+
+const renderExpiring = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
+  const post = row.postId ? await findPost(env.db, row.postId) : undefined;
+  if (!post || !isActive(post) || !post.remindedAt) return cancelled('post renewed or closed');
+  const keyboard = new InlineKeyboard()
+    .text(env.t('posts.my.renew'), postData.encode({ action: 'renew', postId: post.id }))
+    .row()
+    .text(env.t(`posts.my.done.${post.kind}`), postData.encode({ action: 'done', postId: post.id }))
+    .text(env.t('posts.my.close'), postData.encode({ action: 'close', postId: post.id }));
+  return text(
+    env.t(`posts.expiring.${post.kind}`, { label: postLabel(env, post), date: formatDate(post.expiresAt, env.locale, env.city.timezone), text: shorten(post.text ?? '', 120) }),
+    keyboard,
+  );
+};
+
+const renderExpired = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
+  const post = row.postId ? await findPost(env.db, row.postId) : undefined;
+  if (!post || post.status !== 'expired') return cancelled('post no longer expired');
+  const keyboard = new InlineKeyboard().text(env.t('posts.my.republish'), postData.encode({ action: 'renew', postId: post.id }));
+  return text(env.t(`posts.expired.${post.kind}`, { label: postLabel(env, post) }), keyboard);
+};
+
+async function contactOf(row: OutboxRow, env: RenderEnv) {
+  const contactId = payloadNumber(row, 'contactId');
+  return contactId ? loadContact(env.db, contactId) : undefined;
+}
+
+const renderContactRequest = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
+  const loaded = await contactOf(row, env);
+  if (!loaded || loaded.contact.status !== 'offered') return cancelled('request no longer open');
+  if (!isActive(loaded.post)) return cancelled('post closed');
+  const { contact, post, responder } = loaded;
+  const keyboard = new InlineKeyboard()
+    .text(env.t('contacts.accept'), contactData.encode({ action: 'acc', id: contact.id }))
+    .text(env.t('contacts.decline'), contactData.encode({ action: 'dec', id: contact.id }));
+  const key = post.kind === 'need' ? 'contacts.request.need' : 'contacts.request.offer';
+  return text(
+    env.t(key, { name: displayName(responder, env.t('contacts.someone')), label: postLabel(env, post), text: shorten(post.text ?? '', 160) }),
+    keyboard,
+  );
+};
+
+const renderContactAccepted = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
+  const loaded = await contactOf(row, env);
+  if (!loaded || loaded.contact.status !== 'accepted') return cancelled('conversation no longer open');
+  const { post, author } = loaded;
+  const keyboard = new InlineKeyboard().text(env.t('contacts.endButton'), contactData.encode({ action: 'ask', id: loaded.contact.id }));
+  return text(
+    env.t(`contacts.accepted.${post.kind}`, { name: displayName(author, env.t('contacts.someone')), label: postLabel(env, post), text: shorten(post.text ?? '', 300) }),
+    keyboard,
+  );
+};
+
+const renderContactOutcome = (key: 'declined' | 'ended' | 'cancelled') => async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
+  const loaded = await contactOf(row, env);
+  if (!loaded) return cancelled('contact gone');
+  const browse = new InlineKeyboard().text(env.t('contacts.browseMore'), menuButton('browse'));
+  return text(env.t(`contacts.${key}`, { label: postLabel(env, loaded.post) }), key === 'ended' ? undefined : browse);
+};
+
+/** A relayed photo's header and text together; Telegram's captions hold 1024 characters. */
+const RELAY_CAPTION_MAX = 1000;
+
+const renderRelay = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
+  const relayId = payloadNumber(row, 'relayMessageId');
+  const fromChatId = payloadNumber(row, 'fromChatId');
+  if (!relayId) return cancelled('no message');
+  const [message] = await env.db.select().from(relayMessages).where(eq(relayMessages.id, relayId));
+  if (!message) return cancelled('message gone');
+  const loaded = await loadContact(env.db, message.contactId);
+  if (!loaded) return cancelled('contact gone');
+  if (await isBlockedPair(env.db, message.senderId, message.recipientId)) return cancelled('blocked');
+  const sender = message.senderId === loaded.author.id ? loaded.author : loaded.responder;
+  const header = env.t('contacts.relayHeader', { name: displayName(sender, env.t('contacts.someone')), label: postLabel(env, loaded.post) });
+  const keyboard = new InlineKeyboard().text(env.t('moderation.reportButton'), reportData.encode({ target: 'relay', id: message.id, reason: '-' }));
+  const afterSend = (messageId: number) => markRelayDelivered(env.db, message.id, messageId);
+  if (message.photoFileId && fromChatId) {
+    // The text is shortened before it is escaped (a cut through "&amp;" or a tag is HTML Telegram refuses),
+    // so that the caption stays within Telegram's 1024 characters.
+    const room = RELAY_CAPTION_MAX - [...header].length - 2;
+    const body = message.text && ([...message.text].length > room ? shorten(message.text, room) : message.text);
+    const caption = body ? `${header}\n\n${escapeText(body)}` : header;
+    // copyMessage, never forwardMessage: a forward could reveal the sender's account.
+    return {
+      send: {
+        method: 'copyMessage',
+        payload: { from_chat_id: fromChatId, message_id: message.sourceMessageId, caption, parse_mode: 'HTML', reply_markup: keyboard },
+      },
+      afterSend,
+    };
+  }
+  if (message.text === null) return cancelled('erased');
+  return { ...text(`${header}\n\n${escapeText(message.text)}`, keyboard), afterSend };
+};
+
+/** Renderers for everything the Suche & Biete features queue. */
+export function createSucheBieteRenderers(): RendererRegistry {
+  return {
+    [OUTBOX_KINDS.postNotify]: renderPostNotification,
+    [OUTBOX_KINDS.digest]: renderDigest,
+    [OUTBOX_KINDS.postExpiring]: renderExpiring,
+    [OUTBOX_KINDS.postExpired]: renderExpired,
+    [OUTBOX_KINDS.contactRequest]: renderContactRequest,
+    [OUTBOX_KINDS.contactAccepted]: renderContactAccepted,
+    [OUTBOX_KINDS.contactDeclined]: renderContactOutcome('declined'),
+    [OUTBOX_KINDS.contactEnded]: renderContactOutcome('ended'),
+    [OUTBOX_KINDS.contactCancelled]: renderContactOutcome('cancelled'),
+    [OUTBOX_KINDS.relay]: renderRelay,
+  };
+}

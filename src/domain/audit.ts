@@ -1,0 +1,40 @@
+import { desc } from 'drizzle-orm';
+import type { Clock } from '../clock';
+import type { Executor } from '../db';
+import { auditLog } from '../db/schema';
+
+/** The actions the audit log records. */
+export type AuditAction =
+  | 'invite.created'
+  | 'staff.granted'
+  | 'staff.revoked'
+  | 'coordinator.granted'
+  | 'notice.sent'
+  | 'notice.cancelled'
+  | 'report.dismissed'
+  | 'post.removed'
+  | 'post.approved'
+  | 'user.warned'
+  | 'user.banned'
+  | 'user.unbanned'
+  | 'user.deleted';
+
+/** Writes who did what, when; called in the same transaction as the action. */
+export async function audit(
+  db: Executor,
+  clock: Clock,
+  entry: { actorId: number | null; action: AuditAction; targetUserId?: number | null; details?: Record<string, unknown> },
+): Promise<void> {
+  await db.insert(auditLog).values({
+    actorId: entry.actorId,
+    action: entry.action,
+    targetUserId: entry.targetUserId ?? null,
+    details: entry.details ?? {},
+    createdAt: clock.now(),
+  });
+}
+
+/** The newest audit entries (tests, coordinators). */
+export async function recentAudit(db: Executor, limit = 50) {
+  return db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(limit);
+}

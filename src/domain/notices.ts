@@ -1,0 +1,222 @@
+import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { WHOLE_CITY } from '../city';
+import type { Clock } from '../clock';
+import { LOCALES, type Locale } from '../config';
+import { type Database, type Executor, queryRows } from '../db';
+import { type NoticeAudience, type NoticeRow, notices, outbox, PRIORITY, users, type UserRow } from '../db/schema';
+import { audit } from './audit';
+import { DomainError } from './errors';
+import { OUTBOX_KINDS } from './outbox';
+
+/** Longest notice text without media, leaving room for the header in one Telegram message. */
+export const NOTICE_TEXT_MAX = 3500;
+/** Longest notice text with a photo or PDF (Telegram captions hold 1024 characters). */
+export const NOTICE_CAPTION_TEXT_MAX = 900;
+
+/** What staff compose in /broadcast. */
+export interface NoticeDraft {
+  audience: NoticeAudience;
+  /** District keys; empty = the whole city. */
+  districts: string[];
+  /** Languages; empty = all. */
+  languages: Locale[];
+  texts: Partial<Record<Locale, string>>;
+  media?: { type: 'photo' | 'document'; fileId: string } | null;
+}
+
+/**
+ * Who a notice reaches, as a condition on `users u`: the audience's role, the districts (people who
+ * chose the whole city hear about every district), the languages; never the author, deleted users or
+ * users who blocked the bot. Banned users still receive official notices.
+ */
+function recipientsWhere(draft: Pick<NoticeDraft, 'audience' | 'districts' | 'languages'>, authorId: number): SQL {
+  const parts: SQL[] = [sql`u.deleted_at is null`, sql`u.blocked_at is null`, sql`u.id <> ${authorId}`];
+  if (draft.audience === 'seekers') parts.push(sql`u.role = 'seeker'`);
+  if (draft.audience === 'helpers') parts.push(sql`u.role = 'helper'`);
+  if (draft.districts.length > 0) {
+    parts.push(sql`u.district in (${sql.join([...draft.districts, WHOLE_CITY].map((d) => sql`${d}`), sql`, `)})`);
+  }
+  if (draft.languages.length > 0) parts.push(sql`u.locale in (${sql.join(draft.languages.map((l) => sql`${l}`), sql`, `)})`);
+  return sql.join(parts, sql` and `);
+}
+
+/** The exact number of people a draft would reach now (the preview shows it). */
+export async function countNoticeRecipients(db: Executor, draft: NoticeDraft, authorId: number): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from ${users} u where ${recipientsWhere(draft, authorId)}`);
+  return row?.n ?? 0;
+}
+
+/** The text a recipient gets: their language, else German, else Ukrainian, else whatever exists. */
+export function pickNoticeText(texts: Partial<Record<string, string>>, locale: string): { locale: Locale; text: string } | null {
+  for (const l of [locale, 'de', 'uk', ...LOCALES]) {
+    const text = texts[l];
+    if (text) return { locale: l as Locale, text };
+  }
+  return null;
+}
+
+/** Checks a draft before it is sent; returns the locale key of the first problem, or null. */
+export function checkDraft(draft: NoticeDraft): string | null {
+  const texts = Object.values(draft.texts).filter((t): t is string => Boolean(t));
+  if (texts.length === 0) return 'notices.errors.noText';
+  const max = draft.media ? NOTICE_CAPTION_TEXT_MAX : NOTICE_TEXT_MAX;
+  if (texts.some((t) => [...t].length > max)) return draft.media ? 'notices.errors.tooLongForMedia' : 'notices.errors.tooLong';
+  return null;
+}
+
+/**
+ * Sends a notice: stores it and queues one outbox row per recipient in one transaction, so the
+ * recipients and their delivery state are in the database before the first message goes out.
+ */
+export async function sendNotice(
+  db: Database,
+  clock: Clock,
+  author: UserRow,
+  draft: NoticeDraft,
+  progress: { chatId: number; messageId: number },
+): Promise<NoticeRow> {
+  if (author.role !== 'staff' && author.role !== 'coordinator') throw new DomainError('errors.forbidden');
+  const problem = checkDraft(draft);
+  if (problem) throw new DomainError(problem);
+  return db.transaction(async (tx) => {
+    const now = clock.now();
+    const [notice] = await tx
+      .insert(notices)
+      .values({
+        authorId: author.id,
+        organisation: author.organisation ?? (author.role === 'coordinator' ? 'Hilfenetz' : '—'),
+        audience: draft.audience,
+        districts: draft.districts,
+        languages: draft.languages,
+        texts: draft.texts,
+        mediaType: draft.media?.type ?? null,
+        mediaFileId: draft.media?.fileId ?? null,
+        status: 'sending',
+        recipientCount: 0,
+        createdAt: now,
+        progressChatId: progress.chatId,
+        progressMessageId: progress.messageId,
+      })
+      .returning();
+    const [fanOut] = await queryRows<{ n: number }>(
+      tx,
+      sql`with queued as (
+        insert into ${outbox} (user_id, chat_id, priority, kind, payload, notice_id, not_before, created_at)
+        select u.id, u.telegram_id, ${PRIORITY.broadcast}, ${OUTBOX_KINDS.notice}, '{}'::jsonb, ${notice!.id}, ${now}, ${now}
+        from ${users} u where ${recipientsWhere(draft, author.id)}
+        order by u.id
+        returning 1
+      ) select count(*)::int as n from queued`,
+    );
+    const count = fanOut?.n ?? 0;
+    const [stored] = await tx
+      .update(notices)
+      .set({ recipientCount: count, ...(count === 0 ? { status: 'done' as const, finishedAt: now } : {}) })
+      .where(eq(notices.id, notice!.id))
+      .returning();
+    await audit(tx, clock, {
+      actorId: author.id,
+      action: 'notice.sent',
+      details: { noticeId: notice!.id, recipients: count, audience: draft.audience, districts: draft.districts, languages: draft.languages },
+    });
+    return stored!;
+  });
+}
+
+/** Delivery state of a notice, from its outbox rows. */
+export interface NoticeProgress {
+  total: number;
+  delivered: number;
+  unreachable: number;
+  failed: number;
+  cancelled: number;
+  remaining: number;
+  /** Messages resent after a process died while they were in flight: they may have arrived twice. */
+  possibleDuplicates: number;
+}
+
+/** Counts the outbox rows of a notice by state (uses the partial index on notice_id). */
+export async function noticeProgress(db: Executor, noticeId: number): Promise<NoticeProgress> {
+  const rows = await queryRows<{ status: string; n: number; dup: number }>(
+    db,
+    sql`select status, count(*)::int as n, count(*) filter (where possible_duplicate and status = 'sent')::int as dup
+        from ${outbox} where notice_id = ${noticeId} group by status`,
+  );
+  const by = (s: string) => rows.find((r) => r.status === s)?.n ?? 0;
+  const total = rows.reduce((sum, r) => sum + r.n, 0);
+  return {
+    total,
+    delivered: by('sent'),
+    unreachable: by('unreachable'),
+    failed: by('failed'),
+    cancelled: by('cancelled'),
+    remaining: by('pending') + by('sending'),
+    possibleDuplicates: rows.reduce((sum, r) => sum + r.dup, 0),
+  };
+}
+
+/**
+ * Stops a notice: everything not yet sent is cancelled (messages in flight finish). Only the author or a
+ * coordinator may stop it.
+ */
+export async function cancelNotice(db: Database, clock: Clock, user: UserRow, noticeId: number): Promise<NoticeRow> {
+  return db.transaction(async (tx) => {
+    const [notice] = await tx.select().from(notices).where(eq(notices.id, noticeId)).for('update');
+    if (!notice) throw new DomainError('notices.errors.notFound');
+    if (notice.authorId !== user.id && user.role !== 'coordinator') throw new DomainError('errors.forbidden');
+    if (notice.status !== 'sending') throw new DomainError('notices.errors.notSending');
+    const now = clock.now();
+    const stopped = await tx
+      .update(outbox)
+      .set({ status: 'cancelled', error: 'notice stopped' })
+      .where(and(eq(outbox.noticeId, noticeId), eq(outbox.status, 'pending')))
+      .returning({ id: outbox.id });
+    const [updated] = await tx.update(notices).set({ status: 'cancelled', cancelledAt: now, finishedAt: now }).where(eq(notices.id, noticeId)).returning();
+    await audit(tx, clock, { actorId: user.id, action: 'notice.cancelled', details: { noticeId, notSent: stopped.length } });
+    return updated!;
+  });
+}
+
+/** Marks a notice done once nothing is left to send; true when this call finished it. */
+export async function finishNoticeIfDone(db: Executor, clock: Clock, noticeId: number): Promise<boolean> {
+  const progress = await noticeProgress(db, noticeId);
+  if (progress.remaining > 0) return false;
+  const finished = await db
+    .update(notices)
+    .set({ status: 'done', finishedAt: clock.now() })
+    .where(and(eq(notices.id, noticeId), eq(notices.status, 'sending')))
+    .returning({ id: notices.id });
+  return finished.length > 0;
+}
+
+/** Notices still being sent (the progress job edits their progress messages). */
+export async function sendingNotices(db: Executor): Promise<NoticeRow[]> {
+  return db.select().from(notices).where(eq(notices.status, 'sending'));
+}
+
+/** Loads a notice. */
+export async function findNotice(db: Executor, noticeId: number): Promise<NoticeRow | undefined> {
+  const [row] = await db.select().from(notices).where(eq(notices.id, noticeId));
+  return row;
+}
+
+/** The last notices meant for this user (by who they are now): their audience, district, language. */
+export async function noticesForUser(db: Executor, user: UserRow, limit = 10): Promise<NoticeRow[]> {
+  const audiences: NoticeAudience[] = ['everyone'];
+  if (user.role === 'seeker') audiences.push('seekers');
+  if (user.role === 'helper') audiences.push('helpers');
+  return db
+    .select()
+    .from(notices)
+    .where(
+      and(
+        inArray(notices.status, ['sending', 'done']),
+        inArray(notices.audience, audiences),
+        sql`(cardinality(${notices.districts}) = 0 or ${user.district ?? ''} = ${WHOLE_CITY} or ${user.district ?? ''} = any(${notices.districts}))`,
+        sql`(cardinality(${notices.languages}) = 0 or ${user.locale} = any(${notices.languages}))`,
+        sql`${notices.recipientCount} > 0`,
+      ),
+    )
+    .orderBy(desc(notices.createdAt), desc(notices.id))
+    .limit(limit);
+}

@@ -1,0 +1,357 @@
+import { createHash } from 'node:crypto';
+import { and, count, desc, eq, gte, inArray, ne, or, sql } from 'drizzle-orm';
+import { WHOLE_CITY } from '../city';
+import type { Clock } from '../clock';
+import type { Config } from '../config';
+import { type Database, type Executor, queryRows } from '../db';
+import { ACTIVE_POST_STATUSES, contacts, outbox, posts, PRIORITY, type PostKind, type PostRow, type PostStatus, users, type UserRow } from '../db/schema';
+import { DomainError } from './errors';
+import { routePost, type RoutingContext } from './matching';
+import { enqueue, OUTBOX_KINDS } from './outbox';
+
+/** Bounds of a post's description. */
+export const POST_TEXT_MIN = 10;
+export const POST_TEXT_MAX = 1000;
+
+/** What the posts functions need besides the database. */
+export interface PostsContext extends RoutingContext {
+  config: Pick<Config, 'POST_TTL_DAYS' | 'MAX_OPEN_POSTS' | 'MAX_POSTS_PER_DAY' | 'PREMODERATE_FIRST_POST'>;
+}
+
+/** Checks a description: 10–1000 characters after trimming. */
+export function checkPostText(raw: string): { ok: true; text: string } | { ok: false; reason: 'tooShort' | 'tooLong'; length: number } {
+  const text = raw.replace(/\r\n/g, '\n').trim();
+  const length = [...text].length;
+  if (length < POST_TEXT_MIN) return { ok: false, reason: 'tooShort', length };
+  if (length > POST_TEXT_MAX) return { ok: false, reason: 'tooLong', length };
+  return { ok: true, text };
+}
+
+/** Same text for the duplicate check: case, spacing and punctuation do not matter. */
+export function textHash(text: string): string {
+  const normal = text
+    .toLowerCase()
+    .normalize('NFKC')
+    .replace(/[\p{P}\p{S}]/gu, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return createHash('sha256').update(normal).digest('hex');
+}
+
+/** A phone number or @username in a post is visible to everyone who sees the post. */
+export function containsContactDetails(text: string): boolean {
+  return /(\+?\d[\d\s/().-]{6,}\d)|(^|\s)@[A-Za-z][A-Za-z0-9_]{4,}/.test(text);
+}
+
+/** Whether a post counts as visible, matchable and against the open-post limit. */
+export function isActive(post: Pick<PostRow, 'status'>): boolean {
+  return (ACTIVE_POST_STATUSES as string[]).includes(post.status);
+}
+
+export interface NewPost {
+  kind: PostKind;
+  category: string;
+  district: string;
+  text: string;
+  photoFileId: string | null;
+  language: string;
+}
+
+/** The outcome of publishing: the stored post and how many people were notified. */
+export interface Published {
+  post: PostRow;
+  recipients: number;
+  /** True when the post waits for a coordinator (first post under PREMODERATE_FIRST_POST). */
+  awaitingReview: boolean;
+}
+
+function ttlFrom(now: Date, days: number): Date {
+  return new Date(now.getTime() + days * 86_400_000);
+}
+
+function assertMayPost(author: UserRow): void {
+  if (author.bannedAt) throw new DomainError('posts.errors.banned');
+}
+
+async function assertWithinLimits(db: Executor, ctx: PostsContext, authorId: number, exceptPostId?: number): Promise<void> {
+  const now = ctx.clock.now();
+  const [open] = await db
+    .select({ n: count() })
+    .from(posts)
+    .where(
+      and(
+        eq(posts.authorId, authorId),
+        inArray(posts.status, [...ACTIVE_POST_STATUSES, 'pending_review']),
+        exceptPostId ? ne(posts.id, exceptPostId) : undefined,
+      ),
+    );
+  if ((open?.n ?? 0) >= ctx.config.MAX_OPEN_POSTS) throw new DomainError('posts.errors.tooManyOpen', { max: ctx.config.MAX_OPEN_POSTS });
+  const dayAgo = new Date(now.getTime() - 86_400_000);
+  const [today] = await db.select({ n: count() }).from(posts).where(and(eq(posts.authorId, authorId), gte(posts.createdAt, dayAgo)));
+  if (!exceptPostId && (today?.n ?? 0) >= ctx.config.MAX_POSTS_PER_DAY) {
+    throw new DomainError('posts.errors.tooManyToday', { max: ctx.config.MAX_POSTS_PER_DAY });
+  }
+}
+
+/** Refuses the limits before a dialog even starts (so nobody types a text in vain). */
+export async function checkMayCreatePost(db: Executor, ctx: PostsContext, author: UserRow): Promise<void> {
+  assertMayPost(author);
+  await assertWithinLimits(db, ctx, author.id);
+}
+
+async function assertNotDuplicate(db: Executor, ctx: PostsContext, authorId: number, hash: string, exceptPostId?: number): Promise<void> {
+  const dayAgo = new Date(ctx.clock.now().getTime() - 86_400_000);
+  const [existing] = await db
+    .select({ id: posts.id })
+    .from(posts)
+    .where(
+      and(
+        eq(posts.authorId, authorId),
+        eq(posts.textHash, hash),
+        gte(posts.createdAt, dayAgo),
+        ne(posts.status, 'removed'),
+        exceptPostId ? ne(posts.id, exceptPostId) : undefined,
+      ),
+    )
+    .limit(1);
+  if (existing) throw new DomainError('posts.errors.duplicate', { postId: existing.id });
+}
+
+/**
+ * Publishes a post and routes it, in one transaction: the post, its notification records and its outbox
+ * rows are stored together or not at all. Refuses banned authors, more than MAX_OPEN_POSTS open posts,
+ * more than MAX_POSTS_PER_DAY new posts in 24 hours, and the same text twice within a day.
+ */
+export async function publishPost(db: Database, ctx: PostsContext, author: UserRow, input: NewPost): Promise<Published> {
+  const checked = checkPostText(input.text);
+  if (!checked.ok) throw new DomainError(`posts.errors.${checked.reason}`, { min: POST_TEXT_MIN, max: POST_TEXT_MAX, length: checked.length });
+  return db.transaction(async (tx) => {
+    // Serialise this author's publishing so that two quick taps cannot both pass the limits.
+    await tx.execute(sql`select pg_advisory_xact_lock(${726_500_000 + (author.id % 1_000_000)})`);
+    const hash = textHash(checked.text);
+    // One round trip for everything that may refuse the post: ban, open posts, posts in 24 hours, the same
+    // text within a day, and whether the author ever had a post published (pre-moderation).
+    const dayAgo = new Date(ctx.clock.now().getTime() - 86_400_000);
+    const [check] = await queryRows<{ banned: boolean; open: number; today: number; duplicate: number | null; published: boolean }>(
+      tx,
+      sql`select u.banned_at is not null as banned,
+          count(p.id) filter (where p.status in ('open', 'in_contact', 'pending_review'))::int as open,
+          count(p.id) filter (where p.created_at >= ${dayAgo})::int as today,
+          max(p.id) filter (where p.text_hash = ${hash} and p.created_at >= ${dayAgo} and p.status <> 'removed') as duplicate,
+          bool_or(p.published_at is not null) is true as published
+        from ${users} u left join ${posts} p on p.author_id = u.id
+        where u.id = ${author.id}
+        group by u.id`,
+    );
+    if (!check) throw new DomainError('posts.errors.notFound');
+    if (check.banned) throw new DomainError('posts.errors.banned');
+    if (check.open >= ctx.config.MAX_OPEN_POSTS) throw new DomainError('posts.errors.tooManyOpen', { max: ctx.config.MAX_OPEN_POSTS });
+    if (check.today >= ctx.config.MAX_POSTS_PER_DAY) throw new DomainError('posts.errors.tooManyToday', { max: ctx.config.MAX_POSTS_PER_DAY });
+    if (check.duplicate !== null) throw new DomainError('posts.errors.duplicate', { postId: Number(check.duplicate) });
+    const review = ctx.config.PREMODERATE_FIRST_POST && !check.published;
+    const now = ctx.clock.now();
+    const [post] = await tx
+      .insert(posts)
+      .values({
+        authorId: author.id,
+        kind: input.kind,
+        category: input.category,
+        district: input.district,
+        text: checked.text,
+        photoFileId: input.photoFileId,
+        language: input.language,
+        status: review ? 'pending_review' : 'open',
+        textHash: hash,
+        createdAt: now,
+        publishedAt: review ? null : now,
+        updatedAt: now,
+        expiresAt: ttlFrom(now, ctx.config.POST_TTL_DAYS),
+      })
+      .returning();
+    const recipients = review ? 0 : await routePost(tx, ctx, post!, { firstTime: true });
+    return { post: post!, recipients, awaitingReview: review };
+  });
+}
+
+/** A coordinator approves a pre-moderated post: it is published and routed. */
+export async function approvePost(db: Database, ctx: PostsContext, postId: number): Promise<Published> {
+  return db.transaction(async (tx) => {
+    const now = ctx.clock.now();
+    const [post] = await tx
+      .update(posts)
+      .set({ status: 'open', publishedAt: now, updatedAt: now, remindedAt: null, expiresAt: ttlFrom(now, ctx.config.POST_TTL_DAYS) })
+      .where(and(eq(posts.id, postId), eq(posts.status, 'pending_review')))
+      .returning();
+    if (!post) throw new DomainError('moderation.errors.alreadyHandled');
+    const recipients = await routePost(tx, ctx, post, { firstTime: true });
+    return { post, recipients, awaitingReview: false };
+  });
+}
+
+/** Loads a post by id. */
+export async function findPost(db: Executor, postId: number): Promise<PostRow | undefined> {
+  const [post] = await db.select().from(posts).where(eq(posts.id, postId));
+  return post;
+}
+
+/** Loads a post the user authored and may still change; refuses anyone else. */
+async function ownActivePost(db: Executor, user: UserRow, postId: number, allowed: PostStatus[]): Promise<PostRow> {
+  const post = await findPost(db, postId);
+  if (!post) throw new DomainError('posts.errors.notFound');
+  if (post.authorId !== user.id) throw new DomainError('posts.errors.notYours');
+  if (!allowed.includes(post.status)) throw new DomainError('posts.errors.notActive');
+  return post;
+}
+
+export interface PostChanges {
+  category?: string;
+  district?: string;
+  text?: string;
+  photoFileId?: string | null;
+}
+
+/**
+ * Edits a post. A new category or district reaches the people it now matches; nobody is told twice
+ * about the same post.
+ */
+export async function editPost(db: Database, ctx: PostsContext, user: UserRow, postId: number, changes: PostChanges): Promise<Published> {
+  return db.transaction(async (tx) => {
+    const post = await ownActivePost(tx, user, postId, [...ACTIVE_POST_STATUSES, 'pending_review']);
+    const values: Partial<typeof posts.$inferInsert> = { updatedAt: ctx.clock.now() };
+    if (changes.text !== undefined) {
+      const checked = checkPostText(changes.text);
+      if (!checked.ok) throw new DomainError(`posts.errors.${checked.reason}`, { min: POST_TEXT_MIN, max: POST_TEXT_MAX, length: checked.length });
+      values.text = checked.text;
+      values.textHash = textHash(checked.text);
+      if (values.textHash !== post.textHash) await assertNotDuplicate(tx, ctx, user.id, values.textHash, post.id);
+    }
+    if (changes.category !== undefined) values.category = changes.category;
+    if (changes.district !== undefined) values.district = changes.district;
+    if (changes.photoFileId !== undefined) values.photoFileId = changes.photoFileId;
+    const [updated] = await tx.update(posts).set(values).where(eq(posts.id, postId)).returning();
+    const recipients = updated!.status === 'pending_review' ? 0 : await routePost(tx, ctx, updated!);
+    return { post: updated!, recipients, awaitingReview: updated!.status === 'pending_review' };
+  });
+}
+
+/**
+ * Renews a post for another POST_TTL_DAYS (an expired one is reopened, within the limits) and routes it
+ * again: people who subscribed since hear about it, nobody twice.
+ */
+export async function renewPost(db: Database, ctx: PostsContext, user: UserRow, postId: number): Promise<Published> {
+  return db.transaction(async (tx) => {
+    const post = await ownActivePost(tx, user, postId, [...ACTIVE_POST_STATUSES, 'expired']);
+    assertMayPost(user);
+    // Erased by retention: there is nothing left to publish.
+    if (post.text === null) throw new DomainError('posts.errors.notActive');
+    if (post.status === 'expired') await assertWithinLimits(tx, ctx, user.id, post.id);
+    const now = ctx.clock.now();
+    const [renewed] = await tx
+      .update(posts)
+      .set({
+        status: post.status === 'expired' ? 'open' : post.status,
+        expiresAt: ttlFrom(now, ctx.config.POST_TTL_DAYS),
+        remindedAt: null,
+        closedAt: null,
+        updatedAt: now,
+      })
+      .where(eq(posts.id, postId))
+      .returning();
+    const recipients = await routePost(tx, ctx, renewed!);
+    return { post: renewed!, recipients, awaitingReview: false };
+  });
+}
+
+/**
+ * Closes a post: "fulfilled" or "no longer needed". It stops matching at once; people whose offer of
+ * help was still waiting are told the post is taken.
+ */
+export async function closePost(db: Database, ctx: RoutingContext, user: UserRow, postId: number, outcome: 'fulfilled' | 'closed'): Promise<PostRow> {
+  return db.transaction(async (tx) => {
+    await ownActivePost(tx, user, postId, [...ACTIVE_POST_STATUSES, 'pending_review']);
+    const now = ctx.clock.now();
+    const [closed] = await tx.update(posts).set({ status: outcome, closedAt: now, updatedAt: now }).where(eq(posts.id, postId)).returning();
+    await cancelWaitingContacts(tx, ctx.clock, postId);
+    return closed!;
+  });
+}
+
+/** Offers of help still waiting for an answer on a post that closed are cancelled, and their senders told. */
+export async function cancelWaitingContacts(db: Executor, clock: Clock, postId: number): Promise<number> {
+  const cancelled = await db
+    .update(contacts)
+    .set({ status: 'cancelled', endedAt: clock.now() })
+    .where(and(eq(contacts.postId, postId), eq(contacts.status, 'offered')))
+    .returning({ id: contacts.id, responderId: contacts.responderId });
+  if (cancelled.length === 0) return 0;
+  const responders = await db.select({ id: users.id, telegramId: users.telegramId }).from(users).where(inArray(users.id, cancelled.map((c) => c.responderId)));
+  const chat = new Map(responders.map((r) => [r.id, r.telegramId]));
+  await enqueue(
+    db,
+    clock,
+    cancelled.map((c) => ({
+      userId: c.responderId,
+      chatId: chat.get(c.responderId)!,
+      kind: OUTBOX_KINDS.contactCancelled,
+      priority: PRIORITY.interactive,
+      payload: { contactId: c.id },
+      postId,
+    })),
+  );
+  return cancelled.length;
+}
+
+/** Message ids (in the author's chat) of requests to contact them about a post, for tidying up. */
+export async function findRequestMessageIds(db: Executor, postId: number, authorId: number): Promise<number[]> {
+  const rows = await db
+    .select({ messageId: outbox.messageId })
+    .from(outbox)
+    .where(and(eq(outbox.postId, postId), eq(outbox.userId, authorId), eq(outbox.kind, OUTBOX_KINDS.contactRequest), eq(outbox.status, 'sent')));
+  return rows.map((r) => r.messageId).filter((id): id is number => id !== null);
+}
+
+/** The user's open posts, newest first, and those that ended in the last 14 days. */
+export async function listOwnPosts(db: Executor, clock: Clock, userId: number): Promise<PostRow[]> {
+  const since = new Date(clock.now().getTime() - 14 * 86_400_000);
+  return db
+    .select()
+    .from(posts)
+    .where(
+      and(
+        eq(posts.authorId, userId),
+        or(inArray(posts.status, [...ACTIVE_POST_STATUSES, 'pending_review']), and(eq(posts.status, 'expired'), gte(posts.updatedAt, since))),
+      ),
+    )
+    .orderBy(desc(posts.createdAt))
+    .limit(20);
+}
+
+export interface BrowseFilter {
+  kind: PostKind;
+  /** null: all categories. */
+  category: string | null;
+  /** A district (posts there and whole-city posts) or '*' for everything. */
+  district: string;
+  page: number;
+  pageSize?: number;
+}
+
+/** Open posts for browsing, newest first, a page at a time; uses the partial browse index. */
+export async function browsePosts(db: Executor, filter: BrowseFilter): Promise<{ posts: PostRow[]; total: number }> {
+  const pageSize = filter.pageSize ?? 5;
+  const where = and(
+    eq(posts.kind, filter.kind),
+    inArray(posts.status, ACTIVE_POST_STATUSES),
+    filter.category ? eq(posts.category, filter.category) : undefined,
+    filter.district === WHOLE_CITY ? undefined : inArray(posts.district, [filter.district, WHOLE_CITY]),
+  );
+  const [total] = await db.select({ n: count() }).from(posts).where(where);
+  const rows = await db
+    .select()
+    .from(posts)
+    .where(where)
+    .orderBy(desc(posts.publishedAt), desc(posts.id))
+    .limit(pageSize)
+    .offset(Math.max(0, filter.page) * pageSize);
+  return { posts: rows, total: total?.n ?? 0 };
+}

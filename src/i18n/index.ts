@@ -1,0 +1,74 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import i18next, { type TFunction } from 'i18next';
+import { LOCALES, type Locale } from '../config';
+import { PROJECT_ROOT } from '../util/project-root';
+
+export type { TFunction };
+
+/** Where the translations live: one folder per language, one JSON file per feature. */
+export const LOCALES_DIR = path.join(PROJECT_ROOT, 'locales');
+
+/** Telegram HTML needs only these escaped; i18next's default would also mangle "/" in commands. */
+export function escapeHtml(value: unknown): string {
+  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+type Tree = { [key: string]: string | Tree };
+
+/** Reads locales/<lang>/<feature>.json into { feature: {...} } per language. */
+export function readLocaleFiles(dir = LOCALES_DIR): Record<Locale, Tree> {
+  const resources = {} as Record<Locale, Tree>;
+  for (const locale of LOCALES) {
+    const tree: Tree = {};
+    const folder = path.join(dir, locale);
+    for (const file of readdirSync(folder).filter((f) => f.endsWith('.json')).sort()) {
+      tree[path.basename(file, '.json')] = JSON.parse(readFileSync(path.join(folder, file), 'utf8')) as Tree;
+    }
+    resources[locale] = tree;
+  }
+  return resources;
+}
+
+/** The bot's own words in uk, de and ru. Interpolated values are HTML-escaped. */
+export interface Translator {
+  t(locale: Locale, key: string, options?: Record<string, unknown>): string;
+  fixed(locale: Locale): TFunction;
+}
+
+/** Builds an isolated i18next instance from locales/. */
+export function createTranslator(defaultLocale: Locale = 'de', dir = LOCALES_DIR): Translator {
+  const resources = readLocaleFiles(dir);
+  const instance = i18next.createInstance();
+  void instance.init({
+    initAsync: false,
+    resources: Object.fromEntries(Object.entries(resources).map(([lng, tree]) => [lng, { translation: tree }])),
+    lng: defaultLocale,
+    fallbackLng: defaultLocale,
+    supportedLngs: [...LOCALES],
+    interpolation: { escapeValue: true, escape: escapeHtml },
+    returnNull: false,
+  });
+  const cache = new Map<Locale, TFunction>();
+  const fixed = (locale: Locale) => {
+    let t = cache.get(locale);
+    if (!t) {
+      t = instance.getFixedT(locale);
+      cache.set(locale, t);
+    }
+    return t;
+  };
+  return {
+    fixed,
+    t: (locale, key, options) => String(fixed(locale)(key, options as never)),
+  };
+}
+
+/** Maps Telegram's language_code to one of ours; anything else gets the default. */
+export function pickLocale(languageCode: string | undefined, fallback: Locale): Locale {
+  const base = languageCode?.toLowerCase().split(/[-_]/)[0];
+  return (LOCALES as readonly string[]).includes(base ?? '') ? (base as Locale) : fallback;
+}
+
+/** Intl locale tags for dates and numbers. */
+export const INTL_LOCALE: Record<Locale, string> = { uk: 'uk-UA', de: 'de-DE', ru: 'ru-RU' };

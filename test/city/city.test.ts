@@ -1,0 +1,86 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CityDirectory, CityFileError, loadCity, parseCity, WHOLE_CITY } from '../../src/city';
+import duisburg from '../../src/city/duisburg.json';
+
+describe('city data', () => {
+  it('has Duisburg with its seven Stadtbezirke and the twelve categories', () => {
+    const city = loadCity();
+    expect(city.districts.map((d) => d.name.de)).toEqual([
+      'Walsum',
+      'Hamborn',
+      'Meiderich/Beeck',
+      'Homberg/Ruhrort/Baerl',
+      'Mitte',
+      'Rheinhausen',
+      'Süd',
+    ]);
+    expect(city.categories.map((c) => c.name.de)).toEqual([
+      'Wohnen',
+      'Familie & Kinderbetreuung',
+      'Bildung & Sprache',
+      'Gesundheit',
+      'Behörden & Formulare',
+      'Arbeit & Talente',
+      'Freizeit, Kultur & Sport',
+      'Spenden & Sachspenden',
+      'Dolmetschen',
+      'Transport & Umzug',
+      'Haustiere',
+      'Sonstiges',
+    ]);
+    for (const entry of [...city.districts, ...city.categories]) {
+      expect(entry.name.uk).not.toBe('');
+      expect(entry.name.ru).not.toBe('');
+    }
+  });
+
+  it('names the whole city in every language', () => {
+    const dir = new CityDirectory(loadCity());
+    expect(dir.districtName(WHOLE_CITY, 'de')).toBe('Ganz Duisburg');
+    expect(dir.districtName(WHOLE_CITY, 'uk')).toBe('Увесь Дуйсбург');
+    expect(dir.districtName('hamborn', 'ru')).toContain('Хамборн');
+    expect(dir.isArea(WHOLE_CITY)).toBe(true);
+    expect(dir.isArea('atlantis')).toBe(false);
+  });
+
+  it('loads another city from CITY_FILE without code changes', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hn-city-'));
+    const file = path.join(dir, 'essen.json');
+    const essen = {
+      ...duisburg,
+      key: 'essen',
+      name: { de: 'Essen', uk: 'Ессен', ru: 'Эссен' },
+      wholeCity: { de: 'Ganz Essen', uk: 'Увесь Ессен', ru: 'Весь Эссен' },
+      districts: [{ key: 'ruettenscheid', name: { de: 'Rüttenscheid', uk: 'Рюттеншайд', ru: 'Рюттеншайд' } }],
+    };
+    writeFileSync(file, JSON.stringify(essen));
+    const city = loadCity(file);
+    expect(city.districts).toHaveLength(1);
+    expect(new CityDirectory(city).districtName('ruettenscheid', 'de')).toBe('Rüttenscheid');
+  });
+
+  it('names the bad entry of an invalid file', () => {
+    const broken = structuredClone(duisburg) as { districts: { key: string; name: Record<string, string> }[] };
+    broken.districts[3]!.name.uk = '';
+    broken.districts[5]!.key = 'mitte';
+    expect(() => parseCity(broken, 'broken.json')).toThrow(CityFileError);
+    try {
+      parseCity(broken, 'broken.json');
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toContain('broken.json');
+      expect(message).toContain('districts.3.name.uk: missing the uk name');
+      expect(message).toContain('districts.5.key: duplicate key "mitte"');
+    }
+  });
+
+  it('rejects a file that cannot be read or parsed', () => {
+    expect(() => loadCity('/nonexistent/city.json')).toThrow(/cannot be read/);
+    const dir = mkdtempSync(path.join(tmpdir(), 'hn-city-'));
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, '{ "key": ');
+    expect(() => loadCity(file)).toThrow(/not valid JSON/);
+  });
+});

@@ -1,0 +1,172 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createTestDb, type TestDatabase, TEST_DATABASE_URL } from './helpers/db';
+import { FakeTelegram } from './helpers/fake-telegram';
+import { TEST_TOKEN } from './helpers/harness';
+import { spawnBot } from './helpers/spawn-bot';
+import { messageUpdate } from './helpers/updates';
+
+/**
+ * The real wiring: `src/main.ts` runs as its own process (as `npm start` does), talks HTTP to a Bot API
+ * stand-in through TELEGRAM_API_ROOT, and stores data in PGlite on disk or in PostgreSQL.
+ */
+
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startBot(env: Record<string, string>, cwd = mkdtempSync(path.join(tmpdir(), 'hn-proc-'))): Running {
+  return spawnBot(env, cwd);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, running?: Running): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}\n${running?.output() ?? ''}`);
+}
+
+async function health(port: number): Promise<number | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+    return res.status;
+  } catch {
+    return undefined;
+  }
+}
+
+let db: TestDatabase | undefined;
+let databaseEnv: Record<string, string>;
+
+beforeAll(async () => {
+  if (TEST_DATABASE_URL) {
+    db = await createTestDb();
+    databaseEnv = { DATABASE_URL: db.url! };
+  } else {
+    databaseEnv = { DATA_DIR: mkdtempSync(path.join(tmpdir(), 'hn-data-')) };
+  }
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+describe('npm start (src/main.ts as a process)', () => {
+  it('exits 1 within seconds without BOT_TOKEN, naming the variable and @BotFather', async () => {
+    const started = Date.now();
+    const bot = startBot({});
+    const code = await bot.exited;
+    expect(code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(bot.output()).toContain('BOT_TOKEN: required');
+    expect(bot.output()).toContain('@BotFather');
+    expect(bot.output()).toContain('.env');
+  });
+
+  it('reports every invalid variable at once and a broken city file by its entry', async () => {
+    const bad = startBot({ BOT_TOKEN: TEST_TOKEN, PORT: 'x', DEFAULT_LOCALE: 'fr' });
+    expect(await bad.exited).toBe(1);
+    expect(bad.output()).toContain('PORT:');
+    expect(bad.output()).toContain('DEFAULT_LOCALE: expected uk, de or ru');
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'hn-city-'));
+    const cityFile = path.join(dir, 'city.json');
+    writeFileSync(cityFile, JSON.stringify({ key: 'x', name: { de: 'X', uk: 'X', ru: 'X' }, wholeCity: { de: 'X', uk: 'X', ru: 'X' }, timezone: 'Europe/Berlin', districts: [{ key: 'Bad Key', name: { de: 'a', uk: 'b', ru: 'c' } }], categories: [] }));
+    const city = startBot({ BOT_TOKEN: TEST_TOKEN, CITY_FILE: cityFile });
+    expect(await city.exited).toBe(1);
+    expect(city.output()).toContain('districts.0.key');
+  });
+
+  it('reads .env from the working directory', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'hn-envfile-'));
+    writeFileSync(path.join(cwd, '.env'), 'BOT_TOKEN=\nDEFAULT_LOCALE=xx\n');
+    const bot = startBot({}, cwd);
+    expect(await bot.exited).toBe(1);
+    expect(bot.output()).toContain('BOT_TOKEN: required');
+    expect(bot.output()).toContain('DEFAULT_LOCALE');
+  });
+
+  it('serves users over long polling, survives a failing setMyCommands, reports health and stops cleanly', async () => {
+    const telegram = new FakeTelegram();
+    // Command registration fails at start: logged, not fatal.
+    telegram.failNext('setMyCommands', 400, 'Bad Request: simulated', { times: 4 });
+    const api = await telegram.listen();
+    const port = await freePort();
+    const bot = startBot({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: api.url, PORT: String(port), ...databaseEnv });
+    try {
+      await waitFor('healthz', async () => ((await health(port)) === 200 ? true : undefined), 40_000, bot);
+      const olena = { id: 380_900, first_name: 'Олена', language_code: 'uk' };
+      const jonas = { id: 490_900, first_name: 'Jonas', language_code: 'de' };
+      telegram.pushUpdate(messageUpdate(olena, telegram.recordUserMessage(olena.id, '/start').messageId, { text: '/start' }));
+      telegram.pushUpdate(messageUpdate(jonas, telegram.recordUserMessage(jonas.id, '/help').messageId, { text: '/help' }));
+      const greeting = await waitFor('greeting', () => telegram.messages(olena.id)[0], 20_000, bot);
+      expect(greeting.text).toContain('Вітаємо в Hilfenetz, Олена!');
+      const help = await waitFor('help', () => telegram.messages(jonas.id)[0], 20_000, bot);
+      expect(help.text).toContain('Hilfenetz – so funktioniert es');
+      expect(bot.output()).toContain('could not register command menus');
+      expect(telegram.callsOf('deleteWebhook').length).toBeGreaterThan(0);
+
+      bot.child.kill('SIGTERM');
+      expect(await bot.exited).toBe(0);
+      expect(bot.output()).toContain('stopped');
+    } finally {
+      bot.child.kill('SIGKILL');
+      await api.close();
+    }
+  });
+
+  it('in webhook mode registers the secret and refuses requests without it', async () => {
+    const telegram = new FakeTelegram();
+    const api = await telegram.listen();
+    const port = await freePort();
+    const secret = 'webhook_secret_0123456789';
+    const bot = startBot({
+      BOT_TOKEN: TEST_TOKEN,
+      TELEGRAM_API_ROOT: api.url,
+      PORT: String(port),
+      BOT_MODE: 'webhook',
+      WEBHOOK_URL: 'https://hilfenetz.example.org/telegram/updates',
+      WEBHOOK_SECRET: secret,
+      ...databaseEnv,
+    });
+    try {
+      const setWebhook = await waitFor('setWebhook', () => telegram.callsOf('setWebhook')[0], 40_000, bot);
+      expect(setWebhook.payload).toMatchObject({ url: 'https://hilfenetz.example.org/telegram/updates', secret_token: secret });
+      const irina = { id: 370_900, first_name: 'Ирина', language_code: 'ru' };
+      const update = messageUpdate(irina, telegram.recordUserMessage(irina.id, '/help').messageId, { text: '/help' });
+      const post = (headers: Record<string, string>) =>
+        fetch(`http://127.0.0.1:${port}/telegram/updates`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(update) });
+      expect((await post({})).status).toBe(401);
+      expect((await post({ 'x-telegram-bot-api-secret-token': 'wrong_secret_0123456789' })).status).toBe(401);
+      expect(telegram.messages(irina.id)).toHaveLength(0);
+      expect((await post({ 'x-telegram-bot-api-secret-token': secret })).status).toBe(200);
+      const help = await waitFor('help', () => telegram.messages(irina.id)[0], 10_000, bot);
+      expect(help.text).toContain('Hilfenetz — как это работает');
+      expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).toBe(404);
+      bot.child.kill('SIGTERM');
+      expect(await bot.exited).toBe(0);
+    } finally {
+      bot.child.kill('SIGKILL');
+      await api.close();
+    }
+  });
+});
