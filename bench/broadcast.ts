@@ -17,6 +17,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../src/util/project-root';
+import { positiveInts } from './lib/cli';
 import type { Driver } from './lib/database';
 import { type MethodResult, runBaseline, runOurs } from './lib/broadcast-run';
 import { mergeResults, readRecorded, renderConsole, renderSection, writeSection } from './lib/broadcast-report';
@@ -29,12 +30,6 @@ interface Options {
   driver: Driver;
   latencyMs: number;
   dryRun: boolean;
-}
-
-function positiveInts(value: string, flag: string): number[] {
-  const list = value.split(',').map((v) => Number(v.trim().replace(/_/g, '')));
-  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--${flag} expects positive integers, got "${value}"`);
-  return list;
 }
 
 function parseOptions(argv: string[]): Options {

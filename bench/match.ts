@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { loadCity } from '../src/city';
 import { PROJECT_ROOT } from '../src/util/project-root';
+import { positiveInts } from './lib/cli';
 import { BENCH_DATABASE_URL, type Driver } from './lib/database';
 import { type Machine, mergeResults, readRecorded, renderConsole, renderSection, writeSection } from './lib/match-report';
 import { type MatchCase, type MatchResult, runMatchCase } from './lib/match-run';
@@ -33,12 +34,6 @@ interface Options {
   pgliteMaxPosts: number;
   dryRun: boolean;
   renderOnly: boolean;
-}
-
-function positiveInts(value: string, flag: string): number[] {
-  const list = value.split(',').map((v) => Number(v.trim().replace(/_/g, '')));
-  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--${flag} expects positive integers, got "${value}"`);
-  return list;
 }
 
 function parseOptions(argv: string[]): Options {

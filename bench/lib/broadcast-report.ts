@@ -1,21 +1,13 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { MethodResult } from './broadcast-run';
 import type { MemoryReport } from './memory';
+import { dataComment, readRecorded as readRecordedIn, table, writeSection as writeSectionIn } from './report-file';
 
 /** The heading of the section this benchmark owns in BENCHMARKS.md. */
 export const SECTION_HEADING = '## Broadcast delivery (`npm run bench:broadcast`)';
 const DATA_MARKER = 'bench-broadcast-data';
 /** From the issue: at least this fraction of the enforced limit, nothing lost, nothing twice. */
 export const TARGET_FRACTION = 0.97;
-
-const FILE_HEADER = `# Benchmarks
-
-Figures from the development machine (2 cores). Each table comes from one run of the command next to it;
-where there is a baseline it was measured in the same run, so compare against it rather than across runs
-(other work may have been running on the machine). To reproduce, run the command shown; PostgreSQL
-benchmarks need the server on 127.0.0.1:5432 (user postgres) or \`BENCH_DATABASE_URL\`.
-`;
 
 function num(value: number | undefined, digits = 0): string {
   if (value === undefined || !Number.isFinite(value)) return '–';
@@ -40,10 +32,6 @@ function memoryCell(m: MemoryReport): string {
   return `${num(m.before.rssMb)} → ${num(m.after.rssMb)} (peak ${num(Math.max(m.peak.rssMb, m.after.rssMb))})`;
 }
 
-function table(header: string[], rows: string[][]): string[] {
-  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
-}
-
 const key = (r: MethodResult) => `${r.method}/${r.driver ?? '-'}/${r.rate}/${r.latencyMs}`;
 
 /** Ordered by limit; ours (PostgreSQL, then PGlite) before the baseline. */
@@ -54,14 +42,7 @@ function ordered(results: MethodResult[]): MethodResult[] {
 
 /** The figures recorded in BENCHMARKS.md by earlier runs (so that `--rate=300` keeps the 30/s rows). */
 export function readRecorded(file: string): MethodResult[] {
-  if (!existsSync(file)) return [];
-  const match = new RegExp(`<!-- ${DATA_MARKER}\\n([\\s\\S]*?)\\n-->`).exec(readFileSync(file, 'utf8'));
-  if (!match) return [];
-  try {
-    return JSON.parse(match[1]!) as MethodResult[];
-  } catch {
-    return [];
-  }
+  return readRecordedIn<MethodResult>(file, DATA_MARKER);
 }
 
 /** This run's results replace earlier ones of the same method, database, limit and latency. */
@@ -203,9 +184,7 @@ export function renderSection(results: MethodResult[]): string {
     '',
     ...table(['Limit', 'Method', 'Date', 'Load', 'Span', 'Stand-in', 'Details', 'Command'], runRows(results)),
     '',
-    `<!-- ${DATA_MARKER}`,
-    JSON.stringify(results),
-    '-->',
+    ...dataComment(DATA_MARKER, results),
     '',
   ];
   return lines.join('\n');
@@ -213,15 +192,7 @@ export function renderSection(results: MethodResult[]): string {
 
 /** Writes or replaces this benchmark's section; other sections and the header stay as they are. */
 export function writeSection(file: string, section: string): void {
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : FILE_HEADER;
-  const start = current.indexOf(SECTION_HEADING);
-  if (start < 0) {
-    writeFileSync(file, `${current.trimEnd()}\n\n${section}`);
-    return;
-  }
-  const next = current.indexOf('\n## ', start + SECTION_HEADING.length);
-  const rest = next < 0 ? '' : current.slice(next + 1);
-  writeFileSync(file, `${current.slice(0, start)}${section}${rest ? `\n${rest}` : ''}`);
+  writeSectionIn(file, SECTION_HEADING, section);
 }
 
 /** A compact table for the terminal. */

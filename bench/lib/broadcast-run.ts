@@ -3,27 +3,23 @@ import { Writable } from 'node:stream';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { eq, sql } from 'drizzle-orm';
 import { Bot } from 'grammy';
-import { Client } from 'pg';
 import { startBackgroundWork } from '../../src/background';
 import { createBot } from '../../src/bot';
 import { CityDirectory, loadCity, WHOLE_CITY } from '../../src/city';
 import { systemClock } from '../../src/clock';
 import { parseConfig } from '../../src/config';
-import { createDatabase, type DatabaseHandle, queryRows } from '../../src/db';
-import { runMigrations } from '../../src/db/migrate';
+import { queryRows } from '../../src/db';
 import { notices, outbox, users } from '../../src/db/schema';
 import { renderNoticeText } from '../../src/delivery/notice-renderers';
 import { type NoticeDraft, sendNotice } from '../../src/domain/notices';
 import { createTranslator } from '../../src/i18n';
 import { createLogger } from '../../src/logger';
-import type { Driver } from './database';
+import { type Driver, openBenchDatabase } from './database';
 import { type MemoryReport, MemoryTracker } from './memory';
 import { percentile } from './stats';
 import type { ReceivedSend } from './broadcast-standin-protocol';
 import { StandIn } from './broadcast-standin-client';
 
-/** The server benchmarks use to create and drop their own database. */
-export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const DATABASE_NAME = 'hilfenetz_bench_broadcast';
 /** A token in BotFather's shape; the stand-in accepts any. */
 const TOKEN = '123456789:BENCH-token-for-hilfenetz-only_xx';
@@ -100,43 +96,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const load = () => Math.round(os.loadavg()[0]! * 100) / 100;
 const today = () => new Date().toISOString().slice(0, 10);
 
-// ---------------------------------------------------------------------------------------- database
-
-async function onServer(statement: string): Promise<void> {
-  const client = new Client({ connectionString: BENCH_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
-/**
- * A fresh, migrated database: `hilfenetz_bench_broadcast` on the PostgreSQL server (with the production
- * pool size; dropped by close()), or an in-memory PGlite.
- */
-async function openDatabase(driver: Driver): Promise<DatabaseHandle> {
-  if (driver === 'pglite') {
-    const handle = await createDatabase({ pgliteDataDir: 'memory' });
-    await runMigrations(handle);
-    return handle;
-  }
-  await onServer(`drop database if exists ${DATABASE_NAME} with (force)`);
-  await onServer(`create database ${DATABASE_NAME}`);
-  const url = new URL(BENCH_DATABASE_URL);
-  url.pathname = `/${DATABASE_NAME}`;
-  const handle = await createDatabase({ DATABASE_URL: url.toString() });
-  await runMigrations(handle);
-  return {
-    ...handle,
-    async close() {
-      await handle.close();
-      await onServer(`drop database if exists ${DATABASE_NAME} with (force)`);
-    },
-  };
-}
-
 // ---------------------------------------------------------------------------------------- analysis
 
 /** Lost, duplicated, rate and spacing of the messages the stand-in accepted for `chats`. */
@@ -185,6 +144,12 @@ export function analyse(sends: readonly ReceivedSend[], chats: ReadonlySet<numbe
   };
 }
 
+/** The figures of an analysis that a MethodResult reports as they are. */
+function resultFigures(a: ReturnType<typeof analyse>) {
+  const { otherErrors, firstReceivedAt, lastReceivedAt, ...figures } = a;
+  return figures;
+}
+
 // ---------------------------------------------------------------------------------------- ours
 
 /** A pino destination that keeps warnings and errors for the report instead of printing them. */
@@ -217,7 +182,7 @@ function captureLogs() {
 export async function runOurs(options: CaseOptions & { recipients: number }): Promise<MethodResult> {
   const { driver, rate, latencyMs, recipients, log } = options;
   const standIn = await StandIn.start(rate, latencyMs);
-  const database = await openDatabase(driver);
+  const database = await openBenchDatabase(driver, DATABASE_NAME);
   const { db } = database;
   try {
     const config = parseConfig({
@@ -306,19 +271,7 @@ export async function runOurs(options: CaseOptions & { recipients: number }): Pr
       rate,
       latencyMs,
       recipients,
-      accepted: a.accepted,
-      lost: a.lost,
-      duplicated: a.duplicated,
-      extraMessages: a.extraMessages,
-      spanSeconds: a.spanSeconds,
-      callLogSpanSeconds: a.callLogSpanSeconds,
-      achievedRate: a.achievedRate,
-      fraction: a.fraction,
-      rateLimited: a.rateLimited,
-      gapMs: a.gapMs,
-      maxInOneSecond: a.maxInOneSecond,
-      maxInFlight: a.maxInFlight,
-      answerDelayMs: a.answerDelayMs,
+      ...resultFigures(a),
       wallSeconds,
       memory: mem,
       load: { start: loadStart, end: loadEnd },
@@ -380,19 +333,7 @@ export async function runBaseline(options: CaseOptions & { recipients: number })
       rate,
       latencyMs,
       recipients,
-      accepted: a.accepted,
-      lost: a.lost,
-      duplicated: a.duplicated,
-      extraMessages: a.extraMessages,
-      spanSeconds: a.spanSeconds,
-      callLogSpanSeconds: a.callLogSpanSeconds,
-      achievedRate: a.achievedRate,
-      fraction: a.fraction,
-      rateLimited: a.rateLimited,
-      gapMs: a.gapMs,
-      maxInOneSecond: a.maxInOneSecond,
-      maxInFlight: a.maxInFlight,
-      answerDelayMs: a.answerDelayMs,
+      ...resultFigures(a),
       wallSeconds,
       memory: mem,
       load: { start: loadStart, end: loadEnd },

@@ -27,8 +27,9 @@ async function onServer(statement: string): Promise<void> {
 /**
  * A fresh, migrated database for one benchmark case: a new database `name` on the PostgreSQL server
  * (dropped again by close()), or an in-memory PGlite. The same migrations as production run on both.
+ * `poolSize` undefined means the production pool size.
  */
-export async function openBenchDatabase(driver: Driver, name: string): Promise<DatabaseHandle> {
+export async function openBenchDatabase(driver: Driver, name: string, options: { poolSize?: number } = {}): Promise<DatabaseHandle> {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
   if (driver === 'pglite') {
     const handle = await createDatabase({ pgliteDataDir: 'memory' });
@@ -37,7 +38,7 @@ export async function openBenchDatabase(driver: Driver, name: string): Promise<D
   }
   await onServer(`drop database if exists ${name} with (force)`);
   await onServer(`create database ${name}`);
-  const handle = await createDatabase({ DATABASE_URL: withDatabase(BENCH_DATABASE_URL, name), poolSize: 2 });
+  const handle = await createDatabase({ DATABASE_URL: withDatabase(BENCH_DATABASE_URL, name), poolSize: options.poolSize });
   await runMigrations(handle);
   return {
     ...handle,

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Driver } from './database';
 import type { MemoryReport } from './memory';
+import { dataComment, readRecorded as readRecordedIn, table, writeSection as writeSectionIn } from './report-file';
 import type { MatchResult } from './match-run';
 import type { Summary } from './stats';
 
@@ -42,10 +42,6 @@ function summaryCells(s: Summary): string[] {
 
 function memoryCell(m: MemoryReport, key: 'rssMb' | 'heapMb'): string {
   return `${num(m.before[key])} → ${num(m.after[key])} (peak ${num(m.peak[key])})`;
-}
-
-function table(header: string[], rows: string[][]): string[] {
-  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
 function loadCell(r: MatchResult): string {
@@ -143,14 +139,7 @@ function targetRows(results: MatchResult[]): string[][] {
 
 /** The results already recorded in BENCHMARKS.md, so that a partial run only replaces its own cases. */
 export function readRecorded(file: string): MatchResult[] {
-  if (!existsSync(file)) return [];
-  const match = new RegExp(`<!-- ${DATA_MARKER}\\n([\\s\\S]*?)\\n-->`).exec(readFileSync(file, 'utf8'));
-  if (!match?.[1]) return [];
-  try {
-    return JSON.parse(match[1]) as MatchResult[];
-  } catch {
-    return [];
-  }
+  return readRecordedIn<MatchResult>(file, DATA_MARKER);
 }
 
 /** Newer results replace recorded ones of the same driver and size; the order is driver, then size. */
@@ -225,34 +214,14 @@ export function renderSection(results: MatchResult[], machine: Machine): string 
     '',
     ...table(['Target', 'Measured', 'Verdict'], targetRows(results)),
     '',
-    `<!-- ${DATA_MARKER}`,
-    JSON.stringify(results),
-    '-->',
+    ...dataComment(DATA_MARKER, results),
     '',
   ].join('\n');
 }
 
-const FILE_HEADER = [
-  '# Benchmarks',
-  '',
-  'Figures from the development machine (2 cores). Each table comes from one run of the command next to it;',
-  'where there is a baseline it was measured in the same run on the same data, so compare against it rather',
-  'than across runs (other work may have been running on the machine). To reproduce, run the command shown;',
-  'PostgreSQL benchmarks need the server on 127.0.0.1:5432 (user postgres) or `BENCH_DATABASE_URL`.',
-  '',
-].join('\n');
-
 /** Writes or replaces this benchmark's section of BENCHMARKS.md, leaving the rest of the file as it is. */
 export function writeSection(file: string, section: string): void {
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : FILE_HEADER;
-  const start = current.indexOf(SECTION_HEADING);
-  if (start < 0) {
-    writeFileSync(file, `${current.trimEnd()}\n\n${section}`);
-    return;
-  }
-  const next = current.indexOf('\n## ', start + SECTION_HEADING.length);
-  const rest = next < 0 ? '' : current.slice(next + 1);
-  writeFileSync(file, `${current.slice(0, start)}${section}${rest ? `\n${rest}` : ''}`);
+  writeSectionIn(file, SECTION_HEADING, section);
 }
 
 /** A compact table for the terminal. */

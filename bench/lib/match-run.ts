@@ -170,7 +170,7 @@ async function runBaseline(run: CaseRun, c: MatchCase, city: SeedCity): Promise<
 
 /** Runs one case on a fresh database: seed, then publishPost, the breakdown and the naive baseline. */
 export async function runMatchCase(c: MatchCase, city: SeedCity & { timeZone: string }, command: string, log: (line: string) => void): Promise<MatchResult> {
-  const handle = await openBenchDatabase(c.driver, 'hilfenetz_bench_match');
+  const handle = await openBenchDatabase(c.driver, 'hilfenetz_bench_match', { poolSize: 2 });
   try {
     const { authors, seedSeconds } = await seedCase(handle.db, c, city);
     log(`  seeded ${c.helpers} helpers in ${seedSeconds.toFixed(1)} s`);

@@ -56,6 +56,23 @@ export async function showScreen(ctx: Context, text: string, keyboard?: InlineKe
   return sent.message_id;
 }
 
+/**
+ * Shows a dialog step and remembers its message: in place for button presses, or as a new message after
+ * the user typed or sent something.
+ */
+export async function showDialogStep(
+  ctx: Context,
+  step: Omit<DialogState, 'messageId'>,
+  text: string,
+  keyboard: InlineKeyboard | undefined,
+  asNewMessage: boolean,
+): Promise<void> {
+  const messageId = asNewMessage
+    ? (await ctx.reply(text, { reply_markup: keyboard, link_preview_options: { is_disabled: true } })).message_id
+    : await showScreen(ctx, text, keyboard);
+  await setDialog(ctx, { ...step, messageId }); // also removes the previous step's buttons
+}
+
 /** Removes the inline keyboard of a message; ignores messages that are gone or unchanged. */
 export async function removeKeyboard(ctx: Context, messageId: number): Promise<void> {
   if (!ctx.chat) return;

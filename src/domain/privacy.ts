@@ -77,27 +77,21 @@ export async function collectUserData(db: Executor, userId: number) {
   );
   const partnerView = (id: number): PartnerView => others.get(id) ?? { role: null, firstName: null };
 
+  const relayColumns = {
+    id: relayMessages.id,
+    contactId: relayMessages.contactId,
+    text: relayMessages.text,
+    photoFileId: relayMessages.photoFileId,
+    createdAt: relayMessages.createdAt,
+    erasedAt: relayMessages.erasedAt,
+  };
   const sent = await db
-    .select({
-      id: relayMessages.id,
-      contactId: relayMessages.contactId,
-      text: relayMessages.text,
-      photoFileId: relayMessages.photoFileId,
-      createdAt: relayMessages.createdAt,
-      erasedAt: relayMessages.erasedAt,
-    })
+    .select(relayColumns)
     .from(relayMessages)
     .where(eq(relayMessages.senderId, userId))
     .orderBy(relayMessages.id);
   const received = await db
-    .select({
-      id: relayMessages.id,
-      contactId: relayMessages.contactId,
-      text: relayMessages.text,
-      photoFileId: relayMessages.photoFileId,
-      createdAt: relayMessages.createdAt,
-      erasedAt: relayMessages.erasedAt,
-    })
+    .select(relayColumns)
     .from(relayMessages)
     .where(eq(relayMessages.recipientId, userId))
     .orderBy(relayMessages.id);

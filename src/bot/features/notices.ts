@@ -22,7 +22,7 @@ import { createCallbackData, keyField } from '../callback-data/codec';
 import { noticeData } from '../callback-data/notices';
 import { reportData } from '../callback-data/reports';
 import { type Context, requireUser } from '../context';
-import { answerStale, endDialog, getDialog, isCurrentDialogMessage, removeKeyboard, setDialog, showScreen } from '../dialog';
+import { answerStale, endDialog, getDialog, isCurrentDialogMessage, setDialog, showDialogStep, showScreen } from '../dialog';
 import { createDistrictKeyboard } from '../keyboards/common';
 import { formatDate, shorten } from '../messages/format';
 import { escapeText } from '../messages/post';
@@ -168,15 +168,7 @@ async function goTo(ctx: Context, step: Step, c: Composer_, asNewMessage = false
   const text = await render(ctx, step, c);
   const recipients = step === 'preview' ? await countNoticeRecipients(ctx.deps.db, toDraft(c), requireUser(ctx).id) : 0;
   const keyboard = keyboardFor(ctx, step, c, recipients);
-  const dialog = getDialog(ctx, DIALOG);
-  let messageId: number;
-  if (asNewMessage) {
-    if (dialog?.messageId) await removeKeyboard(ctx, dialog.messageId);
-    messageId = (await ctx.reply(text, { reply_markup: keyboard, link_preview_options: { is_disabled: true } })).message_id;
-  } else {
-    messageId = await showScreen(ctx, text, keyboard);
-  }
-  await setDialog(ctx, { name: DIALOG, step, messageId, data: c });
+  await showDialogStep(ctx, { name: DIALOG, step, data: c }, text, keyboard, asNewMessage);
 }
 
 /** After the texts: the next language to ask for, or the media step. */

@@ -23,7 +23,7 @@ import {
 import { createCallbackData, keyField } from '../callback-data/codec';
 import { postData } from '../callback-data/posts';
 import { type Context, requireUser } from '../context';
-import { answerStale, endDialog, getDialog, isCurrentDialogMessage, removeKeyboard, setDialog, showScreen } from '../dialog';
+import { answerStale, endDialog, getDialog, isCurrentDialogMessage, removeKeyboard, setDialog, showDialogStep, showScreen } from '../dialog';
 import { createCategoryKeyboard, createDistrictKeyboard } from '../keyboards/common';
 import { formatDate } from '../messages/format';
 import { renderPostCard } from '../messages/post';
@@ -183,17 +183,9 @@ function stepKeyboard(ctx: Context, step: Step, draft: Draft, user: UserRow): In
 /** Shows a step: in place for button presses, as a new message after the user typed or sent a photo. */
 async function goTo(ctx: Context, step: Step, draft: Draft, asNewMessage: boolean): Promise<void> {
   const user = requireUser(ctx);
-  const dialog = getDialog(ctx, DIALOG);
   const text = renderStep(ctx, step, draft);
   const keyboard = stepKeyboard(ctx, step, draft, user);
-  let messageId: number;
-  if (asNewMessage) {
-    if (dialog?.messageId) await removeKeyboard(ctx, dialog.messageId);
-    messageId = (await ctx.reply(text, { reply_markup: keyboard, link_preview_options: { is_disabled: true } })).message_id;
-  } else {
-    messageId = await showScreen(ctx, text, keyboard);
-  }
-  await setDialog(ctx, { name: DIALOG, step, messageId, data: draft });
+  await showDialogStep(ctx, { name: DIALOG, step, data: draft }, text, keyboard, asNewMessage);
 }
 
 function previous(step: Step, draft: Draft): Step | 'leave' {
