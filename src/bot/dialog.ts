@@ -62,7 +62,7 @@ export async function showScreen(ctx: Context, text: string, keyboard?: InlineKe
  */
 export async function showDialogStep(
   ctx: Context,
-  step: Omit<DialogState, 'messageId'>,
+  state: Omit<DialogState, 'messageId'>,
   text: string,
   keyboard: InlineKeyboard | undefined,
   asNewMessage: boolean,
@@ -70,7 +70,7 @@ export async function showDialogStep(
   const messageId = asNewMessage
     ? (await ctx.reply(text, { reply_markup: keyboard, link_preview_options: { is_disabled: true } })).message_id
     : await showScreen(ctx, text, keyboard);
-  await setDialog(ctx, { ...step, messageId }); // also removes the previous step's buttons
+  await setDialog(ctx, { ...state, messageId }); // also removes the previous step's buttons
 }
 
 /** Removes the inline keyboard of a message; ignores messages that are gone or unchanged. */
