@@ -10,6 +10,7 @@ import { createRetentionSweep } from './domain/privacy';
 import { announceModerationQueue } from './domain/moderation';
 import { expirePosts, remindExpiringPosts } from './domain/sweeps';
 import { Scheduler, type ScheduledSweep } from './scheduler';
+import type { TelegramHealth } from './telegram-health';
 
 /** What runs besides update handling: the outbox sender and the periodic sweeps. */
 export interface BackgroundWork {
@@ -25,6 +26,8 @@ export interface BackgroundOptions {
   /** The bot's API client; its options (API root, fetch) are reused, its transformers are not. */
   api: Api;
   botUsername: string;
+  /** Watches the sender's calls to Telegram too. */
+  health?: TelegramHealth;
   /** Overrides for tests: per-chat spacing, timings. */
   worker?: Partial<ConstructorParameters<typeof DeliveryWorker>[0]>;
 }
@@ -45,8 +48,10 @@ export function createSweeps(config: Pick<Config, 'RETENTION_DAYS'>): ScheduledS
  * A Bot API client for the sender: same server and options as the bot, but without auto-retry, because
  * the sender handles 429 for all messages at once instead of letting each call sleep.
  */
-export function createDeliveryApi(config: Config, api: Api): Api {
-  return new Api(config.BOT_TOKEN, { ...api.options, timeoutSeconds: 30 });
+export function createDeliveryApi(config: Config, api: Api, health?: TelegramHealth): Api {
+  const delivery = new Api(config.BOT_TOKEN, { ...api.options, timeoutSeconds: 30 });
+  if (health) delivery.config.use(health.transformer);
+  return delivery;
 }
 
 /** Starts the background work of one process. */
@@ -54,7 +59,7 @@ export function startBackgroundWork(options: BackgroundOptions): BackgroundWork 
   const { config, deps } = options;
   const worker = new DeliveryWorker({
     db: deps.db,
-    api: createDeliveryApi(config, options.api),
+    api: createDeliveryApi(config, options.api, options.health),
     clock: deps.clock,
     logger: deps.logger.child({ component: 'delivery' }),
     renderers: createRenderers(),

@@ -22,6 +22,37 @@ const int = (fallback: number, min: number, max: number) =>
     .max(max, { error: `expected a whole number between ${min} and ${max}` })
     .default(fallback);
 
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** One reading of `500ms`, `90s`, `30m`, `2h`, `3d` or bare seconds as milliseconds (null if none), for every duration variable. */
+export function parseDuration(text: string): number | null {
+  const match = DURATION.exec(text.trim());
+  if (!match) return null;
+  const ms = Math.round(Number(match[1]) * UNIT_MS[(match[2] ?? 's') as keyof typeof UNIT_MS]);
+  return Number.isSafeInteger(ms) ? ms : null;
+}
+
+/** Lets operators write time spans as `90s` or `2h` instead of raw milliseconds; parses to milliseconds within [min, max]. */
+export const duration = (fallback: string, min: string, max: string) => {
+  const [minMs, maxMs] = [parseDuration(min), parseDuration(max)];
+  if (minMs === null || maxMs === null || parseDuration(fallback) === null) {
+    throw new Error(`duration(${fallback}, ${min}, ${max}): not a duration`);
+  }
+  const message = `expected a duration such as 90s, 30m, 2h or 3d (between ${min} and ${max})`;
+  return z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === null || ms < minMs || ms > maxMs) {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return ms;
+    });
+};
+
 const clockTime = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 const quietHours = z
@@ -83,6 +114,7 @@ const baseSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{16,256}$/, { error: 'expected at least 16 characters of A-Z, a-z, 0-9, _ or -' })
     .optional(),
   PORT: int(8080, 1, 65535),
+  TELEGRAM_DEGRADED_AFTER: duration('90s', '1s', '1d'),
   ADMIN_TELEGRAM_IDS: telegramIds,
   DEFAULT_LOCALE: z.enum(LOCALES, { error: 'expected uk, de or ru' }).default('de'),
   CITY_FILE: z.string().min(1).optional(),
@@ -106,30 +138,8 @@ const baseSchema = z.object({
   RETENTION_DAYS: int(90, 1, 3650),
 });
 
-const configSchema = baseSchema.superRefine((c, ctx) => {
-  if (c.BOT_MODE === 'webhook') {
-    if (!c.WEBHOOK_URL) {
-      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_URL'], message: 'required when BOT_MODE=webhook' });
-    }
-    if (!c.WEBHOOK_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['WEBHOOK_SECRET'],
-        message: 'required when BOT_MODE=webhook (at least 16 characters of A-Z, a-z, 0-9, _ or -)',
-      });
-    }
-  }
-  if (!c.PAID_BROADCAST && c.BROADCAST_RATE > 30) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['BROADCAST_RATE'],
-      message: 'Telegram allows about 30 messages per second; set PAID_BROADCAST=true for up to 1000',
-    });
-  }
-});
-
 /** The validated configuration; parsed once at start and passed down. */
-export type Config = z.output<typeof configSchema>;
+export type Config = z.output<typeof baseSchema>;
 
 /** Thrown with every invalid variable listed, so an operator fixes all of them in one go. */
 export class ConfigError extends Error {
@@ -164,9 +174,42 @@ function describe(issues: z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
 }
 
+type Shape = typeof baseSchema.shape;
+
+/**
+ * The chosen variables parsed on their own, or null when one of them is invalid (that one is reported
+ * elsewhere); lets a check that reads a few variables run while other, unrelated variables are invalid.
+ */
+export function parseVariables<M extends { [K in keyof Shape]?: true }>(
+  env: Record<string, string | undefined>,
+  variables: M & Record<Exclude<keyof M, keyof Shape>, never>,
+) {
+  const result = baseSchema.pick(variables).safeParse(withoutEmpty(env));
+  return result.success ? result.data : null;
+}
+
+// Rules that span variables; each runs when the variables it reads are valid, whatever else is not.
+function crossVariableProblems(input: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const webhookUrl = parseVariables(input, { BOT_MODE: true, WEBHOOK_URL: true });
+  if (webhookUrl?.BOT_MODE === 'webhook' && !webhookUrl.WEBHOOK_URL) {
+    problems.push('WEBHOOK_URL: required when BOT_MODE=webhook');
+  }
+  const webhookSecret = parseVariables(input, { BOT_MODE: true, WEBHOOK_SECRET: true });
+  if (webhookSecret?.BOT_MODE === 'webhook' && !webhookSecret.WEBHOOK_SECRET) {
+    problems.push('WEBHOOK_SECRET: required when BOT_MODE=webhook (at least 16 characters of A-Z, a-z, 0-9, _ or -)');
+  }
+  const broadcast = parseVariables(input, { BROADCAST_RATE: true, PAID_BROADCAST: true });
+  if (broadcast && !broadcast.PAID_BROADCAST && broadcast.BROADCAST_RATE > 30) {
+    problems.push('BROADCAST_RATE: Telegram allows about 30 messages per second; set PAID_BROADCAST=true for up to 1000');
+  }
+  return problems;
+}
+
 /**
  * Parses the environment into a Config. Empty variables count as unset (as in a copied .env.example).
  * `requireToken: false` lets tools such as `npm run db:migrate` run without a bot token.
+ * Throws one ConfigError with every problem: each invalid variable and each broken cross-variable rule.
  */
 export function parseConfig(
   env: Record<string, string | undefined>,
@@ -176,8 +219,9 @@ export function parseConfig(
   if (options.requireToken === false && input.BOT_TOKEN === undefined) {
     input.BOT_TOKEN = '0000000:not-needed-for-this-command';
   }
-  const result = configSchema.safeParse(input);
-  if (!result.success) throw new ConfigError(describe(result.error.issues));
+  const result = baseSchema.safeParse(input);
+  const problems = [...(result.success ? [] : describe(result.error.issues)), ...crossVariableProblems(input)];
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   return result.data;
 }
 

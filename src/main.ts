@@ -1,26 +1,33 @@
 /**
- * Composition root: config → logger → city → database (+ migrations) → bot → background work →
- * HTTP server → polling | webhook | worker, and a clean shutdown on SIGINT/SIGTERM.
+ * Composition root: config + city → logger → HTTP server (/healthz from the first second) → database
+ * (+ migrations) → bot → the bot's identity from Telegram → background work → polling | webhook |
+ * worker, and a clean shutdown on SIGINT/SIGTERM. Every failure at start ends in one line that names
+ * the variable to fix and exit code 1.
  */
 import { run, type RunnerHandle } from '@grammyjs/runner';
-import { GrammyError } from 'grammy';
+import { GrammyError, HttpError } from 'grammy';
 import { createBot } from './bot';
 import { registerDefaultCommands } from './bot/commands';
 import { InFlightUpdates } from './bot/in-flight';
-import { CityDirectory, CityFileError, loadCity } from './city';
 import { systemClock } from './clock';
-import { type Config, ConfigError, loadConfig } from './config';
+import { ConfigError } from './config';
 import { createDatabase, type DatabaseHandle } from './db';
 import { runMigrations } from './db/migrate';
 import { createTranslator } from './i18n';
-import { createLogger, type Logger } from './logger';
+import { createLogger, describeError, type Logger } from './logger';
 import { startBackgroundWork, type BackgroundWork } from './background';
-import { startServer } from './server';
+import { type RunningServer, startServer } from './server';
+import { createWebhookHandler } from './server/webhook';
+import { loadStartup } from './startup';
+import { describeDatabaseStartError, describeListenError } from './startup-errors';
+import { confirmIdentity, createProbeApi, identityRetryDelayMs, pollingStoppedMessage, TelegramHealth } from './telegram-health';
 
 /** The update types Hilfenetz handles; Telegram sends nothing else. */
 export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', 'my_chat_member'] as const;
 
 const SHUTDOWN_GRACE_MS = 10_000;
+/** getUpdates is tried again this often while Telegram or the network is away (a few seconds at most). */
+const POLL_RETRY_MS = 1_000;
 
 function fail(message: string): never {
   console.error(message);
@@ -28,124 +35,146 @@ function fail(message: string): never {
 }
 
 async function main(): Promise<void> {
-  let config: Config;
+  let startup: ReturnType<typeof loadStartup>;
   try {
-    config = loadConfig();
+    startup = loadStartup();
   } catch (err) {
     if (err instanceof ConfigError) fail(`${err.message}\n\nSee .env.example and the README for every variable.`);
     throw err;
   }
+  const { config, city } = startup;
   const logger = createLogger(config.LOG_LEVEL);
-  let city: CityDirectory;
-  try {
-    city = new CityDirectory(loadCity(config.CITY_FILE));
-  } catch (err) {
-    if (err instanceof CityFileError) fail(err.message);
-    throw err;
-  }
+  // The last line of defence: a promise nobody awaited must not end the service for everyone.
+  process.on('unhandledRejection', (err) => logger.error({ err: describeError(err, { stack: true }) }, 'unhandled rejection (the process keeps running)'));
   const i18n = createTranslator(config.DEFAULT_LOCALE);
+  const health = new TelegramHealth({ logger: logger.child({ component: 'telegram' }), degradedAfterMs: config.TELEGRAM_DEGRADED_AFTER });
 
-  const database = await createDatabase({ ...config, logger });
-  await runMigrations(database);
+  let database: DatabaseHandle | undefined;
+  const webhookPath = config.WEBHOOK_URL ? new URL(config.WEBHOOK_URL).pathname : '/telegram';
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      port: config.PORT,
+      logger,
+      mode: config.BOT_MODE,
+      pingDatabase: () => (database ? database.ping() : Promise.reject(new Error('not open yet'))),
+      telegram: () => health.state(),
+      webhookPath: config.BOT_MODE === 'webhook' ? webhookPath : undefined,
+    });
+  } catch (err) {
+    fail(describeListenError(err, config.PORT));
+  }
+
+  try {
+    database = await createDatabase({ ...config, logger });
+    await database.ping();
+  } catch (err) {
+    fail(describeDatabaseStartError(err, config.DATABASE_URL, config.DATA_DIR));
+  }
+  try {
+    await runMigrations(database);
+  } catch (err) {
+    const summary = describeError(err);
+    fail(`The database migrations failed (${summary.code ? `${summary.code}: ` : ''}${summary.message}). Nothing was changed by the failed step; see the README on migrations.`);
+  }
   logger.info({ driver: database.driver }, 'database ready');
 
   const inFlight = new InFlightUpdates();
   let background: BackgroundWork | undefined;
   const deps = { db: database.db, logger, clock: systemClock, city, i18n, wakeDelivery: () => background?.worker.wake() };
   const bot = createBot(config, deps, { rethrowTransient: config.BOT_MODE === 'webhook', inFlight });
+  bot.api.config.use(health.transformer);
+  if (config.BOT_MODE === 'webhook') {
+    server.setWebhookHandler(createWebhookHandler({ bot, secret: config.WEBHOOK_SECRET ?? '', logger, isReady: () => bot.isInited() }));
+  }
 
   let stopping = false;
   let runner: RunnerHandle | undefined;
-  let server: Awaited<ReturnType<typeof startServer>> | undefined;
 
-  const shutdown = async (signal: string) => {
+  const shutdown = async (reason: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ reason }, 'shutting down');
     const force = setTimeout(() => {
       logger.warn('shutdown took too long, exiting');
-      process.exit(1);
+      process.exit(exitCode || 1);
     }, SHUTDOWN_GRACE_MS * 3);
     force.unref();
     try {
+      health.stopProbing();
       if (runner?.isRunning()) await runner.stop();
       const idle = await inFlight.idle(SHUTDOWN_GRACE_MS);
       if (!idle) logger.warn({ inFlight: inFlight.size }, 'updates still running at shutdown');
       await background?.stop();
-      await server?.close();
-      await database.close();
+      await server.close();
+      await database?.close();
       logger.info('stopped');
-      process.exit(0);
+      process.exit(exitCode);
     } catch (err) {
-      logger.error({ err }, 'error during shutdown');
+      logger.error({ err: describeError(err) }, 'error during shutdown');
       process.exit(1);
     }
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  await initBot(bot, logger, () => stopping);
-  if (stopping) return;
-  logger.info({ username: bot.botInfo.username, mode: config.BOT_MODE }, 'bot identity confirmed');
+  const probe = createProbeApi(config.BOT_TOKEN, health, { apiRoot: config.TELEGRAM_API_ROOT, ...bot.api.options });
+  const identity = await confirmIdentity(probe, logger, () => stopping);
+  if (!identity) return;
+  if (!identity.ok) {
+    fail('BOT_TOKEN was rejected by Telegram (401 Unauthorized). Get a valid token from @BotFather and put it into .env.');
+  }
+  bot.botInfo = identity.me;
+  health.startProbing(probe);
+  logger.info({ username: identity.me.username, mode: config.BOT_MODE }, 'bot identity confirmed');
   void registerDefaultCommands(bot.api, i18n, config.DEFAULT_LOCALE, logger);
 
-  background = startBackgroundWork({ config, database, deps, api: bot.api, botUsername: bot.botInfo.username });
-
-  const webhookPath = config.WEBHOOK_URL ? new URL(config.WEBHOOK_URL).pathname : '/telegram';
-  server = await startServer({
-    port: config.PORT,
-    logger,
-    mode: config.BOT_MODE,
-    pingDatabase: () => database.ping(),
-    webhook:
-      config.BOT_MODE === 'webhook' ? { bot, path: webhookPath, secret: config.WEBHOOK_SECRET ?? '' } : undefined,
-  });
+  background = startBackgroundWork({ config, database, deps, api: bot.api, botUsername: identity.me.username, health });
 
   if (config.BOT_MODE === 'polling') {
-    await bot.api.deleteWebhook().catch((err) => logger.warn({ err: (err as Error).message }, 'could not remove an old webhook'));
+    await bot.api.deleteWebhook().catch((err) => logger.warn({ err: describeError(err) }, 'could not remove an old webhook'));
     runner = run(bot, {
-      runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES], timeout: 30 }, retryInterval: 'exponential', maxRetryTime: Infinity },
+      runner: {
+        fetch: { allowed_updates: [...ALLOWED_UPDATES], timeout: 30 },
+        // A constant, short pause: after an outage, updates flow again within a second or two. The
+        // health watch logs the outage and its end; the runner itself stays silent.
+        retryInterval: POLL_RETRY_MS,
+        maxRetryTime: Infinity,
+        silent: true,
+      },
     });
     logger.info('long polling started');
     runner.task()?.catch((err) => {
-      logger.fatal({ err }, 'polling stopped');
-      void shutdown('runner-error');
+      logger.fatal({ err: describeError(err) }, pollingStoppedMessage(err));
+      void shutdown('polling stopped', 1);
     });
   } else if (config.BOT_MODE === 'webhook') {
-    await bot.api.setWebhook(config.WEBHOOK_URL!, {
-      secret_token: config.WEBHOOK_SECRET,
-      allowed_updates: [...ALLOWED_UPDATES],
-    });
-    logger.info({ path: webhookPath }, 'webhook registered');
+    await registerWebhook(bot, config.WEBHOOK_URL!, config.WEBHOOK_SECRET!, logger, () => stopping);
   } else {
     logger.info('worker mode: delivering and sweeping only, not receiving updates');
   }
 }
 
-/**
- * Confirms the token with getMe. A rejected token ends the process with a clear message; an
- * unreachable Telegram is retried with backoff (the process stays up and healthy otherwise).
- */
-async function initBot(bot: ReturnType<typeof createBot>, logger: Logger, isStopping: () => boolean): Promise<void> {
-  for (let attempt = 1; !isStopping(); attempt++) {
+/** Registers the webhook; Telegram being away is retried like getMe, a refused URL ends the start. */
+async function registerWebhook(bot: ReturnType<typeof createBot>, url: string, secret: string, logger: Logger, stopped: () => boolean): Promise<void> {
+  for (let attempt = 1; !stopped(); attempt++) {
     try {
-      await bot.init();
+      await bot.api.setWebhook(url, { secret_token: secret, allowed_updates: [...ALLOWED_UPDATES] });
+      logger.info({ path: new URL(url).pathname }, 'webhook registered');
       return;
     } catch (err) {
-      if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) {
-        fail('BOT_TOKEN was rejected by Telegram (401 Unauthorized). Get a valid token from @BotFather and put it into .env.');
-      }
-      const delay = Math.min(30_000, 1_000 * 2 ** Math.min(attempt, 5));
-      logger.warn({ attempt, delayMs: delay, err: (err as Error).message }, 'Telegram not reachable yet, retrying');
+      if (err instanceof GrammyError && err.error_code === 401) fail('BOT_TOKEN was rejected by Telegram (401 Unauthorized) when setting the webhook.');
+      if (err instanceof GrammyError && err.error_code === 400) fail(`WEBHOOK_URL: Telegram refused it (${err.description}). It must be a public https URL.`);
+      if (!(err instanceof GrammyError || err instanceof HttpError)) throw err;
+      const delay = identityRetryDelayMs(attempt);
+      logger.warn({ attempt, retryInSeconds: delay / 1000, err: describeError(err) }, 'could not register the webhook; retrying');
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 }
 
-/** Exported for the CLI and tests. */
-export type { DatabaseHandle };
-
 main().catch((err) => {
-  console.error(err);
+  const summary = describeError(err, { stack: true });
+  console.error(`Hilfenetz stopped unexpectedly: ${summary.type}: ${summary.message}\n${summary.stack ?? ''}`);
   process.exit(1);
 });

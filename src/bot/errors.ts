@@ -14,7 +14,8 @@ export { DomainError as UserFacingError };
  * unreachable the apology says "try again in a moment", and with `rethrowTransient` (webhook mode)
  * the error is passed on so that Telegram gets a 5xx and delivers the update again.
  */
-export function createErrorHandler(options: { rethrowTransient: boolean }): ErrorHandler<Context> {
+export function createErrorHandler(options: { rethrowTransient: boolean; apologies?: ApologyLimiter }): ErrorHandler<Context> {
+  const apologies = options.apologies ?? new ApologyLimiter();
   return async (error: BotError<Context>) => {
     const ctx = error.ctx;
     const err = error.error;
@@ -28,6 +29,14 @@ export function createErrorHandler(options: { rethrowTransient: boolean }): Erro
         { err: summarise(err), update_id: ctx.update.update_id, transient },
         transient ? 'database unavailable while handling update' : 'update failed',
       );
+    }
+    // While the database is away, Telegram (webhook) and the user (polling) send the same request again
+    // and again: one apology per person and outage is enough; a repeated button press is only answered.
+    const userId = ctx.from?.id;
+    if (transient && userId !== undefined && !apologies.shouldApologise(userId)) {
+      if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => undefined);
+      if (options.rethrowTransient) throw err;
+      return;
     }
     try {
       const deps = ctx.deps;
@@ -51,6 +60,39 @@ export function createErrorHandler(options: { rethrowTransient: boolean }): Erro
     }
     if (transient && options.rethrowTransient) throw err;
   };
+}
+
+/**
+ * Remembers, in memory, whom the bot told "try again in a moment" during the last minute. Kept without
+ * the database (which is what is missing), bounded in size, and forgotten after the window.
+ */
+export class ApologyLimiter {
+  private readonly told = new Map<number, number>();
+
+  constructor(
+    private readonly windowMs = 60_000,
+    private readonly maxEntries = 50_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** True (and remembered) unless this user was apologised to within the window. */
+  shouldApologise(userId: number): boolean {
+    const now = this.now();
+    const last = this.told.get(userId);
+    if (last !== undefined && now - last < this.windowMs) return false;
+    this.told.delete(userId);
+    this.told.set(userId, now);
+    // The map is in insertion order, oldest first: forget what is past the window, and never grow unbounded.
+    for (const [id, at] of this.told) {
+      if (now - at < this.windowMs && this.told.size <= this.maxEntries) break;
+      this.told.delete(id);
+    }
+    return true;
+  }
+
+  get size(): number {
+    return this.told.size;
+  }
 }
 
 /** Errors logged without payloads (which may contain message texts). */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { LOCALES, type Locale } from '../config';
 import duisburg from './duisburg.json';
@@ -60,7 +61,10 @@ export type City = z.output<typeof citySchema>;
 
 /** Thrown when a city file cannot be used; the message names the bad entry. */
 export class CityFileError extends Error {
-  constructor(source: string, problems: string[]) {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
     super(`Invalid city file ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'CityFileError';
   }
@@ -85,13 +89,16 @@ export function loadCity(file?: string): City {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CityFileError(file, [`cannot be read: ${(err as Error).message}`]);
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new CityFileError(file, [
+      missing ? `cannot be read: no such file (looked for ${path.resolve(file)})` : `cannot be read: ${(err as Error).message}`,
+    ]);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new CityFileError(file, [`is not valid JSON: ${(err as Error).message}`]);
+    throw new CityFileError(file, [`not valid JSON: ${(err as Error).message}`]);
   }
   return parseCity(raw, file);
 }

@@ -55,9 +55,14 @@ function createPostgres(url: string, options: DatabaseOptions): DatabaseHandle {
     // tens to hundreds of milliseconds for it (bench:match).
     options: '-c jit=off',
   });
-  // Without this listener an idle connection dropped by a server restart would crash the process;
-  // the pool replaces dropped connections by itself.
-  pool.on('error', (err) => options.logger?.warn({ err }, 'idle database connection lost'));
+  // A server restart or failover ends every connection. An 'error' event without a listener would crash
+  // the process: the pool listens only while a connection is idle, so each connection also gets its own
+  // listener for the time it is checked out (a transaction, a migration). The query that was running
+  // fails with a transient error and the pool replaces the connection by itself.
+  const lost = (err: Error) => options.logger?.warn({ err: connectionErrorSummary(err) }, 'database connection lost');
+  pool.on('connect', (client) => client.on('error', lost));
+  // Idle connections report through the pool as well; the listener above has logged it already.
+  pool.on('error', () => undefined);
   const db = drizzleNodePg(pool, { schema }) as unknown as Database;
   return {
     db,
@@ -95,6 +100,12 @@ async function createPglite(dataDir: string | undefined): Promise<DatabaseHandle
     // PGlite is one connection already.
     withSingleConnection: (fn) => fn(db),
   };
+}
+
+/** What a lost connection contributes to a log line: its code and message, never the client object. */
+export function connectionErrorSummary(err: unknown): { code?: string; message: string } {
+  const e = (err ?? {}) as { code?: unknown; message?: unknown };
+  return { ...(typeof e.code === 'string' ? { code: e.code } : {}), message: String(e.message ?? err).slice(0, 200) };
 }
 
 /** Rows of a raw SQL statement, for both drivers (both results carry `rows`). */

@@ -1,14 +1,13 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, lte, or } from 'drizzle-orm';
 import { type Api, GrammyError, InlineKeyboard } from 'grammy';
 import { noticeData } from '../bot/callback-data/notices';
 import { formatDate } from '../bot/messages/format';
 import type { CityDirectory } from '../city';
 import type { Clock } from '../clock';
 import type { Locale } from '../config';
-import { type Database, queryRows } from '../db';
+import type { Database } from '../db';
 import { type NoticeRow, notices, users } from '../db/schema';
 import { finishNoticeIfDone, type NoticeProgress, noticeProgress, sendingNotices } from '../domain/notices';
-import { sweepLockKey } from '../domain/sweeps';
 import type { Translator } from '../i18n';
 import { describeError, type Logger } from '../logger';
 
@@ -44,26 +43,31 @@ export function renderProgress(env: Pick<ProgressEnv, 'i18n' | 'city' | 'clock' 
 }
 
 /**
- * Edits the progress message of every notice being sent (every few seconds, one process at a time thanks
- * to an advisory lock) and, when a notice is complete, writes the final report and tells the sender.
+ * Edits the progress message of every notice being sent (every few seconds) and, when a notice is
+ * complete, writes the final report and tells the sender. Each notice is claimed by one conditional
+ * UPDATE, so that of several processes only one edits it per interval; nothing (no transaction, no
+ * lock, no checked-out connection) is held while Telegram answers, so a database restart during a slow
+ * edit costs one edit, never the process.
  */
 export async function updateNoticeProgress(env: ProgressEnv, options: { force?: boolean } = {}): Promise<number> {
-  const { clock } = env;
-  // A transaction-scoped lock: with a connection pool, a session lock could be released on another
-  // connection than the one that took it.
-  return env.db.transaction(async (tx) => {
-    const [lock] = await queryRows<{ locked: boolean }>(tx, sql`select pg_try_advisory_xact_lock(${sweepLockKey('notice-progress')}) as locked`);
-    if (!lock?.locked) return 0;
-    let updated = 0;
-    for (const notice of await sendingNotices(tx)) {
-      const due = options.force || !notice.progressUpdatedAt || clock.now().getTime() - notice.progressUpdatedAt.getTime() >= PROGRESS_EVERY_MS;
-      if (!due) continue;
-      const finished = await finishNoticeIfDone(tx, clock, notice.id);
-      await showProgress({ ...env, db: tx as unknown as Database }, finished ? { ...notice, status: 'done' } : notice, finished);
-      updated++;
-    }
-    return updated;
-  });
+  const { db, clock } = env;
+  let updated = 0;
+  for (const notice of await sendingNotices(db)) {
+    const now = clock.now();
+    const due = options.force
+      ? undefined
+      : or(isNull(notices.progressUpdatedAt), lte(notices.progressUpdatedAt, new Date(now.getTime() - PROGRESS_EVERY_MS)));
+    const [claimed] = await db
+      .update(notices)
+      .set({ progressUpdatedAt: now })
+      .where(and(eq(notices.id, notice.id), eq(notices.status, 'sending'), due))
+      .returning();
+    if (!claimed) continue;
+    const finished = await finishNoticeIfDone(db, clock, notice.id);
+    await showProgress(env, finished ? { ...claimed, status: 'done' } : claimed, finished);
+    updated++;
+  }
+  return updated;
 }
 
 /** Edits one notice's progress message; with `final`, also sends a short report as a new message. */

@@ -112,7 +112,8 @@ export class DeliveryWorker {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    await this.heartbeat();
+    // The database may be away right now: the loop starts anyway and the next heartbeat catches up.
+    await this.heartbeat().catch((err) => this.logError(err, 'heartbeat failed'));
     this.timers.push(setInterval(() => void this.heartbeat().catch((err) => this.logError(err, 'heartbeat failed')), this.o.heartbeatMs));
     this.loop = this.run();
   }
@@ -229,11 +230,13 @@ export class DeliveryWorker {
 
   private dispatch(job: Job): void {
     const ticket = this.governor.dispatched(job.row.chatId);
-    const task = this.send(job, ticket).finally(() => {
-      this.governor.completed(ticket);
-      this.inFlight.delete(task);
-      this.wakeUp?.();
-    });
+    const task = this.send(job, ticket)
+      .catch((err) => this.logError(err, 'could not record a delivery failure'))
+      .finally(() => {
+        this.governor.completed(ticket);
+        this.inFlight.delete(task);
+        this.wakeUp?.();
+      });
     this.inFlight.add(task);
   }
 

@@ -1,36 +1,42 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type Bot, webhookCallback } from 'grammy';
-import type { Context } from '../bot/context';
 import { describeError, type Logger } from '../logger';
+import type { TelegramState } from '../telegram-health';
+
+/** Handles one webhook request (see createWebhookHandler). */
+export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export interface ServerOptions {
   port: number;
   logger: Logger;
-  /** Resolves when the database answers; /healthz reports it. */
+  /** Resolves when the database answers; rejects while it is away (or not opened yet). */
   pingDatabase: () => Promise<void>;
+  /** What the bot knows about Telegram (TelegramHealth.state). */
+  telegram: () => TelegramState;
   mode: string;
-  /** Webhook mode: the path Telegram posts to and the secret it must send. */
-  webhook?: { bot: Bot<Context>; path: string; secret: string };
+  /** Webhook mode: the path Telegram posts to. The handler is attached once the bot is built. */
+  webhookPath?: string;
+}
+
+/** The running HTTP server. */
+export interface RunningServer {
+  server: Server;
+  /** Webhook requests before this is called are answered 503 (Telegram tries again). */
+  setWebhookHandler(handler: WebhookHandler): void;
+  close(): Promise<void>;
 }
 
 const PING_TIMEOUT_MS = 2_000;
 
 /**
- * The HTTP side: `GET /healthz` (database reachability) in every mode, and in webhook mode the
- * endpoint Telegram posts updates to. grammY's webhookCallback checks the secret-token header (401
- * without it); a handler that fails because the database is away answers 500 so that Telegram
- * delivers the update again.
+ * The HTTP side, started before anything else so that an operator can ask how the bot is while it
+ * starts: `GET /healthz` reports the database and Telegram (200 only when both answer; 503 with the
+ * details otherwise), `GET /livez` only that the process runs, and in webhook mode the endpoint
+ * Telegram posts updates to. A handler that fails because the database is away answers 500 so that
+ * Telegram delivers the update again.
  */
-export async function startServer(options: ServerOptions): Promise<{ server: Server; close(): Promise<void> }> {
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
-  const handleWebhook = options.webhook
-    ? webhookCallback(options.webhook.bot, 'http', {
-        secretToken: options.webhook.secret,
-        // Telegram waits at most ~60 s; a slow update is better finished than delivered twice.
-        onTimeout: 'return',
-        timeoutMilliseconds: 25_000,
-      })
-    : undefined;
+  let webhook: WebhookHandler | undefined;
 
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -40,16 +46,27 @@ export async function startServer(options: ServerOptions): Promise<{ server: Ser
           () => 'up',
           () => 'down',
         );
-        const status = database === 'up' ? 200 : 503;
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: database === 'up' ? 'ok' : 'degraded', database, mode: options.mode }));
+        const telegram = options.telegram();
+        const healthy = database === 'up' && telegram.state === 'up';
+        res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify({ status: healthy ? 'ok' : 'degraded', database, telegram, mode: options.mode }));
         return;
       }
-      if (handleWebhook && options.webhook && req.method === 'POST' && path === options.webhook.path) {
-        await handleWebhook(req, res);
+      if (req.method === 'GET' && path === '/livez') {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end('{"status":"alive"}');
+        return;
+      }
+      if (options.webhookPath && req.method === 'POST' && path === options.webhookPath) {
+        if (!webhook) {
+          res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5' }).end('{"error":"starting"}');
+          req.resume();
+          return;
+        }
+        await webhook(req, res);
         return;
       }
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      req.resume();
     } catch (err) {
       logger.warn({ err: describeError(err), path }, 'webhook update failed; Telegram will retry');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -58,11 +75,19 @@ export async function startServer(options: ServerOptions): Promise<{ server: Ser
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, () => resolve());
+    server.listen(options.port, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  // After the start, an error of the listening socket is logged, never a crash.
+  server.on('error', (err) => logger.error({ err: describeError(err) }, 'http server error'));
   logger.info({ port: options.port }, 'http server listening');
   return {
     server,
+    setWebhookHandler(handler) {
+      webhook = handler;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -83,6 +83,8 @@ export class FakeTelegram {
   private readonly updates: Update[] = [];
   private updateWaiters: (() => void)[] = [];
   private nextUpdateId = 1;
+  private unresponsive = false;
+  private held: (() => void)[] = [];
   private fileCounter = 1;
 
   constructor(options: FakeTelegramOptions = {}) {
@@ -454,13 +456,33 @@ export class FakeTelegram {
       close: () =>
         new Promise<void>((resolve) => {
           this.updateWaiters.forEach((w) => w());
+          this.setUnresponsive(false);
           server.closeAllConnections();
           server.close(() => resolve());
         }),
     };
   }
 
+  /**
+   * An unresponsive Telegram (HTTP mode): requests are accepted and never answered until this is turned
+   * off again; the held requests then get a 502, as from a proxy whose upstream was away.
+   */
+  setUnresponsive(on: boolean): void {
+    this.unresponsive = on;
+    if (!on) {
+      const held = this.held;
+      this.held = [];
+      held.forEach((release) => release());
+    }
+  }
+
   private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.unresponsive) {
+      req.resume();
+      await new Promise<void>((resolve) => this.held.push(resolve));
+      if (!res.destroyed) res.writeHead(502).end(JSON.stringify({ ok: false, error_code: 502, description: 'Bad Gateway' }));
+      return;
+    }
     try {
       const match = /^\/bot([^/]+)\/(\w+)$/.exec(req.url?.split('?')[0] ?? '');
       if (!match) {

@@ -8,16 +8,27 @@ import type { Context } from '../context';
  * and so do the offsets of Telegram's entities.
  */
 export const replaceNul: MiddlewareFn<Context> = (ctx, next) => {
-  replaceIn(ctx.update as unknown as Record<string, unknown>);
+  replaceNulDeep(ctx.update);
   return next();
 };
 
-function replaceIn(node: Record<string, unknown> | unknown[]): void {
-  for (const [key, value] of Object.entries(node)) {
-    if (typeof value === 'string') {
-      if (value.includes('\u0000')) (node as Record<string, unknown>)[key] = value.replaceAll('\u0000', '\uFFFD');
-    } else if (value !== null && typeof value === 'object') {
-      replaceIn(value as Record<string, unknown>);
+/**
+ * Replaces U+0000 with U+FFFD in every string anywhere inside `root` (object keys stay as they are), in
+ * place. It walks with an explicit stack rather than recursion, so that no nesting depth can overflow
+ * the call stack. `root` is parsed JSON, which has no cycles.
+ */
+export function replaceNulDeep(root: unknown): void {
+  if (root === null || typeof root !== 'object') return;
+  const pending: object[] = [root];
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+    const record = node as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const value = record[key];
+      if (typeof value === 'string') {
+        if (value.includes('\u0000')) record[key] = value.replaceAll('\u0000', '\uFFFD');
+      } else if (value !== null && typeof value === 'object') {
+        pending.push(value);
+      }
     }
   }
 }
