@@ -12,6 +12,7 @@ import { InFlightUpdates } from './bot/in-flight';
 import { systemClock } from './clock';
 import { ConfigError } from './config';
 import { createDatabase, type DatabaseHandle } from './db';
+import { createDeliveryPort } from './delivery/port';
 import { runMigrations } from './db/migrate';
 import { createTranslator } from './i18n';
 import { createLogger, describeError, type Logger } from './logger';
@@ -81,7 +82,11 @@ async function main(): Promise<void> {
 
   const inFlight = new InFlightUpdates();
   let background: BackgroundWork | undefined;
-  const deps = { db: database.db, logger, clock: systemClock, city, i18n, wakeDelivery: () => background?.worker.wake() };
+  const delivery = createDeliveryPort(
+    () => ({ db: database.db, api: bot.api, clock: systemClock, i18n, city, logger, rate: config.BROADCAST_RATE }),
+    () => background?.worker.wake(),
+  );
+  const deps = { db: database.db, logger, clock: systemClock, city, i18n, delivery };
   const bot = createBot(config, deps, { rethrowTransient: config.BOT_MODE === 'webhook', inFlight });
   bot.api.config.use(health.transformer);
   if (config.BOT_MODE === 'webhook') {

@@ -10,7 +10,7 @@ import { systemClock } from '../../src/clock';
 import { parseConfig } from '../../src/config';
 import { queryRows } from '../../src/db';
 import { notices, outbox, users } from '../../src/db/schema';
-import { renderNoticeText } from '../../src/delivery/notice-renderers';
+import { renderNoticeText } from '../../src/presentation/notice';
 import { type NoticeDraft, sendNotice } from '../../src/domain/notices';
 import { createTranslator } from '../../src/i18n';
 import { createLogger } from '../../src/logger';
@@ -19,6 +19,7 @@ import { type MemoryReport, MemoryTracker } from './memory';
 import { percentile } from './stats';
 import type { ReceivedSend } from './broadcast-standin-protocol';
 import { StandIn } from './broadcast-standin-client';
+import { createDeliveryPort } from '../../src/delivery/port';
 
 const DATABASE_NAME = 'hilfenetz_bench_broadcast';
 /** A token in BotFather's shape; the stand-in accepts any. */
@@ -194,7 +195,11 @@ export async function runOurs(options: CaseOptions & { recipients: number }): Pr
     });
     const logs = captureLogs();
     const logger = createLogger('warn', logs.stream);
-    const deps = { db, logger, clock: systemClock, city: new CityDirectory(loadCity(config.CITY_FILE)), i18n: createTranslator(config.DEFAULT_LOCALE) };
+    const city = new CityDirectory(loadCity(config.CITY_FILE));
+    const i18n = createTranslator(config.DEFAULT_LOCALE);
+    let background: ReturnType<typeof startBackgroundWork> | undefined;
+    const delivery = createDeliveryPort(() => ({ db, api: bot.api, clock: systemClock, i18n, city, logger, rate }), () => background?.worker.wake());
+    const deps = { db, logger, clock: systemClock, city, i18n, delivery };
     const bot = createBot(config, deps, { botInfo: standIn.botInfo });
 
     // The people: set-based, languages cycling uk/de/ru, both roles, every district and the whole city.
@@ -214,7 +219,7 @@ export async function runOurs(options: CaseOptions & { recipients: number }): Pr
     // The composer's message that the progress job edits (in production the preview the author confirmed).
     const progressMessage = await bot.api.sendMessage(AUTHOR_CHAT, 'Vorschau der Mitteilung');
 
-    const background = startBackgroundWork({ config, database, deps, api: bot.api, botUsername: standIn.botInfo.username });
+    background = startBackgroundWork({ config, database, deps, api: bot.api, botUsername: standIn.botInfo.username });
     await sleep(1_000); // the worker is up and idle, as in production before someone presses "send"
     const loadStart = load();
     const memory = new MemoryTracker();

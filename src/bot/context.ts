@@ -3,7 +3,7 @@ import type { CityDirectory } from '../city';
 import type { Clock } from '../clock';
 import type { Config, Locale } from '../config';
 import type { Database } from '../db';
-import type { UserRow } from '../db/schema';
+import type { NoticeRow, UserRow } from '../db/schema';
 import type { TFunction, Translator } from '../i18n';
 import type { Logger } from '../logger';
 
@@ -15,8 +15,16 @@ export interface Deps {
   clock: Clock;
   city: CityDirectory;
   i18n: Translator;
-  /** Nudges the delivery worker after a handler queued messages (optional; it also polls). */
-  wakeDelivery?: () => void;
+  /** The delivery side, as far as handlers need it; wired in by main (bot/ never imports delivery/). */
+  delivery: DeliveryPort;
+}
+
+/** What handlers ask of the delivery side. */
+export interface DeliveryPort {
+  /** Nudges the delivery worker after a handler queued messages (it also polls). */
+  wake(): void;
+  /** Edits a notice's progress message now; `final` also sends the sender a short report. */
+  showNoticeProgress(notice: NoticeRow, final: boolean): Promise<void>;
 }
 
 /**

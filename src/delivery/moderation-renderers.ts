@@ -1,10 +1,10 @@
 import { InlineKeyboard } from 'grammy';
-import { menuButton } from '../bot/features/menu';
+import { menuButton } from '../presentation/callback-data/menu';
 import type { OutboxRow } from '../db/schema';
 import { MODERATION_KINDS } from '../domain/moderation';
 import { findPost } from '../domain/posts';
 import type { RenderEnv, RenderResult, RendererRegistry } from './render';
-import { postLabel } from './renderers';
+import { postLabel } from '../presentation/labels';
 
 function message(text: string, keyboard?: InlineKeyboard): RenderResult {
   return { send: { method: 'sendMessage', payload: { text, parse_mode: 'HTML', ...(keyboard ? { reply_markup: keyboard } : {}) } } };

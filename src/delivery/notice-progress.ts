@@ -1,13 +1,12 @@
 import { and, eq, isNull, lte, or } from 'drizzle-orm';
-import { type Api, GrammyError, InlineKeyboard } from 'grammy';
-import { noticeData } from '../bot/callback-data/notices';
-import { formatDate } from '../bot/messages/format';
+import { type Api, GrammyError } from 'grammy';
+import { createProgressKeyboard, renderProgress } from '../presentation/notice';
 import type { CityDirectory } from '../city';
 import type { Clock } from '../clock';
 import type { Locale } from '../config';
 import type { Database } from '../db';
 import { type NoticeRow, notices, users } from '../db/schema';
-import { finishNoticeIfDone, type NoticeProgress, noticeProgress, sendingNotices } from '../domain/notices';
+import { finishNoticeIfDone, noticeProgress, sendingNotices } from '../domain/notices';
 import type { Translator } from '../i18n';
 import { describeError, type Logger } from '../logger';
 
@@ -23,23 +22,6 @@ export interface ProgressEnv {
   logger: Logger;
   /** Messages per second the whole bot sends (for the estimated end). */
   rate: number;
-}
-
-/** The progress text in the sender's language. */
-export function renderProgress(env: Pick<ProgressEnv, 'i18n' | 'city' | 'clock' | 'rate'>, locale: Locale, notice: NoticeRow, p: NoticeProgress, final: boolean): string {
-  const t = env.i18n.fixed(locale);
-  const lines = [
-    t(final ? (notice.status === 'cancelled' ? 'notices.progress.stopped' : 'notices.progress.done') : 'notices.progress.sending', { id: notice.id }),
-    t('notices.progress.counts', { delivered: p.delivered, total: p.total, unreachable: p.unreachable, failed: p.failed }),
-  ];
-  if (!final) {
-    const eta = new Date(env.clock.now().getTime() + Math.ceil(p.remaining / Math.max(1, env.rate)) * 1000);
-    lines.push(t('notices.progress.remaining', { remaining: p.remaining, eta: formatDate(eta, locale, env.city.timezone, true) }));
-  } else if (p.cancelled > 0) {
-    lines.push(t('notices.progress.notSent', { count: p.cancelled }));
-  }
-  if (p.possibleDuplicates > 0) lines.push(t('notices.progress.duplicates', { count: p.possibleDuplicates }));
-  return lines.join('\n');
 }
 
 /**
@@ -78,7 +60,7 @@ export async function showProgress(env: ProgressEnv, notice: NoticeRow, final: b
   const locale = (author?.locale ?? 'de') as Locale;
   const progress = await noticeProgress(db, notice.id);
   const text = renderProgress(env, locale, notice, progress, final);
-  const keyboard = final ? undefined : new InlineKeyboard().text(env.i18n.t(locale, 'notices.stop'), noticeData.encode({ action: 'stop', id: notice.id }));
+  const keyboard = final ? undefined : createProgressKeyboard(env.i18n.fixed(locale), notice.id);
   try {
     await api.editMessageText(notice.progressChatId, notice.progressMessageId, text, { parse_mode: 'HTML', reply_markup: keyboard });
   } catch (err) {

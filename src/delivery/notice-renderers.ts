@@ -1,19 +1,10 @@
 import { InlineKeyboard } from 'grammy';
-import { reportData } from '../bot/callback-data/reports';
-import { escapeText } from '../bot/messages/post';
+import { reportData } from '../presentation/callback-data/reports';
+import { renderNoticeText } from '../presentation/notice';
 import type { NoticeRow, OutboxRow } from '../db/schema';
-import { findNotice, pickNoticeText } from '../domain/notices';
+import { findNotice } from '../domain/notices';
 import { effectiveQuietHours, quietUntil } from '../domain/time';
 import type { RenderEnv, RenderResult, RendererRegistry } from './render';
-
-/** A notice as its recipients see it: organisation with the verified mark, then the text as written. */
-export function renderNoticeText(env: Pick<RenderEnv, 't'>, notice: Pick<NoticeRow, 'organisation' | 'texts'>, locale: string): string | null {
-  const picked = pickNoticeText(notice.texts, locale);
-  if (!picked) return null;
-  const header = env.t('notices.header', { organisation: notice.organisation });
-  const language = picked.locale === locale ? '' : `\n<i>${env.t('notices.otherLanguage', { language: env.t(`common.languages.${picked.locale}`) })}</i>`;
-  return `${header}${language}\n\n${escapeText(picked.text)}`;
-}
 
 /**
  * Keeps recently rendered notices for a few seconds, so a broadcast to 100,000 people loads its notice

@@ -1,17 +1,19 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { InlineKeyboard } from 'grammy';
-import { contactData } from '../bot/callback-data/contacts';
-import { postData } from '../bot/callback-data/posts';
-import { reportData } from '../bot/callback-data/reports';
-import { menuButton } from '../bot/features/menu';
-import { formatDate, shorten } from '../bot/messages/format';
-import { createPostActionsKeyboard, escapeText, postMessage, renderPostCard } from '../bot/messages/post';
+import { contactData } from '../presentation/callback-data/contacts';
+import { postData } from '../presentation/callback-data/posts';
+import { reportData } from '../presentation/callback-data/reports';
+import { menuButton } from '../presentation/callback-data/menu';
+import { formatDate, shorten } from '../presentation/format';
+import { createPostActionsKeyboard, postMessage, renderPostCard } from '../presentation/post';
 import { isBlockedPair, loadContact, markRelayDelivered } from '../domain/contacts';
 import { enqueue, OUTBOX_KINDS } from '../domain/outbox';
 import { findPost, isActive } from '../domain/posts';
 import { effectiveQuietHours, localDay, nextMorning, quietUntil } from '../domain/time';
-import { outbox, posts, PRIORITY, relayMessages, users, type OutboxRow, type UserRow } from '../db/schema';
+import { outbox, posts, PRIORITY, relayMessages, users, type OutboxRow } from '../db/schema';
 import type { RenderEnv, RenderResult, RendererRegistry } from './render';
+import { displayName, postLabel } from '../presentation/labels';
+import { escapeHtml } from '../i18n';
 
 function text(textValue: string, keyboard?: InlineKeyboard): RenderResult {
   return {
@@ -29,17 +31,6 @@ function cancelled(reason: string): RenderResult {
 function payloadNumber(row: OutboxRow, key: string): number | undefined {
   const value = (row.payload as Record<string, unknown>)[key];
   return typeof value === 'number' ? value : undefined;
-}
-
-/** "🏠 Wohnen · Hamborn (#12)": how a post is named in messages about it. */
-export function postLabel(env: Pick<RenderEnv, 'city' | 'locale'>, post: { id: number; category: string; district: string }): string {
-  return `${env.city.categoryLabel(post.category, env.locale)} · ${env.city.districtName(post.district, env.locale)} (#${post.id})`;
-}
-
-/** How a person is shown to the other side: first name and organisation, nothing else. */
-export function displayName(user: Pick<UserRow, 'firstName' | 'organisation'>, fallback: string): string {
-  const name = user.firstName?.trim() || fallback;
-  return user.organisation ? `${name} (${user.organisation})` : name;
 }
 
 /** Quiet hours and the daily cap of one recipient, checked when a notification is about to go out. */
@@ -111,8 +102,8 @@ const renderDigest = async (row: OutboxRow, env: RenderEnv): Promise<RenderResul
   const lines = [t('digest.title', { count: open.length }), ''];
   const keyboard = new InlineKeyboard();
   shown.forEach((d, i) => {
-    lines.push(`${i + 1}. ${escapeText(env.city.categoryLabel(d.post.category, env.locale))} · ${escapeText(env.city.districtName(d.post.district, env.locale))}`);
-    lines.push(`   ${escapeText(shorten(d.post.text ?? '', 90))}`);
+    lines.push(`${i + 1}. ${escapeHtml(env.city.categoryLabel(d.post.category, env.locale))} · ${escapeHtml(env.city.districtName(d.post.district, env.locale))}`);
+    lines.push(`   ${escapeHtml(shorten(d.post.text ?? '', 90))}`);
     keyboard.text(String(i + 1), postData.encode({ action: 'view', postId: d.post.id }));
     if (i % 5 === 4) keyboard.row();
   });
@@ -201,7 +192,7 @@ const renderRelay = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult
     // so that the caption stays within Telegram's 1024 characters.
     const room = RELAY_CAPTION_MAX - [...header].length - 2;
     const body = message.text && ([...message.text].length > room ? shorten(message.text, room) : message.text);
-    const caption = body ? `${header}\n\n${escapeText(body)}` : header;
+    const caption = body ? `${header}\n\n${escapeHtml(body)}` : header;
     // copyMessage, never forwardMessage: a forward could reveal the sender's account.
     return {
       send: {
@@ -212,7 +203,7 @@ const renderRelay = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult
     };
   }
   if (message.text === null) return cancelled('erased');
-  return { ...text(`${header}\n\n${escapeText(message.text)}`, keyboard), afterSend };
+  return { ...text(`${header}\n\n${escapeHtml(message.text)}`, keyboard), afterSend };
 };
 
 /** Renderers for everything the Suche & Biete features queue. */

@@ -14,6 +14,7 @@ import { Scheduler } from '../../src/scheduler';
 import { createTestDb, resetTestDb, type TestDatabase } from './db';
 import { FakeTelegram, type FakeTelegramOptions, type ShownMessage } from './fake-telegram';
 import { callbackUpdate, editedMessageUpdate, messageUpdate, myChatMemberUpdate, type Persona } from './updates';
+import { createDeliveryPort } from '../../src/delivery/port';
 
 /** A test token in the shape BotFather gives out. */
 export const TEST_TOKEN = '123456789:TEST-token-for-hilfenetz-only_x';
@@ -124,6 +125,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     logger: options.logger ?? (process.env.TEST_LOG ? createLogger(process.env.TEST_LOG) : createSilentLogger()),
     city: new CityDirectory(loadCity(config.CITY_FILE)),
     i18n: createTranslator(config.DEFAULT_LOCALE),
+    // Handlers reach the delivery side through this port; tests drain the outbox themselves.
+    delivery: createDeliveryPort(() => ({ db: db.db, api: bot.api, clock, i18n: deps.i18n, city: deps.city, logger: deps.logger, rate: config.BROADCAST_RATE }), () => undefined),
   };
   const bot = createBot(config, deps, {
     botInfo: telegram.botInfo,

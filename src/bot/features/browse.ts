@@ -3,16 +3,17 @@ import { z } from 'zod';
 import { WHOLE_CITY } from '../../city';
 import type { PostKind, UserRow } from '../../db/schema';
 import { browsePosts, findPost, isActive } from '../../domain/posts';
-import { createCallbackData, keyField } from '../callback-data/codec';
-import { parseStartPayload } from '../callback-data/deep-link';
-import { postData } from '../callback-data/posts';
+import { createCallbackData, keyField } from '../../presentation/callback-data/codec';
+import { parseStartPayload } from '../../presentation/callback-data/deep-link';
+import { postData } from '../../presentation/callback-data/posts';
 import { type Context, requireUser } from '../context';
 import { answerStale, showScreen } from '../dialog';
-import { createCategoryKeyboard, createDistrictKeyboard } from '../keyboards/common';
-import { formatAge, shorten } from '../messages/format';
-import { createPostActionsKeyboard, escapeText, postMessage, renderPostCard } from '../messages/post';
-import { menuData } from './menu';
+import { createCategoryKeyboard, createDistrictKeyboard } from '../../presentation/keyboards';
+import { formatAge, shorten } from '../../presentation/format';
+import { createPostActionsKeyboard, postMessage, renderPostCard } from '../../presentation/post';
+import { menuData } from '../../presentation/callback-data/menu';
 import { ownPostKeyboard } from './posts';
+import { escapeHtml } from '../../i18n';
 
 const PAGE_SIZE = 5;
 const MAX_PAGE = 200;
@@ -112,8 +113,8 @@ async function renderList(ctx: Context, state: BrowseState): Promise<{ text: str
     page.forEach((post, i) => {
       const n = state.page * PAGE_SIZE + i + 1;
       lines.push(
-        `<b>${n}.</b> ${escapeText(city.categoryLabel(post.category, ctx.locale))} · 📍 ${escapeText(city.districtName(post.district, ctx.locale))} · ${formatAge(post.publishedAt ?? post.createdAt, clock.now(), ctx.locale)}`,
-        `${escapeText(shorten(post.text ?? '', 160))}`,
+        `<b>${n}.</b> ${escapeHtml(city.categoryLabel(post.category, ctx.locale))} · 📍 ${escapeHtml(city.districtName(post.district, ctx.locale))} · ${formatAge(post.publishedAt ?? post.createdAt, clock.now(), ctx.locale)}`,
+        `${escapeHtml(shorten(post.text ?? '', 160))}`,
         `<i>${ctx.t('posts.card.language', { language: ctx.t(`common.languages.${post.language}`) })}${post.photoFileId ? ' · 📷' : ''}</i>`,
         '',
       );

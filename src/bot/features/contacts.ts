@@ -14,11 +14,11 @@ import {
   requestContact,
 } from '../../domain/contacts';
 import { DomainError } from '../../domain/errors';
-import { displayName, postLabel } from '../../delivery/renderers';
-import { contactData } from '../callback-data/contacts';
+import { displayName, postLabel } from '../../presentation/labels';
+import { contactData } from '../../presentation/callback-data/contacts';
 import { type Context, requireUser } from '../context';
 import { answerStale, endDialog, getDialog, setDialog, showScreen } from '../dialog';
-import { shorten } from '../messages/format';
+import { shorten } from '../../presentation/format';
 
 const CHOOSER = 'relay';
 const pendingSchema = z.object({ sourceMessageId: z.number().int(), text: z.string().nullable(), photoFileId: z.string().nullable() });
@@ -40,14 +40,14 @@ contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
     switch (data.action) {
       case 'req': {
         const { post } = await requestContact(db, clock, user, data.id);
-        ctx.deps.wakeDelivery?.();
+        ctx.deps.delivery.wake();
         await ctx.answerCallbackQuery({ text: ctx.t('contacts.requestedToast') });
         await ctx.reply(ctx.t(`contacts.requested.${post.kind}`, { label: postLabel({ city: ctx.deps.city, locale: ctx.locale }, post) }));
         return;
       }
       case 'acc': {
         const { responder, post, contact } = await acceptContact(db, clock, user, data.id);
-        ctx.deps.wakeDelivery?.();
+        ctx.deps.delivery.wake();
         await ctx.answerCallbackQuery();
         const keyboard = new InlineKeyboard().text(ctx.t('contacts.endButton'), contactData.encode({ action: 'ask', id: contact.id }));
         await showScreen(
@@ -59,7 +59,7 @@ contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
       }
       case 'dec': {
         await declineContact(db, clock, user, data.id);
-        ctx.deps.wakeDelivery?.();
+        ctx.deps.delivery.wake();
         await ctx.answerCallbackQuery();
         await showScreen(ctx, ctx.t('contacts.declinedByYou'));
         return;
@@ -73,7 +73,7 @@ contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
       case 'end':
       case 'block': {
         const open = await endContact(db, clock, user, data.id, { block: data.action === 'block' });
-        ctx.deps.wakeDelivery?.();
+        ctx.deps.delivery.wake();
         await ctx.answerCallbackQuery();
         await showScreen(ctx, ctx.t(data.action === 'block' ? 'contacts.endedAndBlocked' : 'contacts.endedByYou', { label: labelFor(ctx, open) }));
         return;
@@ -84,7 +84,7 @@ contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
         if (!dialog || dialog.messageId !== ctx.callbackQuery.message?.message_id || !pending.success) return answerStale(ctx);
         await relayMessage(db, clock, user, data.id, pending.data);
         await endDialog(ctx);
-        ctx.deps.wakeDelivery?.();
+        ctx.deps.delivery.wake();
         await ctx.answerCallbackQuery({ text: ctx.t('contacts.sentToast') });
         const open = await findOpenContact(db, user.id, data.id);
         await showScreen(ctx, ctx.t('contacts.sentTo', { label: labelFor(ctx, open) }));
@@ -170,7 +170,7 @@ contactsFeature.on('message', async (ctx, next) => {
     }
     throw err;
   }
-  ctx.deps.wakeDelivery?.();
+  ctx.deps.delivery.wake();
   // A quiet confirmation on the user's own message instead of another message in the chat.
   await ctx.api.setMessageReaction(ctx.chat.id, message.message_id, [{ type: 'emoji', emoji: '👌' }]).catch(() => undefined);
 });

@@ -2,11 +2,11 @@ import { Composer, InlineKeyboard } from 'grammy';
 import { z } from 'zod';
 import { LOCALES, type Locale } from '../../config';
 import { setLocale } from '../../domain/users';
-import { createCallbackData } from '../callback-data/codec';
+import { createCallbackData } from '../../presentation/callback-data/codec';
 import { registerChatCommands } from '../commands';
 import { type Context, requireUser } from '../context';
 import { answerStale, showScreen } from '../dialog';
-import { createLanguageRow } from '../keyboards/common';
+import { createLanguageRow } from '../../presentation/keyboards';
 import { useLocale } from '../middleware/user';
 
 /** Buttons of /language. */

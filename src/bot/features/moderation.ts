@@ -19,16 +19,17 @@ import {
   unbanUser,
   warnReportedUser,
 } from '../../domain/moderation';
-import { createCallbackData, idField } from '../callback-data/codec';
-import { contactData } from '../callback-data/contacts';
-import { reportData } from '../callback-data/reports';
+import { createCallbackData, idField } from '../../presentation/callback-data/codec';
+import { contactData } from '../../presentation/callback-data/contacts';
+import { reportData } from '../../presentation/callback-data/reports';
 import { type Context, requireUser } from '../context';
 import { answerStale, showScreen } from '../dialog';
-import { formatAge, shorten } from '../messages/format';
-import { escapeText, renderPostCard } from '../messages/post';
+import { formatAge, shorten } from '../../presentation/format';
+import { renderPostCard } from '../../presentation/post';
 import { allowOnly } from '../permissions';
 import { postsContext } from './posts';
-import { menuData } from './menu';
+import { menuData } from '../../presentation/callback-data/menu';
+import { escapeHtml } from '../../i18n';
 
 /** Coordinator buttons: `action:id:arg`. */
 export const moderationData = createCallbackData(
@@ -135,11 +136,11 @@ async function showReport(ctx: Context, afterId: number): Promise<void> {
   if (context.post) {
     lines.push(renderPostCard({ t: ctx.t, locale: ctx.locale, city, now: clock.now() }, context.post, 'own'));
   } else if (context.relay) {
-    lines.push(ctx.t('moderation.queue.relayContext', { postId: context.relay.postId }), `<blockquote>${escapeText(context.relay.text ?? ctx.t('posts.card.erased'))}</blockquote>`);
+    lines.push(ctx.t('moderation.queue.relayContext', { postId: context.relay.postId }), `<blockquote>${escapeHtml(context.relay.text ?? ctx.t('posts.card.erased'))}</blockquote>`);
     if (context.relay.photoFileId) lines.push(ctx.t('posts.card.hasPhoto'));
   } else if (context.notice) {
     const text = Object.values(context.notice.texts)[0] ?? '';
-    lines.push(`☑️ ${escapeText(context.notice.organisation)}`, `<blockquote>${escapeText(shorten(text, 800))}</blockquote>`);
+    lines.push(`☑️ ${escapeHtml(context.notice.organisation)}`, `<blockquote>${escapeHtml(shorten(text, 800))}</blockquote>`);
   } else {
     lines.push(ctx.t('moderation.queue.targetGone'));
   }
@@ -182,7 +183,7 @@ async function showBanned(ctx: Context): Promise<void> {
   const lines = [ctx.t('moderation.queue.bannedTitle'), ''];
   const keyboard = new InlineKeyboard();
   banned.forEach((u, i) => {
-    lines.push(`${i + 1}. ${escapeText(u.firstName ?? '—')} (#${u.id}) · ${ctx.t(`moderation.reasons.${(u.banReason ?? 'other') as ReportReason}`)}`);
+    lines.push(`${i + 1}. ${escapeHtml(u.firstName ?? '—')} (#${u.id}) · ${ctx.t(`moderation.reasons.${(u.banReason ?? 'other') as ReportReason}`)}`);
     keyboard.text(ctx.t('moderation.actions.unbanN', { n: i + 1 }), moderationData.encode({ action: 'unban', id: u.id, arg: '-' }));
     if (i % 3 === 2) keyboard.row();
   });
@@ -244,7 +245,7 @@ moderationFeature.callbackQuery(moderationData.filter, async (ctx) => {
       case 'rej': {
         if (data.action === 'appr') await approvePendingPost(db, postsContext(ctx), coordinator, data.id);
         else await rejectPendingPost(db, clock, coordinator, data.id);
-        ctx.deps.wakeDelivery?.();
+        ctx.deps.delivery.wake();
         await ctx.answerCallbackQuery({ text: ctx.t(data.action === 'appr' ? 'moderation.done.approved' : 'moderation.done.rejected') });
         return showPending(ctx, 0);
       }
@@ -254,7 +255,7 @@ moderationFeature.callbackQuery(moderationData.filter, async (ctx) => {
     await ctx.answerCallbackQuery({ text: ctx.t(err.key), show_alert: true });
     return showHome(ctx, false);
   }
-  ctx.deps.wakeDelivery?.();
+  ctx.deps.delivery.wake();
   await ctx.answerCallbackQuery({ text: ctx.t(`moderation.done.${data.action}`) });
   return data.action === 'unban' ? showBanned(ctx) : showReport(ctx, 0);
 });

@@ -16,18 +16,17 @@ import {
   pickNoticeText,
   sendNotice,
 } from '../../domain/notices';
-import { renderNoticeText } from '../../delivery/notice-renderers';
-import { showProgress } from '../../delivery/notice-progress';
-import { createCallbackData, keyField } from '../callback-data/codec';
-import { noticeData } from '../callback-data/notices';
-import { reportData } from '../callback-data/reports';
+import { renderNoticeText } from '../../presentation/notice';
+import { createCallbackData, keyField } from '../../presentation/callback-data/codec';
+import { noticeData } from '../../presentation/callback-data/notices';
+import { reportData } from '../../presentation/callback-data/reports';
 import { type Context, requireUser } from '../context';
 import { answerStale, endDialog, getDialog, isCurrentDialogMessage, setDialog, showDialogStep, showScreen } from '../dialog';
-import { createDistrictKeyboard } from '../keyboards/common';
-import { formatDate, shorten } from '../messages/format';
-import { escapeText } from '../messages/post';
+import { createDistrictKeyboard } from '../../presentation/keyboards';
+import { formatDate, shorten } from '../../presentation/format';
 import { allowOnly, TRUSTED_ROLES } from '../permissions';
-import { menuData } from './menu';
+import { menuData } from '../../presentation/callback-data/menu';
+import { escapeHtml } from '../../i18n';
 
 const DIALOG = 'notice';
 
@@ -248,13 +247,9 @@ noticesFeature.callbackQuery(composerData.filter, async (ctx) => {
       try {
         const notice = await sendNotice(ctx.deps.db, ctx.deps.clock, requireUser(ctx), toDraft(c), { chatId: ctx.chat!.id, messageId });
         await endDialog(ctx);
-        ctx.deps.wakeDelivery?.();
+        ctx.deps.delivery.wake();
         await ctx.answerCallbackQuery({ text: ctx.t('notices.sentToast') });
-        await showProgress(
-          { db: ctx.deps.db, api: ctx.api, clock: ctx.deps.clock, i18n: ctx.deps.i18n, city, logger: ctx.log, rate: ctx.deps.config.BROADCAST_RATE },
-          notice,
-          notice.status === 'done',
-        );
+        await ctx.deps.delivery.showNoticeProgress(notice, notice.status === 'done');
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
         await ctx.answerCallbackQuery({ text: ctx.t(err.key, err.params), show_alert: true });
@@ -312,13 +307,13 @@ noticesFeature.callbackQuery(noticeData.filter, async (ctx) => {
   const data = noticeData.decode(ctx.callbackQuery.data);
   if (!data) return answerStale(ctx);
   const user = requireUser(ctx);
-  const { db, clock, city, config, i18n } = ctx.deps;
+  const { db, clock } = ctx.deps;
   if (data.action === 'stop') {
     if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
     try {
       const notice = await cancelNotice(db, clock, user, data.id);
       await ctx.answerCallbackQuery({ text: ctx.t('notices.stoppedToast') });
-      await showProgress({ db, api: ctx.api, clock, i18n, city, logger: ctx.log, rate: config.BROADCAST_RATE }, notice, true);
+      await ctx.deps.delivery.showNoticeProgress(notice, true);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       await ctx.answerCallbackQuery({ text: ctx.t(err.key), show_alert: true });
@@ -347,8 +342,8 @@ noticesFeature.command('notices', async (ctx) => {
   const keyboard = new InlineKeyboard();
   list.forEach((n, i) => {
     const picked = pickNoticeText(n.texts, ctx.locale);
-    lines.push(`<b>${i + 1}.</b> ${formatDate(n.createdAt, ctx.locale, ctx.deps.city.timezone)} · ☑️ ${escapeText(n.organisation)}`);
-    lines.push(escapeText(shorten(picked?.text ?? '', 160)), '');
+    lines.push(`<b>${i + 1}.</b> ${formatDate(n.createdAt, ctx.locale, ctx.deps.city.timezone)} · ☑️ ${escapeHtml(n.organisation)}`);
+    lines.push(escapeHtml(shorten(picked?.text ?? '', 160)), '');
     keyboard.text(String(i + 1), noticeData.encode({ action: 'view', id: n.id }));
     if (i % 5 === 4) keyboard.row();
   });

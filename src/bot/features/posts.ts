@@ -20,14 +20,14 @@ import {
   publishPost,
   renewPost,
 } from '../../domain/posts';
-import { createCallbackData, keyField } from '../callback-data/codec';
-import { postData } from '../callback-data/posts';
+import { createCallbackData, keyField } from '../../presentation/callback-data/codec';
+import { postData } from '../../presentation/callback-data/posts';
 import { type Context, requireUser } from '../context';
 import { answerStale, endDialog, getDialog, isCurrentDialogMessage, removeKeyboard, setDialog, showDialogStep, showScreen } from '../dialog';
-import { createCategoryKeyboard, createDistrictKeyboard } from '../keyboards/common';
-import { formatDate } from '../messages/format';
-import { renderPostCard } from '../messages/post';
-import { menuButton, menuData } from './menu';
+import { createCategoryKeyboard, createDistrictKeyboard } from '../../presentation/keyboards';
+import { formatDate } from '../../presentation/format';
+import { renderPostCard } from '../../presentation/post';
+import { menuButton, menuData } from '../../presentation/callback-data/menu';
 
 const DIALOG = 'post';
 
@@ -270,7 +270,7 @@ async function publish(ctx: Context, draft: Draft): Promise<void> {
     return;
   }
   await endDialog(ctx);
-  ctx.deps.wakeDelivery?.();
+  ctx.deps.delivery.wake();
   await ctx.answerCallbackQuery({ text: ctx.t(draft.postId ? 'posts.saved' : 'posts.published.short') });
   const card = renderPostCard({ t: ctx.t, locale: ctx.locale, city: ctx.deps.city, now: ctx.deps.clock.now() }, result.post, 'none');
   const outcome = result.awaitingReview
@@ -389,7 +389,7 @@ postsFeature.callbackQuery(postData.filter, async (ctx, next) => {
     }
     case 'renew': {
       const renewed = await renewPost(db, postsContext(ctx), user, post.id);
-      ctx.deps.wakeDelivery?.();
+      ctx.deps.delivery.wake();
       const until = formatDate(renewed.post.expiresAt, ctx.locale, ctx.deps.city.timezone);
       await ctx.answerCallbackQuery({ text: ctx.t('posts.renewed', { date: until }) });
       await showScreen(ctx, `${ctx.t('posts.renewed', { date: until })}\n\n${renderOwnCard(ctx, renewed.post)}`, ownPostKeyboard(ctx, renewed.post));
@@ -398,7 +398,7 @@ postsFeature.callbackQuery(postData.filter, async (ctx, next) => {
     case 'done':
     case 'close': {
       const closed = await closePost(db, postsContext(ctx), user, post.id, data.action === 'done' ? 'fulfilled' : 'closed');
-      ctx.deps.wakeDelivery?.();
+      ctx.deps.delivery.wake();
       // Requests to help with this post can no longer be answered: take their buttons away.
       for (const messageId of await findRequestMessageIds(db, post.id, user.id)) await removeKeyboard(ctx, messageId);
       const key = data.action === 'done' ? `posts.closed.fulfilled.${post.kind}` : 'posts.closed.closed';

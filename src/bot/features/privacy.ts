@@ -2,7 +2,7 @@ import { Composer, InlineKeyboard, InputFile } from 'grammy';
 import { z } from 'zod';
 import { collectUserData, deleteUserData } from '../../domain/privacy';
 import { localDay } from '../../domain/time';
-import { createCallbackData, idField } from '../callback-data/codec';
+import { createCallbackData, idField } from '../../presentation/callback-data/codec';
 import { type Context, requireUser } from '../context';
 import { answerStale, showScreen } from '../dialog';
 
@@ -60,7 +60,7 @@ privacyFeature.callbackQuery(privacyData.filter, async (ctx) => {
     return;
   }
   const summary = await deleteUserData(ctx.deps.db, ctx.deps.clock, user.id);
-  ctx.deps.wakeDelivery?.();
+  ctx.deps.delivery.wake();
   // The session middleware would write the session back after this handler; null deletes it instead
   // (grammY's setter takes null, but the intersection type of our Context only shows the getter).
   (ctx as { session: unknown }).session = null;

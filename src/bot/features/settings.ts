@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { LOCALES, type Locale } from '../../config';
 import type { UserRow } from '../../db/schema';
 import { isSelfChosenRole, markOnboardedIfComplete, setDistrict, setLocale, setSelfChosenRole } from '../../domain/users';
-import { createCallbackData, keyField } from '../callback-data/codec';
+import { createCallbackData, keyField } from '../../presentation/callback-data/codec';
 import { registerChatCommands } from '../commands';
 import { type Context, requireUser } from '../context';
 import { answerStale, showScreen } from '../dialog';
-import { createDistrictKeyboard, createLanguageRow } from '../keyboards/common';
+import { createDistrictKeyboard, createLanguageRow } from '../../presentation/keyboards';
 import { useLocale } from '../middleware/user';
-import { menuButton } from './menu';
+import { menuButton } from '../../presentation/callback-data/menu';
 
 /** Settings buttons are stateless: an older settings message keeps working and shows current values. */
 export const settingsData = createCallbackData(

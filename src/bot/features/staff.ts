@@ -3,16 +3,16 @@ import { z } from 'zod';
 import type { UserRow } from '../../db/schema';
 import { DomainError } from '../../domain/errors';
 import { createInvite, listStaff, promoteToCoordinator, redeemInvite, revokeStaff } from '../../domain/staff';
-import { createCallbackData, idField } from '../callback-data/codec';
-import { createDeepLink, parseStartPayload } from '../callback-data/deep-link';
+import { createCallbackData, idField } from '../../presentation/callback-data/codec';
+import { createDeepLink, parseStartPayload } from '../../presentation/callback-data/deep-link';
 import { registerChatCommands } from '../commands';
 import { type Context, requireUser } from '../context';
 import { answerStale, showScreen } from '../dialog';
-import { formatDate } from '../messages/format';
-import { escapeText } from '../messages/post';
+import { formatDate } from '../../presentation/format';
 import { allowOnly } from '../permissions';
 import { createMainMenuKeyboard } from './menu';
 import { renderSummary } from './start';
+import { escapeHtml } from '../../i18n';
 
 /** Buttons of /staff: revoke staff rights, make a staff member coordinator. */
 export const staffData = createCallbackData('sf', ['action', 'id'], z.object({ action: z.enum(['revoke', 'promote']), id: idField }));
@@ -74,14 +74,14 @@ async function renderStaffList(ctx: Context): Promise<{ text: string; keyboard: 
   const people = await listStaff(ctx.deps.db);
   const staff = people.filter((p) => p.role === 'staff');
   const coordinators = people.filter((p) => p.role === 'coordinator');
-  const name = (p: UserRow) => escapeText(p.firstName ?? '—');
+  const name = (p: UserRow) => escapeHtml(p.firstName ?? '—');
   const lines = [ctx.t('staff.list.title')];
   lines.push('', ctx.t('staff.list.coordinators', { count: coordinators.length }));
   for (const p of coordinators) lines.push(`• ${name(p)}`);
   lines.push('', ctx.t('staff.list.staff', { count: staff.length }));
   const keyboard = new InlineKeyboard();
   staff.forEach((p, i) => {
-    lines.push(`${i + 1}. ${name(p)} · ${escapeText(p.organisation ?? '—')}`);
+    lines.push(`${i + 1}. ${name(p)} · ${escapeHtml(p.organisation ?? '—')}`);
     keyboard
       .text(ctx.t('staff.list.revoke', { n: i + 1 }), staffData.encode({ action: 'revoke', id: p.id }))
       .text(ctx.t('staff.list.promote', { n: i + 1 }), staffData.encode({ action: 'promote', id: p.id }))
@@ -98,7 +98,7 @@ staffFeature.callbackQuery(staffData.filter, async (ctx) => {
   const { db, clock } = ctx.deps;
   try {
     const target = data.action === 'revoke' ? await revokeStaff(db, clock, requireUser(ctx), data.id) : await promoteToCoordinator(db, clock, requireUser(ctx), data.id);
-    ctx.deps.wakeDelivery?.();
+    ctx.deps.delivery.wake();
     await ctx.answerCallbackQuery({ text: ctx.t(data.action === 'revoke' ? 'staff.revokedToast' : 'staff.promotedToast', { name: target.firstName ?? '' }) });
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;

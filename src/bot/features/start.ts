@@ -4,12 +4,12 @@ import type { Locale } from '../../config';
 import { LOCALES } from '../../config';
 import type { UserRow } from '../../db/schema';
 import { completeOnboarding, isSelfChosenRole, setLocale } from '../../domain/users';
-import { createCallbackData, keyField } from '../callback-data/codec';
-import { parseStartPayload } from '../callback-data/deep-link';
+import { createCallbackData, keyField } from '../../presentation/callback-data/codec';
+import { parseStartPayload } from '../../presentation/callback-data/deep-link';
 import { registerChatCommands } from '../commands';
 import { type Context, requireUser } from '../context';
 import { answerStale, endDialog, getDialog, isCurrentDialogMessage, setDialog, showScreen } from '../dialog';
-import { createDistrictKeyboard, createLanguageRow } from '../keyboards/common';
+import { createDistrictKeyboard, createLanguageRow } from '../../presentation/keyboards';
 import { useLocale } from '../middleware/user';
 import { createMainMenuKeyboard } from './menu';
 

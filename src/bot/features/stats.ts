@@ -6,12 +6,12 @@ import type { Role } from '../../db/schema';
 import { collectStats, createStatsCsv, RESPONSE_WINDOW_DAYS, type StatsOverview, statsAreas, statsCategories, UNANSWERED_AFTER_DAYS } from '../../domain/stats';
 import { localDay } from '../../domain/time';
 import { INTL_LOCALE, type TFunction } from '../../i18n';
-import { createCallbackData } from '../callback-data/codec';
+import { createCallbackData } from '../../presentation/callback-data/codec';
 import type { Context } from '../context';
 import { answerStale, showScreen } from '../dialog';
-import { formatAge, formatDate } from '../messages/format';
+import { formatAge, formatDate } from '../../presentation/format';
 import { allowOnly, hasRole, TRUSTED_ROLES } from '../permissions';
-import { menuData } from './menu';
+import { menuData } from '../../presentation/callback-data/menu';
 
 /** Telegram's limit for one text message. */
 const MESSAGE_LIMIT = 4096;

@@ -5,12 +5,12 @@ import type { PostKind, UserRow } from '../../db/schema';
 import { getSubscriptionSets, replaceSubscriptions, setDailyCap, setNotificationsPaused, setQuietHours, type SubscriptionSets } from '../../domain/subscriptions';
 import { findUserById } from '../../domain/users';
 import { effectiveQuietHours } from '../../domain/time';
-import { createCallbackData, keyField } from '../callback-data/codec';
+import { createCallbackData, keyField } from '../../presentation/callback-data/codec';
 import { type Context, requireUser } from '../context';
 import { answerStale, endDialog, getDialog, setDialog, showScreen } from '../dialog';
-import { createCategoryKeyboard, createDistrictKeyboard } from '../keyboards/common';
-import { formatMinutes } from '../messages/format';
-import { menuData } from './menu';
+import { createCategoryKeyboard, createDistrictKeyboard } from '../../presentation/keyboards';
+import { formatMinutes } from '../../presentation/format';
+import { menuData } from '../../presentation/callback-data/menu';
 
 const DIALOG = 'subscribe';
 

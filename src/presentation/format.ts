@@ -1,5 +1,5 @@
-import type { Locale } from '../../config';
-import { INTL_LOCALE } from '../../i18n';
+import type { Locale } from '../config';
+import { INTL_LOCALE } from '../i18n';
 
 const relative = new Map<Locale, Intl.RelativeTimeFormat>();
 const dates = new Map<string, Intl.DateTimeFormat>();

@@ -1,11 +1,11 @@
 import { InlineKeyboard } from 'grammy';
-import type { CityDirectory } from '../../city';
-import type { Locale } from '../../config';
-import type { PostRow } from '../../db/schema';
-import type { TFunction } from '../../i18n';
-import { contactData } from '../callback-data/contacts';
-import { postData } from '../callback-data/posts';
-import { reportData } from '../callback-data/reports';
+import type { CityDirectory } from '../city';
+import type { Locale } from '../config';
+import type { PostRow } from '../db/schema';
+import { escapeHtml, type TFunction } from '../i18n';
+import { contactData } from './callback-data/contacts';
+import { postData } from './callback-data/posts';
+import { reportData } from './callback-data/reports';
 import { formatAge, formatDate } from './format';
 
 /** Telegram's caption limit; longer cards go out as text with a "view photo" button. */
@@ -28,9 +28,9 @@ export function renderPostCard(env: CardEnv, post: Pick<PostRow, 'id' | 'kind' |
   const { t, locale, city } = env;
   const lines: string[] = [];
   if (header !== 'none') lines.push(t(`posts.card.header.${header}.${post.kind}`));
-  lines.push(`${escapeText(city.categoryLabel(post.category, locale))} · 📍 ${escapeText(city.districtName(post.district, locale))}`);
+  lines.push(`${escapeHtml(city.categoryLabel(post.category, locale))} · 📍 ${escapeHtml(city.districtName(post.district, locale))}`);
   lines.push('');
-  lines.push(`<blockquote>${escapeText(post.text ?? t('posts.card.erased'))}</blockquote>`);
+  lines.push(`<blockquote>${escapeHtml(post.text ?? t('posts.card.erased'))}</blockquote>`);
   const meta = [
     t('posts.card.language', { language: t(`common.languages.${post.language}`) }),
     header === 'preview' ? null : `🕒 ${formatAge(post.publishedAt ?? post.createdAt, env.now, locale)}`,
@@ -42,11 +42,6 @@ export function renderPostCard(env: CardEnv, post: Pick<PostRow, 'id' | 'kind' |
     lines.push(t(`posts.status.${post.status}`, { date: formatDate(post.expiresAt, locale, city.timezone) }));
   }
   return lines.join('\n');
-}
-
-/** Escapes a user's text for Telegram HTML. */
-export function escapeText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** The buttons under a post someone else wrote: contact, photo, report. */

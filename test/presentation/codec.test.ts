@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { createCallbackData, idField, keyField } from '../../src/bot/callback-data/codec';
-import { parseStartPayload } from '../../src/bot/callback-data/deep-link';
+import { createCallbackData, idField, keyField } from '../../src/presentation/callback-data/codec';
+import { parseStartPayload } from '../../src/presentation/callback-data/deep-link';
 
 describe('callback data codec', () => {
   const postAction = createCallbackData('p', ['action', 'postId'], z.object({ action: z.enum(['close', 'renew']), postId: idField }));

@@ -1,8 +1,8 @@
 import { InlineKeyboard } from 'grammy';
-import type { CityDirectory } from '../../city';
-import { WHOLE_CITY } from '../../city';
-import { LOCALES, type Locale } from '../../config';
-import type { TFunction } from '../../i18n';
+import type { CityDirectory } from '../city';
+import { WHOLE_CITY } from '../city';
+import { LOCALES, type Locale } from '../config';
+import type { TFunction } from '../i18n';
 
 /** The three languages in one row, each written in its own language (no flags). */
 export function createLanguageRow(keyboard: InlineKeyboard, t: TFunction, encode: (locale: Locale) => string, current?: Locale): InlineKeyboard {

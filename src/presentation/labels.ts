@@ -1,0 +1,14 @@
+import type { CityDirectory } from '../city';
+import type { Locale } from '../config';
+import type { UserRow } from '../db/schema';
+
+/** "🏠 Wohnen · Hamborn (#12)": how a post is named in messages about it. */
+export function postLabel(env: { city: CityDirectory; locale: Locale }, post: { id: number; category: string; district: string }): string {
+  return `${env.city.categoryLabel(post.category, env.locale)} · ${env.city.districtName(post.district, env.locale)} (#${post.id})`;
+}
+
+/** How a person is shown to the other side: first name and organisation, nothing else. */
+export function displayName(user: Pick<UserRow, 'firstName' | 'organisation'>, fallback: string): string {
+  const name = user.firstName?.trim() || fallback;
+  return user.organisation ? `${name} (${user.organisation})` : name;
+}
