@@ -8,6 +8,7 @@ import { updateNoticeProgress } from './delivery/notice-progress';
 import { DeliveryWorker } from './delivery/worker';
 import { createRetentionSweep } from './domain/privacy';
 import { announceModerationQueue } from './domain/moderation';
+import { createSessionSweep } from './domain/sessions';
 import { expirePosts, remindExpiringPosts } from './domain/sweeps';
 import { Scheduler, type ScheduledSweep } from './scheduler';
 import type { TelegramHealth } from './telegram-health';
@@ -33,7 +34,7 @@ export interface BackgroundOptions {
 }
 
 /** The periodic sweeps every process runs (each guarded by an advisory lock). */
-export function createSweeps(config: Pick<Config, 'RETENTION_DAYS'>): ScheduledSweep[] {
+export function createSweeps(config: Pick<Config, 'RETENTION_DAYS' | 'SESSION_TTL_DAYS'>): ScheduledSweep[] {
   return [
     { name: 'remind-expiring-posts', everyMs: 60_000, sweep: remindExpiringPosts },
     { name: 'expire-posts', everyMs: 60_000, sweep: expirePosts },
@@ -41,6 +42,7 @@ export function createSweeps(config: Pick<Config, 'RETENTION_DAYS'>): ScheduledS
     { name: 'announce-moderation', everyMs: 120_000, sweep: announceModerationQueue },
     // Retention counts in days: once an hour is precise enough and keeps the scans rare.
     { name: 'erase-expired-texts', everyMs: 3_600_000, sweep: createRetentionSweep(config.RETENTION_DAYS) },
+    { name: 'delete-stale-sessions', everyMs: 3_600_000, sweep: createSessionSweep(config.SESSION_TTL_DAYS) },
   ];
 }
 

@@ -136,6 +136,7 @@ const baseSchema = z.object({
   // Safety and privacy
   PREMODERATE_FIRST_POST: boolean(false),
   RETENTION_DAYS: int(90, 1, 3650),
+  SESSION_TTL_DAYS: int(30, 1, 3650),
 });
 
 /** The validated configuration; parsed once at start and passed down. */

@@ -5,6 +5,7 @@ import { createDatabase, type DatabaseHandle } from '../src/db';
 import { runMigrations } from '../src/db/migrate';
 import { notices, users } from '../src/db/schema';
 import { noticeProgress, sendNotice } from '../src/domain/notices';
+import { actorOf } from '../src/domain/permissions';
 import { FakeTelegram } from './helpers/fake-telegram';
 import { TEST_TOKEN } from './helpers/harness';
 import { PrivatePostgres } from './helpers/private-postgres';
@@ -76,7 +77,7 @@ describeIfPossible('PostgreSQL restarts while a notice is sent and updates arriv
     await db.db.execute(sql`insert into ${users} (telegram_id, first_name, locale, role, district, created_at, last_seen_at)
       select 7100000 + g, 'P' || g, (array['uk','de','ru'])[1 + g % 3], 'seeker', 'mitte', ${now}, ${now} from generate_series(1, ${RECIPIENTS}) g`);
     const progressMessage = (await telegram.call('sendMessage', { chat_id: AUTHOR_CHAT, text: 'preview' })) as { result: { message_id: number } };
-    const notice = await sendNotice(db.db, clock, author!, { audience: 'everyone', districts: [], languages: [], texts: { de: TEXT } }, { chatId: AUTHOR_CHAT, messageId: progressMessage.result.message_id });
+    const notice = await sendNotice(db.db, clock, actorOf(author!), { audience: 'everyone', districts: [], languages: [], texts: { de: TEXT } }, { chatId: AUTHOR_CHAT, messageId: progressMessage.result.message_id });
 
     const port = await freePort();
     const secret = 'failover_secret_0123456789';

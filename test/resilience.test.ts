@@ -1,8 +1,6 @@
-import { mkdtempSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createTestDb, type TestDatabase, TEST_DATABASE_URL } from './helpers/db';
+import { createDataDir, createTestDb, type TestDatabase, TEST_DATABASE_URL } from './helpers/db';
 import { FakeTelegram } from './helpers/fake-telegram';
 import { TEST_TOKEN } from './helpers/harness';
 import { spawnBot } from './helpers/spawn-bot';
@@ -50,13 +48,21 @@ async function healthz(port: number): Promise<{ status: number; body: { database
 const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$/m;
 
 let db: TestDatabase | undefined;
-const databaseEnv = (): Record<string, string> => (db ? { DATABASE_URL: db.url! } : { DATA_DIR: mkdtempSync(path.join(tmpdir(), 'hn-res-')) });
+const dataDirs: string[] = [];
+/** The bot's database: a test database on the server, or a DATA_DIR holding a migrated PGlite (starts in ~1 s). */
+const databaseEnv = async (): Promise<Record<string, string>> => {
+  if (db) return { DATABASE_URL: db.url! };
+  const dir = await createDataDir('hn-res-');
+  dataDirs.push(dir);
+  return { DATA_DIR: dir };
+};
 
 beforeAll(async () => {
   if (TEST_DATABASE_URL) db = await createTestDb();
 });
 afterAll(async () => {
   await db?.close();
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('Telegram away at start', () => {
@@ -65,7 +71,7 @@ describe('Telegram away at start', () => {
     telegram.setUnresponsive(true);
     const api = await telegram.listen();
     const port = await freePort();
-    const bot = spawnBot({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: api.url, PORT: String(port), ...databaseEnv() });
+    const bot = spawnBot({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: api.url, PORT: String(port), ...(await databaseEnv()) });
     try {
       // The HTTP server is up before Telegram answered: the database is fine, Telegram is not yet.
       const early = await waitFor('healthz while Telegram is silent', async () => {
@@ -100,7 +106,7 @@ describe('Telegram away at start', () => {
     const telegram = new FakeTelegram();
     telegram.failNext('getMe', 401, 'Unauthorized');
     const api = await telegram.listen();
-    const bot = spawnBot({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: api.url, PORT: String(await freePort()), ...databaseEnv() });
+    const bot = spawnBot({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: api.url, PORT: String(await freePort()), ...(await databaseEnv()) });
     try {
       expect(await bot.exited).toBe(1);
       expect(bot.output()).toContain('BOT_TOKEN was rejected by Telegram');
@@ -119,7 +125,7 @@ describe('long polling', () => {
     const telegram = new FakeTelegram();
     telegram.failNext('getUpdates', code, description);
     const api = await telegram.listen();
-    const bot = spawnBot({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: api.url, PORT: String(await freePort()), ...databaseEnv() });
+    const bot = spawnBot({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: api.url, PORT: String(await freePort()), ...(await databaseEnv()) });
     try {
       expect(await bot.exited).toBe(1);
       expect(bot.output()).toContain(advice);
@@ -134,7 +140,7 @@ describe('long polling', () => {
     const telegramPort = await freePort();
     let api = await telegram.listen(telegramPort);
     const port = await freePort();
-    const bot = spawnBot({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: api.url, PORT: String(port), TELEGRAM_DEGRADED_AFTER: '2s', ...databaseEnv() });
+    const bot = spawnBot({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: api.url, PORT: String(port), TELEGRAM_DEGRADED_AFTER: '2s', ...(await databaseEnv()) });
     try {
       await waitFor('healthz 200', async () => ((await healthz(port))?.status === 200 ? true : undefined), 40_000, bot.output);
       // The network goes away: every connection to Telegram is refused.
@@ -173,7 +179,7 @@ describe('start-up problems in one line', () => {
     const blocker: Server = createServer();
     const port = await new Promise<number>((resolve) => blocker.listen(0, () => resolve((blocker.address() as { port: number }).port)));
     try {
-      const bot = spawnBot({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: 'http://127.0.0.1:9', PORT: String(port), ...databaseEnv() });
+      const bot = spawnBot({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: 'http://127.0.0.1:9', PORT: String(port), ...(await databaseEnv()) });
       expect(await bot.exited).toBe(1);
       expect(bot.output()).toContain(`PORT: port ${port} is already in use`);
       expect(bot.output()).not.toMatch(STACK_LINE);

@@ -12,6 +12,7 @@ import { queryRows } from '../../src/db';
 import { notices, outbox, users } from '../../src/db/schema';
 import { renderNoticeText } from '../../src/presentation/notice';
 import { type NoticeDraft, sendNotice } from '../../src/domain/notices';
+import { actorOf } from '../../src/domain/permissions';
 import { createTranslator } from '../../src/i18n';
 import { createLogger } from '../../src/logger';
 import { type Driver, openBenchDatabase } from './database';
@@ -225,7 +226,7 @@ export async function runOurs(options: CaseOptions & { recipients: number }): Pr
     const memory = new MemoryTracker();
     const draft: NoticeDraft = { audience: 'everyone', districts: [], languages: [], texts: NOTICE_TEXTS };
     const started = performance.now();
-    const notice = await sendNotice(db, systemClock, author!, draft, { chatId: AUTHOR_CHAT, messageId: progressMessage.message_id });
+    const notice = await sendNotice(db, systemClock, actorOf(author!), draft, { chatId: AUTHOR_CHAT, messageId: progressMessage.message_id });
     const fanOutMs = performance.now() - started;
     background.worker.wake(); // what the /broadcast handler does after sendNotice
     log(`    ours: notice #${notice.id} queued for ${notice.recipientCount} in ${fanOutMs.toFixed(0)} ms; sending …`);

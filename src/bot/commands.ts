@@ -2,12 +2,17 @@ import type { Api } from 'grammy';
 import type { BotCommand } from 'grammy/types';
 import { LOCALES, type Locale } from '../config';
 import type { Role } from '../db/schema';
+import { type Action, PERMISSIONS } from '../domain/permissions';
 import type { Translator } from '../i18n';
 import { describeError, type Logger } from '../logger';
 
 type Audience = Role | 'new';
 const everyone: Audience[] = ['new', 'seeker', 'helper', 'staff', 'coordinator'];
-const trusted: Audience[] = ['staff', 'coordinator'];
+
+/** A command that needs a permission is in the menu of exactly the roles that have it. */
+function allowedTo(action: Action): Audience[] {
+  return PERMISSIONS[action].map((role) => (role === 'newcomer' ? 'new' : role));
+}
 
 /** Which commands each role sees in Telegram's menu, in menu order. */
 const COMMANDS: { command: string; for: Audience[] }[] = [
@@ -18,12 +23,12 @@ const COMMANDS: { command: string; for: Audience[] }[] = [
   { command: 'my', for: ['seeker', 'helper'] },
   { command: 'subscribe', for: ['seeker', 'helper'] },
   { command: 'end', for: ['seeker', 'helper'] },
-  { command: 'broadcast', for: trusted },
-  { command: 'moderation', for: ['coordinator'] },
-  { command: 'invite', for: ['coordinator'] },
-  { command: 'staff', for: ['coordinator'] },
-  { command: 'stats', for: trusted },
-  { command: 'export', for: ['coordinator'] },
+  { command: 'broadcast', for: allowedTo('notice.send') },
+  { command: 'moderation', for: allowedTo('moderation.review') },
+  { command: 'invite', for: allowedTo('staff.invite') },
+  { command: 'staff', for: allowedTo('staff.list') },
+  { command: 'stats', for: allowedTo('stats.view') },
+  { command: 'export', for: allowedTo('stats.export') },
   { command: 'notices', for: everyone },
   { command: 'settings', for: everyone },
   { command: 'language', for: everyone },

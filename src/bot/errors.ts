@@ -5,9 +5,6 @@ import { pickLocale } from '../i18n';
 import { describeError } from '../logger';
 import type { Context } from './context';
 
-/** Refusals with a locale key; see DomainError. */
-export { DomainError as UserFacingError };
-
 /**
  * The one error boundary: logs the error with the update id (never the text) and answers the user
  * with a localized apology, so that no failure reaches anyone as silence. When the database is

@@ -22,6 +22,7 @@ import { startFeature } from './features/start';
 import { statsFeature } from './features/stats';
 import { subscribeFeature } from './features/subscribe';
 import { unhandledFeature } from './features/unhandled';
+import { createChatLease } from './middleware/chat-lease';
 import { injectDeps } from './middleware/deps';
 import { privateOnly } from './middleware/private-only';
 import { createRateLimiter } from './middleware/rate-limit';
@@ -85,6 +86,7 @@ export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: C
   guarded.use(createRateLimiter(options.userRateLimit));
   guarded.use(answerCallbacksLast);
   guarded.use(loadUser);
+  guarded.use(createChatLease(getSessionKey));
   guarded.use(
     session<SessionData, Context>({
       initial: () => ({}),

@@ -1,34 +1,69 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { StorageAdapter } from 'grammy';
 import type { Clock } from '../clock';
 import type { Database } from '../db';
 import { sessions } from '../db/schema';
+import { DomainError } from '../domain/errors';
+
+/** What an update read: the row's version (null: no row) and the session as JSON, to see whether it changed. */
+interface ReadState {
+  version: number | null;
+  json: string;
+}
+
+/** A missing row and an empty session (the `initial` value) are the same: neither is written. */
+const EMPTY_SESSION = '{}';
 
 /**
  * grammY session storage on our own database (PostgreSQL or PGlite), so half-filled dialogs survive
  * restarts and are shared by every process. The existing storage adapters speak to a pg client only,
  * not to PGlite; this one works through drizzle for both.
+ *
+ * grammY writes a session back after every update that read it; this storage writes only what changed,
+ * and only onto the version it read (compare-and-set): a write that would overwrite a newer session
+ * (another process changed it meanwhile) is refused with `errors.sessionConflict` ("too fast, please
+ * try again") and the newer session stays. The chat lease (middleware/chat-lease.ts) makes that rare.
  */
 export class DrizzleSessionStorage<T> implements StorageAdapter<T> {
+  /**
+   * The read state of the update in flight per chat; `sequentialize` allows one per chat and instance.
+   * Taken by write/delete; an update that failed leaves its entry until the chat's next read.
+   */
+  private readonly reads = new Map<string, ReadState>();
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
   ) {}
 
   async read(key: string): Promise<T | undefined> {
-    const [row] = await this.db.select({ value: sessions.value }).from(sessions).where(eq(sessions.key, key));
+    const [row] = await this.db.select({ value: sessions.value, version: sessions.version }).from(sessions).where(eq(sessions.key, key));
+    this.reads.set(key, row ? { version: row.version, json: JSON.stringify(row.value) } : { version: null, json: EMPTY_SESSION });
     return row?.value as T | undefined;
   }
 
   async write(key: string, value: T): Promise<void> {
+    const read = this.reads.get(key) ?? { version: null, json: EMPTY_SESSION };
+    this.reads.delete(key);
+    if (JSON.stringify(value) === read.json) return;
     const now = this.clock.now();
-    await this.db
-      .insert(sessions)
-      .values({ key, value: value as unknown, updatedAt: now })
-      .onConflictDoUpdate({ target: sessions.key, set: { value: sql`excluded.value`, updatedAt: now } });
+    const written =
+      read.version === null
+        ? await this.db
+            .insert(sessions)
+            .values({ key, value: value as unknown, version: 1, updatedAt: now })
+            .onConflictDoNothing({ target: sessions.key })
+            .returning({ key: sessions.key })
+        : await this.db
+            .update(sessions)
+            .set({ value: value as unknown, version: sql`${sessions.version} + 1`, updatedAt: now })
+            .where(and(eq(sessions.key, key), eq(sessions.version, read.version)))
+            .returning({ key: sessions.key });
+    if (written.length === 0) throw new DomainError('errors.sessionConflict');
   }
 
   async delete(key: string): Promise<void> {
+    this.reads.delete(key);
     await this.db.delete(sessions).where(eq(sessions.key, key));
   }
 }

@@ -3,7 +3,7 @@ import { createNoticeRenderers } from './notice-renderers';
 import type { RendererRegistry } from './render';
 import { createSucheBieteRenderers } from './renderers';
 
-/** Every outbox kind the bot knows, with its renderer. */
+/** Every outbox kind the bot knows, with its renderer: a kind of the catalogue without one does not compile. */
 export function createRenderers(): RendererRegistry {
-  return { ...createSucheBieteRenderers(), ...createNoticeRenderers(), ...createModerationRenderers() };
+  return { ...createSucheBieteRenderers(), ...createNoticeRenderers(), ...createModerationRenderers() } satisfies RendererRegistry;
 }

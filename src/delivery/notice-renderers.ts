@@ -1,10 +1,10 @@
 import { InlineKeyboard } from 'grammy';
 import { reportData } from '../presentation/callback-data/reports';
 import { renderNoticeText } from '../presentation/notice';
-import type { NoticeRow, OutboxRow } from '../db/schema';
+import type { NoticeRow } from '../db/schema';
 import { findNotice } from '../domain/notices';
 import { effectiveQuietHours, quietUntil } from '../domain/time';
-import type { RenderEnv, RenderResult, RendererRegistry } from './render';
+import type { Renderer, RenderEnv, RenderResult, RendererGroup } from './render';
 
 /**
  * Keeps recently rendered notices for a few seconds, so a broadcast to 100,000 people loads its notice
@@ -22,7 +22,7 @@ function createNoticeCache() {
   };
 }
 
-const createNoticeRenderer = (loadNotice: ReturnType<typeof createNoticeCache>) => async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
+const createNoticeRenderer = (loadNotice: ReturnType<typeof createNoticeCache>): Renderer<'notice'> => async (row, _payload, env) => {
   const notice = row.noticeId ? await loadNotice(env, row.noticeId) : undefined;
   if (!notice || notice.status === 'cancelled') return { skip: 'cancelled', reason: 'notice stopped' };
   const text = renderNoticeText(env, notice, env.locale);
@@ -36,15 +36,15 @@ const createNoticeRenderer = (loadNotice: ReturnType<typeof createNoticeCache>) 
   return { send: { method: 'sendMessage', payload: { text, link_preview_options: { is_disabled: true }, ...common } } };
 };
 
-const simple = (key: string) => async (_row: OutboxRow, env: RenderEnv): Promise<RenderResult> => ({
+const simple = (key: string) => async (_row: unknown, _payload: unknown, env: RenderEnv): Promise<RenderResult> => ({
   send: { method: 'sendMessage', payload: { text: env.t(key), parse_mode: 'HTML' } },
 });
 
 /** Renderers for notices and staff changes. */
-export function createNoticeRenderers(): RendererRegistry {
+export function createNoticeRenderers() {
   return {
     notice: createNoticeRenderer(createNoticeCache()),
     'staff.revoked': simple('staff.revokedNotice'),
     'staff.promoted': simple('staff.promotedNotice'),
-  };
+  } satisfies RendererGroup;
 }

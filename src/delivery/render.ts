@@ -3,9 +3,11 @@ import type { Clock } from '../clock';
 import type { Config, Locale } from '../config';
 import type { Database } from '../db';
 import type { OutboxRow, UserRow } from '../db/schema';
+import type { OutboxKind, OutboxPayload } from '../domain/outbox-kinds';
 import type { TFunction, Translator } from '../i18n';
+import type { RenderBatch } from './render-batch';
 
-/** What a renderer may use; the recipient is loaded for it. */
+/** What a renderer may use; the recipient is loaded for it, and what its batch shares is in `batch`. */
 export interface RenderEnv {
   db: Database;
   clock: Clock;
@@ -16,6 +18,8 @@ export interface RenderEnv {
   recipient: UserRow;
   locale: Locale;
   t: TFunction;
+  /** Posts and block pairs of the claimed batch, loaded once for all its rows. */
+  batch: RenderBatch;
 }
 
 /** A Bot API call ready to be sent. */
@@ -32,8 +36,14 @@ export type RenderResult =
   /** Not now (quiet hours): try again at this time. */
   | { reschedule: Date; reason: string };
 
-/** Turns an outbox row into a message in the recipient's language, at the moment it is sent. */
-export type Renderer = (row: OutboxRow, env: RenderEnv) => Promise<RenderResult>;
+/**
+ * Turns an outbox row of kind K into a message in the recipient's language, at the moment it is sent.
+ * `payload` is the row's payload parsed by the kind's schema (src/domain/outbox-kinds.ts).
+ */
+export type Renderer<K extends OutboxKind = OutboxKind> = (row: OutboxRow, payload: OutboxPayload<K>, env: RenderEnv) => Promise<RenderResult>;
 
-/** Renderers by outbox kind; each feature contributes its own. */
-export type RendererRegistry = Record<string, Renderer>;
+/** One renderer per outbox kind: a kind added to the catalogue without a renderer does not compile. */
+export type RendererRegistry = { [K in OutboxKind]: Renderer<K> };
+
+/** The renderers one feature contributes (createRenderers() checks that together they cover every kind). */
+export type RendererGroup = Partial<RendererRegistry>;

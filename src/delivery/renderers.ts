@@ -6,12 +6,12 @@ import { reportData } from '../presentation/callback-data/reports';
 import { menuButton } from '../presentation/callback-data/menu';
 import { formatDate, shorten } from '../presentation/format';
 import { createPostActionsKeyboard, postMessage, renderPostCard } from '../presentation/post';
-import { isBlockedPair, loadContact, markRelayDelivered } from '../domain/contacts';
+import { loadContact, markRelayDelivered } from '../domain/contacts';
 import { enqueue, OUTBOX_KINDS } from '../domain/outbox';
-import { findPost, isActive } from '../domain/posts';
+import { isActive } from '../domain/posts';
 import { effectiveQuietHours, localDay, nextMorning, quietUntil } from '../domain/time';
 import { outbox, posts, PRIORITY, relayMessages, users, type OutboxRow } from '../db/schema';
-import type { RenderEnv, RenderResult, RendererRegistry } from './render';
+import type { Renderer, RenderEnv, RenderResult, RendererGroup } from './render';
 import { displayName, postLabel } from '../presentation/labels';
 import { escapeHtml } from '../i18n';
 
@@ -28,13 +28,8 @@ function cancelled(reason: string): RenderResult {
   return { skip: 'cancelled', reason };
 }
 
-function payloadNumber(row: OutboxRow, key: string): number | undefined {
-  const value = (row.payload as Record<string, unknown>)[key];
-  return typeof value === 'number' ? value : undefined;
-}
-
 /** Quiet hours and the daily cap of one recipient, checked when a notification is about to go out. */
-async function notificationGate(row: OutboxRow, env: RenderEnv): Promise<RenderResult | null> {
+async function notificationGate(env: RenderEnv): Promise<RenderResult | null> {
   const { recipient, clock, config, city, db } = env;
   const now = clock.now();
   if (recipient.notificationsPaused) return cancelled('notifications paused');
@@ -70,11 +65,16 @@ async function notificationGate(row: OutboxRow, env: RenderEnv): Promise<RenderR
   return null;
 }
 
-const renderPostNotification = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
-  const post = row.postId ? await findPost(env.db, row.postId) : undefined;
+/** The post a row refers to, from the batch (loaded once for all rows of the batch). */
+async function postOf(row: OutboxRow, env: RenderEnv) {
+  return row.postId ? env.batch.post(row.postId) : undefined;
+}
+
+const renderPostNotification: Renderer<'post.notify'> = async (row, _payload, env) => {
+  const post = await postOf(row, env);
   if (!post || !isActive(post)) return cancelled('post no longer open');
-  if (await isBlockedPair(env.db, post.authorId, env.recipient.id)) return cancelled('blocked');
-  const gate = await notificationGate(row, env);
+  if (await env.batch.isBlocked(post.authorId, env.recipient.id)) return cancelled('blocked');
+  const gate = await notificationGate(env);
   if (gate) return gate;
   const card = renderPostCard({ t: env.t, locale: env.locale, city: env.city, now: env.clock.now() }, post, 'notification');
   const message = postMessage(card, post.photoFileId);
@@ -82,7 +82,7 @@ const renderPostNotification = async (row: OutboxRow, env: RenderEnv): Promise<R
   return { send: { method: message.method, payload: { ...message.payload, reply_markup: keyboard } } };
 };
 
-const renderDigest = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
+const renderDigest: Renderer<'digest'> = async (_row, _payload, env) => {
   const { db, recipient, t } = env;
   const deferred = await db
     .select({ outboxId: outbox.id, post: posts })
@@ -112,8 +112,8 @@ const renderDigest = async (row: OutboxRow, env: RenderEnv): Promise<RenderResul
   return text(lines.join('\n'), keyboard);
 };
 
-const renderExpiring = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
-  const post = row.postId ? await findPost(env.db, row.postId) : undefined;
+const renderExpiring: Renderer<'post.expiring'> = async (row, _payload, env) => {
+  const post = await postOf(row, env);
   if (!post || !isActive(post) || !post.remindedAt) return cancelled('post renewed or closed');
   const keyboard = new InlineKeyboard()
     .text(env.t('posts.my.renew'), postData.encode({ action: 'renew', postId: post.id }))
@@ -126,20 +126,15 @@ const renderExpiring = async (row: OutboxRow, env: RenderEnv): Promise<RenderRes
   );
 };
 
-const renderExpired = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
-  const post = row.postId ? await findPost(env.db, row.postId) : undefined;
+const renderExpired: Renderer<'post.expired'> = async (row, _payload, env) => {
+  const post = await postOf(row, env);
   if (!post || post.status !== 'expired') return cancelled('post no longer expired');
   const keyboard = new InlineKeyboard().text(env.t('posts.my.republish'), postData.encode({ action: 'renew', postId: post.id }));
   return text(env.t(`posts.expired.${post.kind}`, { label: postLabel(env, post) }), keyboard);
 };
 
-async function contactOf(row: OutboxRow, env: RenderEnv) {
-  const contactId = payloadNumber(row, 'contactId');
-  return contactId ? loadContact(env.db, contactId) : undefined;
-}
-
-const renderContactRequest = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
-  const loaded = await contactOf(row, env);
+const renderContactRequest: Renderer<'contact.request'> = async (_row, { contactId }, env) => {
+  const loaded = await loadContact(env.db, contactId);
   if (!loaded || loaded.contact.status !== 'offered') return cancelled('request no longer open');
   if (!isActive(loaded.post)) return cancelled('post closed');
   const { contact, post, responder } = loaded;
@@ -153,8 +148,8 @@ const renderContactRequest = async (row: OutboxRow, env: RenderEnv): Promise<Ren
   );
 };
 
-const renderContactAccepted = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
-  const loaded = await contactOf(row, env);
+const renderContactAccepted: Renderer<'contact.accepted'> = async (_row, { contactId }, env) => {
+  const loaded = await loadContact(env.db, contactId);
   if (!loaded || loaded.contact.status !== 'accepted') return cancelled('conversation no longer open');
   const { post, author } = loaded;
   const keyboard = new InlineKeyboard().text(env.t('contacts.endButton'), contactData.encode({ action: 'ask', id: loaded.contact.id }));
@@ -164,8 +159,8 @@ const renderContactAccepted = async (row: OutboxRow, env: RenderEnv): Promise<Re
   );
 };
 
-const renderContactOutcome = (key: 'declined' | 'ended' | 'cancelled') => async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
-  const loaded = await contactOf(row, env);
+const renderContactOutcome = (key: 'declined' | 'ended' | 'cancelled'): Renderer<`contact.${typeof key}`> => async (_row, { contactId }, env) => {
+  const loaded = await loadContact(env.db, contactId);
   if (!loaded) return cancelled('contact gone');
   const browse = new InlineKeyboard().text(env.t('contacts.browseMore'), menuButton('browse'));
   return text(env.t(`contacts.${key}`, { label: postLabel(env, loaded.post) }), key === 'ended' ? undefined : browse);
@@ -174,15 +169,12 @@ const renderContactOutcome = (key: 'declined' | 'ended' | 'cancelled') => async 
 /** A relayed photo's header and text together; Telegram's captions hold 1024 characters. */
 const RELAY_CAPTION_MAX = 1000;
 
-const renderRelay = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult> => {
-  const relayId = payloadNumber(row, 'relayMessageId');
-  const fromChatId = payloadNumber(row, 'fromChatId');
-  if (!relayId) return cancelled('no message');
-  const [message] = await env.db.select().from(relayMessages).where(eq(relayMessages.id, relayId));
+const renderRelay: Renderer<'relay'> = async (_row, { relayMessageId, fromChatId }, env) => {
+  const [message] = await env.db.select().from(relayMessages).where(eq(relayMessages.id, relayMessageId));
   if (!message) return cancelled('message gone');
   const loaded = await loadContact(env.db, message.contactId);
   if (!loaded) return cancelled('contact gone');
-  if (await isBlockedPair(env.db, message.senderId, message.recipientId)) return cancelled('blocked');
+  if (await env.batch.isBlocked(message.senderId, message.recipientId)) return cancelled('blocked');
   const sender = message.senderId === loaded.author.id ? loaded.author : loaded.responder;
   const header = env.t('contacts.relayHeader', { name: displayName(sender, env.t('contacts.someone')), label: postLabel(env, loaded.post) });
   const keyboard = new InlineKeyboard().text(env.t('moderation.reportButton'), reportData.encode({ target: 'relay', id: message.id, reason: '-' }));
@@ -207,7 +199,7 @@ const renderRelay = async (row: OutboxRow, env: RenderEnv): Promise<RenderResult
 };
 
 /** Renderers for everything the Suche & Biete features queue. */
-export function createSucheBieteRenderers(): RendererRegistry {
+export function createSucheBieteRenderers() {
   return {
     [OUTBOX_KINDS.postNotify]: renderPostNotification,
     [OUTBOX_KINDS.digest]: renderDigest,
@@ -219,5 +211,5 @@ export function createSucheBieteRenderers(): RendererRegistry {
     [OUTBOX_KINDS.contactEnded]: renderContactOutcome('ended'),
     [OUTBOX_KINDS.contactCancelled]: renderContactOutcome('cancelled'),
     [OUTBOX_KINDS.relay]: renderRelay,
-  };
+  } satisfies RendererGroup;
 }

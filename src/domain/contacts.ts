@@ -4,6 +4,7 @@ import type { Database, Executor } from '../db';
 import { blocks, type ContactRow, contacts, outbox, posts, PRIORITY, type PostRow, relayMessages, type RelayMessageRow, users, type UserRow } from '../db/schema';
 import { DomainError } from './errors';
 import { enqueue, OUTBOX_KINDS } from './outbox';
+import { actorOf, authorize } from './permissions';
 import { isActive } from './posts';
 
 /** Relayed texts longer than this would not fit into one Telegram message with our header. */
@@ -31,7 +32,7 @@ export async function requestContact(db: Database, clock: Clock, responder: User
     if (post.authorId === responder.id) throw new DomainError('contacts.errors.ownPost');
     if (post.status === 'fulfilled') throw new DomainError('contacts.errors.alreadyTaken');
     if (!isActive(post)) throw new DomainError('contacts.errors.postGone');
-    if (responder.bannedAt) throw new DomainError('moderation.bannedNotice');
+    authorize(actorOf(responder), 'contact.request');
     const [author] = await tx.select().from(users).where(eq(users.id, post.authorId));
     if (!author || author.bannedAt || author.deletedAt) throw new DomainError('contacts.errors.postGone');
     if (await isBlockedPair(tx, responder.id, author.id)) throw new DomainError('contacts.errors.unavailable');
@@ -167,7 +168,7 @@ export async function relayMessage(db: Database, clock: Clock, sender: UserRow, 
   if (input.text !== null && [...input.text].length > RELAY_TEXT_MAX) throw new DomainError('contacts.errors.tooLong', { max: RELAY_TEXT_MAX });
   return db.transaction(async (tx) => {
     const open = await findOpenContact(tx, sender.id, contactId);
-    if (sender.bannedAt) throw new DomainError('moderation.bannedNotice');
+    authorize(actorOf(sender), 'contact.message');
     if (open.partner.bannedAt || open.partner.deletedAt) throw new DomainError('contacts.errors.unavailable');
     const [message] = await tx
       .insert(relayMessages)

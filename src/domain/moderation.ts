@@ -18,6 +18,7 @@ import {
 import { audit } from './audit';
 import { DomainError } from './errors';
 import { enqueue, OUTBOX_KINDS } from './outbox';
+import { type Actor, authorize } from './permissions';
 import { approvePost, cancelWaitingContacts, type PostsContext, type Published } from './posts';
 
 export type ReportRow = typeof reports.$inferSelect;
@@ -84,7 +85,8 @@ export interface ReportContext {
 }
 
 /** The oldest open report (or the one after `afterId`), with its context. */
-export async function nextReport(db: Executor, afterId = 0): Promise<ReportContext | null> {
+export async function nextReport(db: Executor, coordinator: Actor, afterId = 0): Promise<ReportContext | null> {
+  authorize(coordinator, 'moderation.review');
   const open = await db.select().from(reports).where(eq(reports.status, 'open')).orderBy(asc(reports.createdAt), asc(reports.id));
   if (open.length === 0) return null;
   const index = Math.max(0, open.findIndex((r) => r.id > afterId));
@@ -119,16 +121,13 @@ async function loadReportContext(db: Executor, report: ReportRow, open: number, 
 }
 
 /** Loads one report with its context (after an action, for the next screen). */
-export async function findReport(db: Executor, reportId: number): Promise<ReportRow | undefined> {
+export async function findReport(db: Executor, coordinator: Actor, reportId: number): Promise<ReportRow | undefined> {
+  authorize(coordinator, 'moderation.review');
   const [row] = await db.select().from(reports).where(eq(reports.id, reportId));
   return row;
 }
 
 export type ModerationAction = 'dismiss' | 'remove' | 'warn' | 'ban' | 'unban';
-
-function assertCoordinator(user: UserRow): void {
-  if (user.role !== 'coordinator') throw new DomainError('errors.forbidden');
-}
 
 async function openReport(db: Executor, reportId: number): Promise<ReportRow> {
   const [report] = await db.select().from(reports).where(eq(reports.id, reportId)).for('update');
@@ -137,20 +136,20 @@ async function openReport(db: Executor, reportId: number): Promise<ReportRow> {
   return report;
 }
 
-async function resolve(db: Executor, clock: Clock, coordinator: UserRow, where: ReturnType<typeof and>, status: 'dismissed' | 'actioned', action: string): Promise<void> {
+async function resolve(db: Executor, clock: Clock, coordinator: Actor, where: ReturnType<typeof and>, status: 'dismissed' | 'actioned', action: string): Promise<void> {
   await db
     .update(reports)
-    .set({ status, action, handledBy: coordinator.id, handledAt: clock.now() })
+    .set({ status, action, handledBy: coordinator.userId, handledAt: clock.now() })
     .where(and(eq(reports.status, 'open'), where));
 }
 
 /** Dismisses a report: nothing happens to anyone. */
-export async function dismissReport(db: Database, clock: Clock, coordinator: UserRow, reportId: number): Promise<void> {
-  assertCoordinator(coordinator);
+export async function dismissReport(db: Database, clock: Clock, coordinator: Actor, reportId: number): Promise<void> {
+  authorize(coordinator, 'moderation.review');
   await db.transaction(async (tx) => {
     const report = await openReport(tx, reportId);
     await resolve(tx, clock, coordinator, eq(reports.id, report.id), 'dismissed', 'dismiss');
-    await audit(tx, clock, { actorId: coordinator.id, action: 'report.dismissed', targetUserId: report.targetUserId, details: { reportId } });
+    await audit(tx, clock, { actorId: coordinator.userId, action: 'report.dismissed', targetUserId: report.targetUserId, details: { reportId } });
   });
 }
 
@@ -158,8 +157,8 @@ export async function dismissReport(db: Database, clock: Clock, coordinator: Use
  * Removes a reported post: it stops matching and disappears from browsing; waiting offers of help are
  * cancelled; the author is told in their language. Every open report about the post is resolved.
  */
-export async function removeReportedPost(db: Database, clock: Clock, coordinator: UserRow, reportId: number): Promise<void> {
-  assertCoordinator(coordinator);
+export async function removeReportedPost(db: Database, clock: Clock, coordinator: Actor, reportId: number): Promise<void> {
+  authorize(coordinator, 'moderation.review');
   await db.transaction(async (tx) => {
     const report = await openReport(tx, reportId);
     if (report.targetType !== 'post') throw new DomainError('moderation.errors.notAPost');
@@ -168,7 +167,7 @@ export async function removeReportedPost(db: Database, clock: Clock, coordinator
   });
 }
 
-async function removePost(db: Executor, clock: Clock, coordinator: UserRow, postId: number, reason: string): Promise<void> {
+async function removePost(db: Executor, clock: Clock, coordinator: Actor, postId: number, reason: ReportReason): Promise<void> {
   const now = clock.now();
   const [post] = await db.update(posts).set({ status: 'removed', closedAt: now, updatedAt: now }).where(eq(posts.id, postId)).returning();
   if (!post) return;
@@ -177,19 +176,19 @@ async function removePost(db: Executor, clock: Clock, coordinator: UserRow, post
   if (author && !author.deletedAt) {
     await enqueue(db, clock, [{ userId: author.id, chatId: author.telegramId, kind: MODERATION_KINDS.removed, priority: PRIORITY.interactive, payload: { reason }, postId }]);
   }
-  await audit(db, clock, { actorId: coordinator.id, action: 'post.removed', targetUserId: post.authorId, details: { postId, reason } });
+  await audit(db, clock, { actorId: coordinator.userId, action: 'post.removed', targetUserId: post.authorId, details: { postId, reason } });
 }
 
 /** Warns the reported person with a message about the rules, in their language. */
-export async function warnReportedUser(db: Database, clock: Clock, coordinator: UserRow, reportId: number): Promise<void> {
-  assertCoordinator(coordinator);
+export async function warnReportedUser(db: Database, clock: Clock, coordinator: Actor, reportId: number): Promise<void> {
+  authorize(coordinator, 'moderation.review');
   await db.transaction(async (tx) => {
     const report = await openReport(tx, reportId);
     const [target] = report.targetUserId ? await tx.select().from(users).where(eq(users.id, report.targetUserId)) : [];
     if (!target) throw new DomainError('moderation.errors.noAuthor');
     await enqueue(tx, clock, [{ userId: target.id, chatId: target.telegramId, kind: MODERATION_KINDS.warned, priority: PRIORITY.interactive, payload: { reason: report.reason } }]);
     await resolve(tx, clock, coordinator, eq(reports.id, report.id), 'actioned', 'warn');
-    await audit(tx, clock, { actorId: coordinator.id, action: 'user.warned', targetUserId: target.id, details: { reportId, reason: report.reason } });
+    await audit(tx, clock, { actorId: coordinator.userId, action: 'user.warned', targetUserId: target.id, details: { reportId, reason: report.reason } });
   });
 }
 
@@ -198,8 +197,8 @@ export async function warnReportedUser(db: Database, clock: Clock, coordinator: 
  * down, their conversations end (partners are told the conversation ended), and they are told, in their
  * language, with the reason. Every open report about them is resolved.
  */
-export async function banUser(db: Database, clock: Clock, coordinator: UserRow, targetId: number, reason: ReportReason, reportId?: number): Promise<UserRow> {
-  assertCoordinator(coordinator);
+export async function banUser(db: Database, clock: Clock, coordinator: Actor, targetId: number, reason: ReportReason, reportId?: number): Promise<UserRow> {
+  authorize(coordinator, 'moderation.ban');
   return db.transaction(async (tx) => {
     const [target] = await tx.select().from(users).where(eq(users.id, targetId)).for('update');
     if (!target) throw new DomainError('moderation.errors.noAuthor');
@@ -215,7 +214,7 @@ export async function banUser(db: Database, clock: Clock, coordinator: UserRow, 
     for (const post of taken) await cancelWaitingContacts(tx, clock, post.id);
     const ended = await tx
       .update(contacts)
-      .set({ status: 'ended', endedAt: now, endedBy: coordinator.id })
+      .set({ status: 'ended', endedAt: now, endedBy: coordinator.userId })
       .where(and(inArray(contacts.status, ['offered', 'accepted']), sql`(${contacts.authorId} = ${targetId} or ${contacts.responderId} = ${targetId})`))
       .returning();
     const partnerIds = [...new Set(ended.filter((c) => c.status === 'ended').map((c) => (c.authorId === targetId ? c.responderId : c.authorId)))];
@@ -239,43 +238,45 @@ export async function banUser(db: Database, clock: Clock, coordinator: UserRow, 
       .where(and(eq(outbox.status, 'pending'), eq(outbox.kind, OUTBOX_KINDS.relay), sql`${outbox.payload}->>'fromChatId' = ${String(target.telegramId)}`));
     await enqueue(tx, clock, [{ userId: target.id, chatId: target.telegramId, kind: MODERATION_KINDS.banned, priority: PRIORITY.interactive, payload: { reason } }]);
     await resolve(tx, clock, coordinator, eq(reports.targetUserId, targetId), 'actioned', 'ban');
-    await audit(tx, clock, { actorId: coordinator.id, action: 'user.banned', targetUserId: targetId, details: { reason, reportId: reportId ?? null, postsRemoved: taken.length } });
+    await audit(tx, clock, { actorId: coordinator.userId, action: 'user.banned', targetUserId: targetId, details: { reason, reportId: reportId ?? null, postsRemoved: taken.length } });
     return banned!;
   });
 }
 
 /** Lifts a ban; the person is told. */
-export async function unbanUser(db: Database, clock: Clock, coordinator: UserRow, targetId: number): Promise<UserRow> {
-  assertCoordinator(coordinator);
+export async function unbanUser(db: Database, clock: Clock, coordinator: Actor, targetId: number): Promise<UserRow> {
+  authorize(coordinator, 'moderation.ban');
   return db.transaction(async (tx) => {
     const [target] = await tx.update(users).set({ bannedAt: null, banReason: null }).where(and(eq(users.id, targetId), sql`${users.bannedAt} is not null`)).returning();
     if (!target) throw new DomainError('moderation.errors.notBanned');
     await enqueue(tx, clock, [{ userId: target.id, chatId: target.telegramId, kind: MODERATION_KINDS.unbanned, priority: PRIORITY.interactive }]);
-    await audit(tx, clock, { actorId: coordinator.id, action: 'user.unbanned', targetUserId: targetId });
+    await audit(tx, clock, { actorId: coordinator.userId, action: 'user.unbanned', targetUserId: targetId });
     return target;
   });
 }
 
 /** Banned users, newest first (for unbanning). */
-export async function listBanned(db: Executor): Promise<UserRow[]> {
+export async function listBanned(db: Executor, coordinator: Actor): Promise<UserRow[]> {
+  authorize(coordinator, 'moderation.ban');
   return db.select().from(users).where(sql`${users.bannedAt} is not null`).orderBy(sql`${users.bannedAt} desc`).limit(20);
 }
 
 /** Posts waiting for approval (PREMODERATE_FIRST_POST), oldest first. */
-export async function pendingPosts(db: Executor) {
+export async function pendingPosts(db: Executor, coordinator: Actor) {
+  authorize(coordinator, 'moderation.review');
   return db.select().from(posts).where(eq(posts.status, 'pending_review')).orderBy(asc(posts.createdAt));
 }
 
 /** Rejects a post that waited for approval; the author is told. */
-export async function rejectPendingPost(db: Database, clock: Clock, coordinator: UserRow, postId: number): Promise<void> {
-  assertCoordinator(coordinator);
+export async function rejectPendingPost(db: Database, clock: Clock, coordinator: Actor, postId: number): Promise<void> {
+  authorize(coordinator, 'moderation.review');
   await db.transaction(async (tx) => {
     const now = clock.now();
     const [post] = await tx.update(posts).set({ status: 'removed', closedAt: now, updatedAt: now }).where(and(eq(posts.id, postId), eq(posts.status, 'pending_review'))).returning();
     if (!post) throw new DomainError('moderation.errors.alreadyHandled');
     const [author] = await tx.select().from(users).where(eq(users.id, post.authorId));
     if (author) await enqueue(tx, clock, [{ userId: author.id, chatId: author.telegramId, kind: MODERATION_KINDS.rejected, priority: PRIORITY.interactive, postId }]);
-    await audit(tx, clock, { actorId: coordinator.id, action: 'post.removed', targetUserId: post.authorId, details: { postId, premoderation: true } });
+    await audit(tx, clock, { actorId: coordinator.userId, action: 'post.removed', targetUserId: post.authorId, details: { postId, premoderation: true } });
   });
 }
 
@@ -312,7 +313,8 @@ export async function announceModerationQueue(db: Executor, clock: Clock): Promi
 }
 
 /** Counts for the /moderation overview. */
-export async function moderationCounts(db: Executor): Promise<{ reports: number; pending: number; banned: number }> {
+export async function moderationCounts(db: Executor, coordinator: Actor): Promise<{ reports: number; pending: number; banned: number }> {
+  authorize(coordinator, 'moderation.review');
   const [r] = await db.select({ n: count() }).from(reports).where(eq(reports.status, 'open'));
   const [p] = await db.select({ n: count() }).from(posts).where(eq(posts.status, 'pending_review'));
   const [b] = await db.select({ n: count() }).from(users).where(sql`${users.bannedAt} is not null`);
@@ -320,8 +322,8 @@ export async function moderationCounts(db: Executor): Promise<{ reports: number;
 }
 
 /** Approves a post that waited for review: it is published and routed, and the author told. */
-export async function approvePendingPost(db: Database, ctx: PostsContext, coordinator: UserRow, postId: number): Promise<Published> {
-  assertCoordinator(coordinator);
+export async function approvePendingPost(db: Database, ctx: PostsContext, coordinator: Actor, postId: number): Promise<Published> {
+  authorize(coordinator, 'moderation.review');
   const published = await approvePost(db, ctx, postId);
   await db.transaction(async (tx) => {
     const [author] = await tx.select().from(users).where(eq(users.id, published.post.authorId));
@@ -330,7 +332,7 @@ export async function approvePendingPost(db: Database, ctx: PostsContext, coordi
         { userId: author.id, chatId: author.telegramId, kind: MODERATION_KINDS.approved, priority: PRIORITY.interactive, payload: { recipients: published.recipients }, postId },
       ]);
     }
-    await audit(tx, ctx.clock, { actorId: coordinator.id, action: 'post.approved', targetUserId: published.post.authorId, details: { postId } });
+    await audit(tx, ctx.clock, { actorId: coordinator.userId, action: 'post.approved', targetUserId: published.post.authorId, details: { postId } });
   });
   return published;
 }

@@ -7,6 +7,7 @@ import { type NoticeAudience, type NoticeRow, notices, outbox, PRIORITY, users, 
 import { audit } from './audit';
 import { DomainError } from './errors';
 import { OUTBOX_KINDS } from './outbox';
+import { type Actor, authorize } from './permissions';
 
 /** Longest notice text without media, leaving room for the header in one Telegram message. */
 export const NOTICE_TEXT_MAX = 3500;
@@ -71,11 +72,11 @@ export function checkDraft(draft: NoticeDraft): string | null {
 export async function sendNotice(
   db: Database,
   clock: Clock,
-  author: UserRow,
+  author: Actor,
   draft: NoticeDraft,
   progress: { chatId: number; messageId: number },
 ): Promise<NoticeRow> {
-  if (author.role !== 'staff' && author.role !== 'coordinator') throw new DomainError('errors.forbidden');
+  authorize(author, 'notice.send');
   const problem = checkDraft(draft);
   if (problem) throw new DomainError(problem);
   return db.transaction(async (tx) => {
@@ -83,7 +84,7 @@ export async function sendNotice(
     const [notice] = await tx
       .insert(notices)
       .values({
-        authorId: author.id,
+        authorId: author.userId,
         organisation: author.organisation ?? (author.role === 'coordinator' ? 'Hilfenetz' : '—'),
         audience: draft.audience,
         districts: draft.districts,
@@ -103,7 +104,7 @@ export async function sendNotice(
       sql`with queued as (
         insert into ${outbox} (user_id, chat_id, priority, kind, payload, notice_id, not_before, created_at)
         select u.id, u.telegram_id, ${PRIORITY.broadcast}, ${OUTBOX_KINDS.notice}, '{}'::jsonb, ${notice!.id}, ${now}, ${now}
-        from ${users} u where ${recipientsWhere(draft, author.id)}
+        from ${users} u where ${recipientsWhere(draft, author.userId)}
         order by u.id
         returning 1
       ) select count(*)::int as n from queued`,
@@ -115,7 +116,7 @@ export async function sendNotice(
       .where(eq(notices.id, notice!.id))
       .returning();
     await audit(tx, clock, {
-      actorId: author.id,
+      actorId: author.userId,
       action: 'notice.sent',
       details: { noticeId: notice!.id, recipients: count, audience: draft.audience, districts: draft.districts, languages: draft.languages },
     });
@@ -156,14 +157,14 @@ export async function noticeProgress(db: Executor, noticeId: number): Promise<No
 }
 
 /**
- * Stops a notice: everything not yet sent is cancelled (messages in flight finish). Only the author or a
- * coordinator may stop it.
+ * Stops a notice: everything not yet sent is cancelled (messages in flight finish). Staff may stop their
+ * own notices, coordinators anyone's.
  */
-export async function cancelNotice(db: Database, clock: Clock, user: UserRow, noticeId: number): Promise<NoticeRow> {
+export async function cancelNotice(db: Database, clock: Clock, actor: Actor, noticeId: number): Promise<NoticeRow> {
   return db.transaction(async (tx) => {
     const [notice] = await tx.select().from(notices).where(eq(notices.id, noticeId)).for('update');
     if (!notice) throw new DomainError('notices.errors.notFound');
-    if (notice.authorId !== user.id && user.role !== 'coordinator') throw new DomainError('errors.forbidden');
+    authorize(actor, notice.authorId === actor.userId ? 'notice.stop.own' : 'notice.stop.any');
     if (notice.status !== 'sending') throw new DomainError('notices.errors.notSending');
     const now = clock.now();
     const stopped = await tx
@@ -172,7 +173,7 @@ export async function cancelNotice(db: Database, clock: Clock, user: UserRow, no
       .where(and(eq(outbox.noticeId, noticeId), eq(outbox.status, 'pending')))
       .returning({ id: outbox.id });
     const [updated] = await tx.update(notices).set({ status: 'cancelled', cancelledAt: now, finishedAt: now }).where(eq(notices.id, noticeId)).returning();
-    await audit(tx, clock, { actorId: user.id, action: 'notice.cancelled', details: { noticeId, notSent: stopped.length } });
+    await audit(tx, clock, { actorId: actor.userId, action: 'notice.cancelled', details: { noticeId, notSent: stopped.length } });
     return updated!;
   });
 }

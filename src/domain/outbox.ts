@@ -2,20 +2,30 @@ import { sql } from 'drizzle-orm';
 import type { Clock } from '../clock';
 import type { Executor } from '../db';
 import { outbox, PRIORITY } from '../db/schema';
+import type { OutboxKind, OutboxPayloadInput } from './outbox-kinds';
 
-/** A message to someone other than the acting user, queued in the caller's transaction. */
-export interface QueuedMessage {
+export { OUTBOX_KINDS, type OutboxKind } from './outbox-kinds';
+
+/** What every queued message has, whatever its kind. */
+interface QueuedMessageBase {
   userId: number;
   chatId: number;
-  kind: string;
   priority?: (typeof PRIORITY)[keyof typeof PRIORITY];
-  payload?: Record<string, unknown>;
   postId?: number;
   noticeId?: number;
   notBefore?: Date;
   /** At most one row with this key ever exists (a daily digest, a moderation summary). */
   dedupeKey?: string;
 }
+
+/** The payload of kind K, which may be left out when the kind's schema accepts an empty payload. */
+type PayloadOf<K extends OutboxKind> = {} extends OutboxPayloadInput<K> ? { payload?: OutboxPayloadInput<K> } : { payload: OutboxPayloadInput<K> };
+
+/**
+ * A message to someone other than the acting user, queued in the caller's transaction: one variant per
+ * kind of src/domain/outbox-kinds.ts, so that the payload is type-checked against its kind.
+ */
+export type QueuedMessage = { [K in OutboxKind]: QueuedMessageBase & { kind: K } & PayloadOf<K> }[OutboxKind];
 
 /** Writes messages to the outbox; the delivery worker renders and sends them. */
 export async function enqueue(db: Executor, clock: Clock, messages: QueuedMessage[]): Promise<number> {
@@ -41,18 +51,3 @@ export async function enqueue(db: Executor, clock: Clock, messages: QueuedMessag
     .returning({ id: outbox.id });
   return rows.length;
 }
-
-/** Messages to a user, by kind: the renderers are registered under these names. */
-export const OUTBOX_KINDS = {
-  postNotify: 'post.notify',
-  postExpiring: 'post.expiring',
-  postExpired: 'post.expired',
-  digest: 'digest',
-  contactRequest: 'contact.request',
-  contactAccepted: 'contact.accepted',
-  contactDeclined: 'contact.declined',
-  contactEnded: 'contact.ended',
-  contactCancelled: 'contact.cancelled',
-  relay: 'relay',
-  notice: 'notice',
-} as const;

@@ -8,6 +8,7 @@ import { ACTIVE_POST_STATUSES, contacts, outbox, posts, PRIORITY, type PostKind,
 import { DomainError } from './errors';
 import { routePost, type RoutingContext } from './matching';
 import { enqueue, OUTBOX_KINDS } from './outbox';
+import { actorOf, authorize } from './permissions';
 
 /** Bounds of a post's description. */
 export const POST_TEXT_MIN = 10;
@@ -69,10 +70,6 @@ function ttlFrom(now: Date, days: number): Date {
   return new Date(now.getTime() + days * 86_400_000);
 }
 
-function assertMayPost(author: UserRow): void {
-  if (author.bannedAt) throw new DomainError('posts.errors.banned');
-}
-
 async function assertWithinLimits(db: Executor, ctx: PostsContext, authorId: number, exceptPostId?: number): Promise<void> {
   const now = ctx.clock.now();
   const [open] = await db
@@ -95,7 +92,7 @@ async function assertWithinLimits(db: Executor, ctx: PostsContext, authorId: num
 
 /** Refuses the limits before a dialog even starts (so nobody types a text in vain). */
 export async function checkMayCreatePost(db: Executor, ctx: PostsContext, author: UserRow): Promise<void> {
-  assertMayPost(author);
+  authorize(actorOf(author), 'post.create');
   await assertWithinLimits(db, ctx, author.id);
 }
 
@@ -155,7 +152,8 @@ export async function insertNewPost(tx: Executor, ctx: PostsContext, author: Use
       group by u.id`,
   );
   if (!check) throw new DomainError('posts.errors.notFound');
-  if (check.banned) throw new DomainError('posts.errors.banned');
+  // The ban as stored now, not as loaded with the update: a ban in between is not outrun.
+  authorize({ ...actorOf(author), banned: check.banned }, 'post.create');
   if (check.open >= ctx.config.MAX_OPEN_POSTS) throw new DomainError('posts.errors.tooManyOpen', { max: ctx.config.MAX_OPEN_POSTS });
   if (check.today >= ctx.config.MAX_POSTS_PER_DAY) throw new DomainError('posts.errors.tooManyToday', { max: ctx.config.MAX_POSTS_PER_DAY });
   if (check.duplicate !== null) throw new DomainError('posts.errors.duplicate', { postId: Number(check.duplicate) });
@@ -255,7 +253,7 @@ export async function editPost(db: Database, ctx: PostsContext, user: UserRow, p
 export async function renewPost(db: Database, ctx: PostsContext, user: UserRow, postId: number): Promise<Published> {
   return db.transaction(async (tx) => {
     const post = await ownActivePost(tx, user, postId, [...ACTIVE_POST_STATUSES, 'expired']);
-    assertMayPost(user);
+    authorize(actorOf(user), 'post.renew');
     // Erased by retention: there is nothing left to publish.
     if (post.text === null) throw new DomainError('posts.errors.notActive');
     if (post.status === 'expired') await assertWithinLimits(tx, ctx, user.id, post.id);
@@ -315,16 +313,25 @@ export async function cancelWaitingContacts(db: Executor, clock: Clock, postId: 
   return cancelled.length;
 }
 
-/** Message ids (in the author's chat) of requests to contact them about a post, for tidying up. */
+/** Message ids (in the author's chat) of requests about a post that were not accepted, for tidying up. */
 export async function findRequestMessageIds(db: Executor, postId: number, authorId: number): Promise<number[]> {
   const rows = await db
     .select({ messageId: outbox.messageId })
     .from(outbox)
-    .where(and(eq(outbox.postId, postId), eq(outbox.userId, authorId), eq(outbox.kind, OUTBOX_KINDS.contactRequest), eq(outbox.status, 'sent')));
+    .where(
+      and(
+        eq(outbox.postId, postId),
+        eq(outbox.userId, authorId),
+        eq(outbox.kind, OUTBOX_KINDS.contactRequest),
+        eq(outbox.status, 'sent'),
+        // An accepted request became the conversation's message with its "end" button: it stays.
+        sql`not exists (select 1 from ${contacts} c where c.id = (${outbox.payload}->>'contactId')::int and c.status = 'accepted')`,
+      ),
+    );
   return rows.map((r) => r.messageId).filter((id): id is number => id !== null);
 }
 
-/** The user's open posts, newest first, and those that ended in the last 14 days. */
+/** The user's open posts and those that expired in the last 14 days (to renew them), newest first, at most 20. */
 export async function listOwnPosts(db: Executor, clock: Clock, userId: number): Promise<PostRow[]> {
   const since = new Date(clock.now().getTime() - 14 * 86_400_000);
   return db

@@ -3,6 +3,7 @@ import { type CityDirectory, WHOLE_CITY } from '../city';
 import type { Clock } from '../clock';
 import type { Executor } from '../db';
 import { ACTIVE_POST_STATUSES, POST_KINDS, type PostKind, posts } from '../db/schema';
+import { type Actor, authorize } from './permissions';
 import { localParts, zonedTime } from './time';
 
 /** A need older than this without a single "I can help" counts as unanswered. */
@@ -142,7 +143,8 @@ export async function findUnansweredNeeds(db: Executor, clock: Clock, timeZone: 
 }
 
 /** The whole overview for /stats and /export: two statements, no rows of posts in JavaScript. */
-export async function collectStats(db: Executor, clock: Clock, timeZone: string): Promise<StatsOverview> {
+export async function collectStats(db: Executor, clock: Clock, viewer: Actor, timeZone: string): Promise<StatsOverview> {
+  authorize(viewer, 'stats.view');
   const generatedAt = clock.now();
   const [{ cells, totals, weekStart }, oldestUnanswered] = await Promise.all([countPostsByCell(db, clock, timeZone), findUnansweredNeeds(db, clock, timeZone)]);
   return { generatedAt, weekStart, cells, totals, oldestUnanswered };
@@ -225,4 +227,11 @@ export function createStatsCsv(overview: Pick<StatsOverview, 'cells' | 'totals'>
   }
   for (const kind of POST_KINDS) lines.push(csvRow('total', kind, '', '', city, overview.totals[kind]));
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/** /export: the overview and its CSV, for those who may take the numbers out of Hilfenetz. */
+export async function exportStats(db: Executor, clock: Clock, exporter: Actor, city: CityDirectory): Promise<{ overview: StatsOverview; csv: string }> {
+  authorize(exporter, 'stats.export');
+  const overview = await collectStats(db, clock, exporter, city.timezone);
+  return { overview, csv: createStatsCsv(overview, city) };
 }

@@ -13,20 +13,24 @@ export function createLanguageRow(keyboard: InlineKeyboard, t: TFunction, encode
   return keyboard.row();
 }
 
-/** Districts one per row (names can be long on a phone), the whole city last, then an optional back button. */
+/**
+ * Districts one per row (names can be long on a phone), the whole city last, then an optional back button;
+ * `omit` leaves out a district already offered above the list (the home district).
+ */
 export function createDistrictKeyboard(
   city: CityDirectory,
   locale: Locale,
   encode: (key: string) => string,
-  options: { back?: { label: string; data: string }; current?: string | null; selected?: ReadonlySet<string> } = {},
+  options: { back?: { label: string; data: string }; current?: string | null; selected?: ReadonlySet<string>; omit?: string | null } = {},
 ): InlineKeyboard {
   const keyboard = new InlineKeyboard();
+  const shown = (key: string) => key !== options.omit;
   const mark = (key: string, label: string) => {
     if (options.selected) return `${options.selected.has(key) ? '✅' : '▫️'} ${label}`;
     return key === options.current ? `• ${label}` : label;
   };
-  for (const d of city.districts) keyboard.text(mark(d.key, d.name[locale]), encode(d.key)).row();
-  keyboard.text(mark(WHOLE_CITY, `🏙 ${city.districtName(WHOLE_CITY, locale)}`), encode(WHOLE_CITY)).row();
+  for (const d of city.districts) if (shown(d.key)) keyboard.text(mark(d.key, d.name[locale]), encode(d.key)).row();
+  if (shown(WHOLE_CITY)) keyboard.text(mark(WHOLE_CITY, `🏙 ${city.districtName(WHOLE_CITY, locale)}`), encode(WHOLE_CITY)).row();
   if (options.back) keyboard.text(options.back.label, options.back.data);
   return keyboard;
 }

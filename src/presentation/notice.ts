@@ -13,7 +13,7 @@ export function renderNoticeText(env: { t: TFunction }, notice: Pick<NoticeRow, 
   const picked = pickNoticeText(notice.texts, locale);
   if (!picked) return null;
   const header = env.t('notices.header', { organisation: notice.organisation });
-  const language = picked.locale === locale ? '' : `\n<i>${env.t('notices.otherLanguage', { language: env.t(`common.languages.${picked.locale}`) })}</i>`;
+  const language = picked.locale === locale ? '' : `\n<i>${env.t('notices.otherLanguage', { language: env.t(`common.languageNames.${picked.locale}`) })}</i>`;
   return `${header}${language}\n\n${escapeHtml(picked.text)}`;
 }
 

@@ -32,7 +32,7 @@ export function renderPostCard(env: CardEnv, post: Pick<PostRow, 'id' | 'kind' |
   lines.push('');
   lines.push(`<blockquote>${escapeHtml(post.text ?? t('posts.card.erased'))}</blockquote>`);
   const meta = [
-    t('posts.card.language', { language: t(`common.languages.${post.language}`) }),
+    t('posts.card.language', { language: t(`common.languageNames.${post.language}`) }),
     header === 'preview' ? null : `🕒 ${formatAge(post.publishedAt ?? post.createdAt, env.now, locale)}`,
     header === 'preview' ? null : `#${post.id}`,
   ].filter(Boolean);

@@ -36,7 +36,7 @@ describe('/browse', () => {
     expect(list.text).toContain('Seite 1/1 · 5 Treffer');
     expect(list.text.indexOf('Житло 6')).toBeLessThan(list.text.indexOf('Документи 5'));
     expect(list.text).not.toContain('Житло 2');
-    expect(list.text).toContain('geschrieben auf Українська');
+    expect(list.text).toContain('geschrieben auf Ukrainisch');
     expect(list.text).not.toMatch(/Олена|olena_kyiv|380501/);
 
     await jonas.click('📍 Bezirk');
@@ -172,6 +172,22 @@ describe('conversations', () => {
     expect(olena.buttons(olena.find('Maria хоче допомогти'))).toEqual([]);
     const statuses = (await h.db.db.select().from(contacts)).map((c) => c.status).sort();
     expect(statuses).toEqual(['cancelled', 'declined']);
+  });
+
+  it('keeps the open conversation\'s end button when the need is marked fulfilled', async () => {
+    const { olena, jonas, maria } = await setup();
+    await jonas.click('🤝 Ich kann helfen', jonas.find('Шукаю кімнату')!);
+    await maria.click('🤝 Ich kann helfen', maria.find('Шукаю кімнату')!);
+    await h.deliver();
+    await olena.click('✅ Прийняти', olena.find('Jonas хоче допомогти')!);
+    const accepted = olena.find('Прийнято')!;
+    expect(olena.buttons(accepted)).toEqual(['🔚 Завершити розмову']);
+    await olena.send('/my');
+    await olena.click('✅ Допомогу знайдено', olena.find('Шукаю кімнату')!);
+    await h.deliver();
+    // The conversation with Jonas is still open: its end button stays; Maria's waiting offer is gone.
+    expect(olena.buttons(h.telegram.message(PEOPLE.olena.id, accepted.messageId))).toEqual(['🔚 Завершити розмову']);
+    expect(olena.buttons(olena.find('Maria хоче допомогти'))).toEqual([]);
   });
 
   it('ends a conversation with a block: the pair is never matched or connected again', async () => {

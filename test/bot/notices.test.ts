@@ -77,6 +77,8 @@ describe('roles and verification', () => {
     const irina = h.user(PEOPLE.irina);
     await irina.send(`/start staff_${code}`);
     expect(irina.messages[0]?.text).toContain('Вы подтверждены как сотрудник Ausländerbehörde Duisburg');
+    // Said once, not twice (welcome and summary used to repeat it).
+    expect(irina.messages[0]?.text.split('Вы подтверждены').length).toBe(2);
     const [row] = await h.db.db.select().from(users).where(eq(users.telegramId, PEOPLE.irina.id));
     expect(row).toMatchObject({ role: 'staff', organisation: 'Ausländerbehörde Duisburg' });
 
@@ -131,9 +133,9 @@ describe('composing and sending a notice', () => {
     await staff.click('▫️ Українська');
     await staff.click('▫️ Русский');
     await staff.click('Weiter ›');
-    expect(staff.last.text).toContain('Text auf Українська (1/2');
+    expect(staff.last.text).toContain('Text auf Ukrainisch (1/2');
     await staff.send('Шукаємо перекладачів для прийому біженців у понеділок о 10:00, Rathaus Hamborn.');
-    expect(staff.last.text).toContain('Русский (2/2');
+    expect(staff.last.text).toContain('Russisch (2/2');
     await staff.click('⏭ Diese Sprache überspringen');
     await staff.click('➡️ Ohne Anhang weiter');
     const preview = staff.last;
@@ -155,7 +157,7 @@ describe('composing and sending a notice', () => {
     for (const u of [p.seekerHamUk, p.seekerHamRu, p.helperHamDe, p.helperWalsumUk]) expect(got(u)).toHaveLength(0);
     expect(got(p.helperHamUk)[0]!.text).toContain('📣 Оголошення · ☑️ Sozialamt Duisburg (підтверджено)');
     // No Russian text: the Russian speaker gets the Ukrainian one, with a note in Russian.
-    expect(got(p.helperMitteRu)[0]!.text).toContain('Этого объявления нет на вашем языке; вот оно на языке: Українська.');
+    expect(got(p.helperMitteRu)[0]!.text).toContain('Этого объявления нет на вашем языке; вот оно на языке: украинский.');
     expect(got(p.helperMitteRu)[0]!.text).toContain('Шукаємо перекладачів');
     expect(p.helperMitteRu.buttons(got(p.helperMitteRu)[0])).toEqual(['⚠️ Пожаловаться']);
 
@@ -185,7 +187,7 @@ describe('composing and sending a notice', () => {
     await coordinator.click('Weiter ›');
     await coordinator.send('Neue Termine im Bürgerbüro: ab Montag auch samstags 9–13 Uhr.');
     await coordinator.send('x'.repeat(1000));
-    expect(coordinator.last.text).toContain('Русский (3/3');
+    expect(coordinator.last.text).toContain('Russisch (3/3');
     await coordinator.click('⏭ Diese Sprache überspringen');
     const tooLong = await coordinator.sendPhoto();
     expect(tooLong.sent[0]?.text).toContain('höchstens 900 Zeichen');
@@ -199,7 +201,7 @@ describe('composing and sending a notice', () => {
     await coordinator.click('📣 An 7 Personen senden');
     await h.deliver();
     const ru = p.seekerHamRu.messages.find((m) => m.kind === 'photo')!;
-    expect(ru.text).toContain('вот оно на языке: Deutsch');
+    expect(ru.text).toContain('вот оно на языке: немецкий');
     expect(ru.text).toContain('Neue Termine im Bürgerbüro');
     const uk = p.helperWalsumUk.messages.find((m) => m.kind === 'photo')!;
     expect(uk.text).toContain('Нові терміни в Bürgerbüro');

@@ -5,7 +5,7 @@ import { privacyData } from '../../src/bot/features/privacy';
 import * as schema from '../../src/db/schema';
 import { auditLog, blocks, contacts, notifications, outbox, posts, relayMessages, reports, sessions, subscriptions, users } from '../../src/db/schema';
 import { createLogger } from '../../src/logger';
-import { onboard, post, subscribe } from '../helpers/flows';
+import { clickDistrict, onboard, post, subscribe } from '../helpers/flows';
 import { createHarness, type Harness, PEOPLE, type TestUser, useHarness } from '../helpers/harness';
 import type { Persona } from '../helpers/updates';
 
@@ -22,7 +22,7 @@ const JONAS_SAYS = 'Hallo! Ich kenne eine Vermieterin in Hamborn.';
 async function postNeedWithPhoto(user: TestUser, category: string, district: string, text: string): Promise<string> {
   await user.send('/need');
   await user.click(category);
-  await user.click(district);
+  await clickDistrict(user, district);
   await user.send(text);
   await user.sendPhoto();
   const fileId = user.harness.telegram.messages(user.id, { includeUser: true }).filter((m) => m.kind === 'user' && m.file?.fileId).at(-1)!.file!.fileId!;
@@ -145,8 +145,11 @@ describe('privacy', () => {
       expect(data.relayMessages.sent[1].photoFileId).toBe(relayPhoto);
       expect(data.relayMessages.received.map((m: { text: string }) => m.text)).toEqual([JONAS_SAYS]);
       expect(data.notifications).toEqual({ count: 1, postIds: [3] });
-      expect(data.outbox.length).toBeGreaterThan(0);
-      expect(data.outbox[0]).toEqual(expect.objectContaining({ kind: expect.any(String), status: 'sent', createdAt: expect.any(String) }));
+      // Everything that went to her, in order, all sent (the clock stood still): Jonas's offer of help on her
+      // first need, his message, Maria's offer on her second need, and Jonas's offer matching her subscription.
+      const at = h.clock.now().toISOString();
+      const delivered = (kind: string, postId: number) => expect.objectContaining({ kind, postId, noticeId: null, status: 'sent', createdAt: at, sentAt: at });
+      expect(data.outbox).toEqual([delivered('contact.request', 1), delivered('relay', 1), delivered('contact.request', 2), delivered('post.notify', 3)]);
       expect(data.session).toEqual(expect.objectContaining({ value: expect.any(Object) }));
       expect(data.reportsMade).toEqual([]);
       expect(data.reportsAboutYou).toEqual({ count: 0, open: 0, items: [] });
@@ -364,7 +367,7 @@ describe('logs', () => {
     await onboard(petro, 'seeker', 'Центр (Mitte)');
     await petro.send('/need');
     await petro.click('🏠 Житло');
-    await petro.click('Центр (Mitte)');
+    await clickDistrict(petro, 'Центр (Mitte)');
     h.telegram.failNext('sendMessage', 400, 'Bad Request: message is too long');
     await petro.send(secrets.draft);
     h.clock.advanceDays(120);

@@ -57,10 +57,16 @@ describe('a need reaches exactly the right helpers, and seeker and helper meet s
     const card = notified(jonas)[0]!;
     expect(card.text).toContain('🏠 Wohnen · 📍 Hamborn');
     expect(card.text).toContain(NEED_TEXT); // as written, not translated
-    expect(card.text).toContain('geschrieben auf Українська');
+    expect(card.text).toContain('geschrieben auf Ukrainisch');
     expect(card.text).not.toContain('Олена');
     expect(jonas.buttons(card)).toEqual(['🤝 Ich kann helfen', '⚠️ Melden']);
-    expect((await h.db.db.select().from(notifications)).map((n) => n.userId).sort()).toHaveLength(2);
+    // One record per person told, for this need: Jonas and Maria (in the order they joined), nobody else.
+    const helperIds = (await h.db.db.select({ id: users.id, telegramId: users.telegramId }).from(users).orderBy(users.id))
+      .filter((u) => u.telegramId === PEOPLE.jonas.id || u.telegramId === PEOPLE.maria.id)
+      .map((u) => u.id);
+    const told = (await h.db.db.select().from(notifications)).sort((a, b) => a.userId - b.userId);
+    expect(told.map((n) => ({ postId: n.postId, userId: n.userId }))).toEqual(helperIds.map((userId) => ({ postId: need!.id, userId })));
+    expect(helperIds).toHaveLength(2);
 
     // Jonas offers help; Olena is asked, in Ukrainian, and learns only his first name.
     const offer = await jonas.click('🤝 Ich kann helfen', card);
@@ -135,7 +141,7 @@ describe('a need reaches exactly the right helpers, and seeker and helper meet s
     await h.deliver();
     const forIrina = irina.find('Новое предложение')!;
     expect(forIrina.text).toContain('📦 Пожертвования и вещи · 📍 Центр (Mitte)');
-    expect(forIrina.text).toContain('написано на языке: Deutsch');
+    expect(forIrina.text).toContain('написано на языке: немецкий');
     expect(irina.buttons(forIrina)).toEqual(['🙋 Меня интересует', '⚠️ Пожаловаться']);
     expect(olena.find('Нова пропозиція')).toBeDefined();
     expect(petro.find('Нова пропозиція')).toBeUndefined();

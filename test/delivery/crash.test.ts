@@ -3,6 +3,7 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import { ManualClock } from '../../src/clock';
 import { notices, outbox, users } from '../../src/db/schema';
 import { noticeProgress, sendNotice } from '../../src/domain/notices';
+import { actorOf } from '../../src/domain/permissions';
 import { createTestDb, type TestDatabase, TEST_DATABASE_URL } from '../helpers/db';
 import { FakeTelegram } from '../helpers/fake-telegram';
 import { TEST_TOKEN } from '../helpers/harness';
@@ -63,7 +64,7 @@ describeOnPostgres('a delivery process killed mid-broadcast', () => {
     await db.db.execute(sql`insert into ${users} (telegram_id, first_name, locale, role, district, created_at, last_seen_at)
       select 7000000 + g, 'P' || g, (array['uk','de','ru'])[1 + g % 3], 'seeker', 'mitte', ${now}, ${now} from generate_series(1, ${RECIPIENTS}) g`);
     const progressMessage = (await telegram.call('sendMessage', { chat_id: 900_000, text: 'preview' })) as { result: { message_id: number } };
-    const notice = await sendNotice(db.db, clock, author!, { audience: 'everyone', districts: [], languages: [], texts: { de: TEXT } }, { chatId: 900_000, messageId: progressMessage.result.message_id });
+    const notice = await sendNotice(db.db, clock, actorOf(author!), { audience: 'everyone', districts: [], languages: [], texts: { de: TEXT } }, { chatId: 900_000, messageId: progressMessage.result.message_id });
     expect(notice.recipientCount).toBe(RECIPIENTS);
 
     const env = {

@@ -2,8 +2,9 @@ import { eq, sql } from 'drizzle-orm';
 import { systemClock } from '../../src/clock';
 import { createDatabase } from '../../src/db';
 import { outbox, PRIORITY, users } from '../../src/db/schema';
-import type { RendererRegistry } from '../../src/delivery/render';
-import { enqueue } from '../../src/domain/outbox';
+import { createRenderers } from '../../src/delivery';
+import type { Renderer, RendererRegistry } from '../../src/delivery/render';
+import { enqueue, type OutboxKind } from '../../src/domain/outbox';
 import { type Harness, useHarness } from '../helpers/harness';
 import { TEST_DATABASE_URL } from '../helpers/db';
 
@@ -13,10 +14,16 @@ beforeEach(() => {
   h = harness.current;
 });
 
+/** The kind these tests queue (one without payload); its renderer is replaced by the test's. */
+const TEST_KIND = 'staff.promoted' satisfies OutboxKind;
+
+/** The production renderers, with `render` for the test kind. */
+function withTestRenderer(render: Renderer<typeof TEST_KIND>): RendererRegistry {
+  return { ...createRenderers(), [TEST_KIND]: render };
+}
+
 /** A renderer that sends "message <id>" (what the worker does with it is what is tested here). */
-const renderers: RendererRegistry = {
-  test: async (row) => ({ send: { method: 'sendMessage', payload: { text: `message ${row.id}` } } }),
-};
+const renderers = withTestRenderer(async (row) => ({ send: { method: 'sendMessage', payload: { text: `message ${row.id}` } } }));
 
 async function seedRecipients(n: number, firstTelegramId = 5_000_000): Promise<{ id: number; telegramId: number }[]> {
   const now = h.clock.now();
@@ -30,7 +37,7 @@ async function queue(recipients: { id: number; telegramId: number }[], priority:
   await enqueue(
     h.db.db,
     h.clock,
-    recipients.map((r) => ({ userId: r.id, chatId: r.telegramId, kind: 'test', priority: priority as 0 | 1 | 2 })),
+    recipients.map((r) => ({ userId: r.id, chatId: r.telegramId, kind: TEST_KIND, priority: priority as 0 | 1 | 2 })),
   );
 }
 
@@ -73,18 +80,38 @@ describe('delivery worker', () => {
     const people = await seedRecipients(3);
     await queue(people);
     h.telegram.failNext('sendMessage', 502, 'Bad Gateway', { times: 2 });
-    const failingRenderers: RendererRegistry = {
-      test: async (row) =>
-        row.userId === people[2]!.id
-          ? { send: { method: 'sendMessage', payload: { text: '<b>broken', parse_mode: 'HTML' } } }
-          : { send: { method: 'sendMessage', payload: { text: `message ${row.id}` } } },
-    };
+    const failingRenderers = withTestRenderer(async (row) =>
+      row.userId === people[2]!.id
+        ? { send: { method: 'sendMessage', payload: { text: '<b>broken', parse_mode: 'HTML' } } }
+        : { send: { method: 'sendMessage', payload: { text: `message ${row.id}` } } },
+    );
     const stats = await h.deliveryWorker({ renderers: failingRenderers, clock: systemClock }).drain({ waitForRetriesMs: 5_000 });
     expect(stats.retried).toBe(2);
     expect(stats.failed).toBe(1);
     expect(await statuses()).toEqual({ sent: 2, failed: 1 });
     const [failed] = await h.db.db.select().from(outbox).where(eq(outbox.status, 'failed'));
     expect(failed?.error).toContain("can't parse entities");
+  });
+
+  it('marks a row whose payload does not match its kind as failed and goes on with the others', async () => {
+    const people = await seedRecipients(4);
+    await queue(people.slice(0, 2));
+    // Rows as an older version (or a hand-written statement) might have left them.
+    const now = h.clock.now();
+    const stale = (userId: number, chatId: number, kind: string, payload: unknown) => ({ userId, chatId, kind, payload, priority: PRIORITY.interactive, notBefore: now, createdAt: now });
+    await h.db.db.insert(outbox).values([
+      stale(people[2]!.id, people[2]!.telegramId, 'relay', { messageId: 7 }),
+      stale(people[3]!.id, people[3]!.telegramId, 'moderation.queue', { reports: 'two' }),
+    ]);
+    await queue(people.slice(2));
+    const stats = await h.deliveryWorker({ renderers }).drain();
+    expect(stats).toMatchObject({ sent: 4, failed: 2, retried: 0 });
+    expect(await statuses()).toEqual({ sent: 4, failed: 2 });
+    const failed = await h.db.db.select({ kind: outbox.kind, error: outbox.error }).from(outbox).where(eq(outbox.status, 'failed')).orderBy(outbox.id);
+    expect(failed).toEqual([
+      { kind: 'relay', error: expect.stringMatching(/^payload of "relay" does not match its schema: relayMessageId: .*; contactId: /) },
+      { kind: 'moderation.queue', error: expect.stringMatching(/^payload of "moderation.queue" does not match its schema: reports: /) },
+    ]);
   });
 
   it('sends interactive messages before a queued broadcast', async () => {

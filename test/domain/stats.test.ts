@@ -3,6 +3,7 @@ import { CityDirectory, loadCity, parseCity } from '../../src/city';
 import { ManualClock } from '../../src/clock';
 import { posts, type PostKind, type PostStatus, users, type UserRow } from '../../src/db/schema';
 import { requestContact } from '../../src/domain/contacts';
+import type { Actor } from '../../src/domain/permissions';
 import { closePost, type PostsContext, publishPost } from '../../src/domain/posts';
 import { collectStats, countPostsByCell, createStatsCsv, CSV_COLUMNS, findUnansweredNeeds, startOfWeek } from '../../src/domain/stats';
 import { createTestDb, resetTestDb, type TestDatabase } from '../helpers/db';
@@ -27,6 +28,9 @@ beforeEach(async () => {
 afterAll(async () => {
   await handle.close();
 });
+
+/** Who looks at the overview (the numbers do not depend on who it is). */
+const STAFF: Actor = { userId: 1, role: 'staff', banned: false, organisation: 'Sozialamt Duisburg' };
 
 let nextTelegramId = 1000;
 async function person(firstName: string, role: 'seeker' | 'helper' = 'seeker'): Promise<UserRow> {
@@ -191,7 +195,7 @@ describe('counts by kind × district × category', () => {
     await closePost(handle.db, ctx, olena, notFulfilled, 'closed');
 
     clock.set('2026-04-01T10:00:00+02:00');
-    const overview = await collectStats(handle.db, clock, TZ);
+    const overview = await collectStats(handle.db, clock, STAFF, TZ);
     expect(overview.weekStart.toISOString()).toBe('2026-03-29T22:00:00.000Z');
     expect(overview.totals.need.fulfilledThisWeek).toBe(1);
     expect(overview.totals.offer.fulfilledThisWeek).toBe(1);
@@ -200,7 +204,7 @@ describe('counts by kind × district × category', () => {
 
     // The next Monday starts a new week.
     clock.set('2026-04-06T00:00:00+02:00');
-    expect((await collectStats(handle.db, clock, TZ)).totals.need.fulfilledThisWeek).toBe(0);
+    expect((await collectStats(handle.db, clock, STAFF, TZ)).totals.need.fulfilledThisWeek).toBe(0);
   });
 });
 
@@ -218,7 +222,7 @@ describe('createStatsCsv', () => {
     await publish(olena, 'need', 'housing', 'hamborn');
     await publish(jonas, 'offer', 'leisure', '*');
     clock.advanceDays(4);
-    const csv = createStatsCsv(await collectStats(handle.db, clock, TZ), city);
+    const csv = createStatsCsv(await collectStats(handle.db, clock, STAFF, TZ), city);
 
     expect(csv.startsWith('\uFEFF')).toBe(false);
     expect(csv.endsWith('\r\n')).toBe(true);

@@ -1,9 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { getTableName, sql } from 'drizzle-orm';
 import { PgTable } from 'drizzle-orm/pg-core';
 import { Client } from 'pg';
 import { createDatabase, type DatabaseHandle } from '../../src/db';
-import { runMigrations } from '../../src/db/migrate';
+import { MIGRATIONS_FOLDER, runMigrations } from '../../src/db/migrate';
 import * as schema from '../../src/db/schema';
 
 /** The PostgreSQL server tests use when TEST_DATABASE_URL is set; PGlite otherwise. */
@@ -14,15 +17,69 @@ export interface TestDatabase extends DatabaseHandle {
   url?: string;
 }
 
+/** Where the migrated PGlite data directories that tests copy are kept (one per set of migrations). */
+const TEMPLATES = path.join(tmpdir(), 'hilfenetz-test-pglite');
+
 /**
- * A fresh, migrated database for one test file: in-memory PGlite by default, or a new database on the
- * PostgreSQL server at TEST_DATABASE_URL (dropped again by close()).
+ * A migrated PGlite data directory to copy from. A new PGlite runs initdb, which takes 4–12 s of CPU;
+ * opening a copy of an initialised one takes under a second. Made once per PGlite version and set of
+ * migrations (their content is the key) and shared by every test file, worker, spawned bot and run.
+ */
+export async function pgliteTemplate(): Promise<string> {
+  const hash = createHash('sha256');
+  hash.update(readFileSync(path.join(path.dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json')));
+  const files = readdirSync(MIGRATIONS_FOLDER, { recursive: true, encoding: 'utf8' }).sort();
+  for (const file of files) {
+    const full = path.join(MIGRATIONS_FOLDER, file);
+    if (file.endsWith('.sql') || file.endsWith('.json')) hash.update(file).update(readFileSync(full));
+  }
+  const template = path.join(TEMPLATES, hash.digest('hex').slice(0, 16));
+  if (existsSync(template)) return template;
+  mkdirSync(TEMPLATES, { recursive: true });
+  const building = mkdtempSync(`${template}.building-`);
+  const handle = await createDatabase({ pgliteDataDir: building });
+  await runMigrations(handle);
+  await handle.close();
+  try {
+    // Atomic: another worker may have finished first; then its copy is used and this one dropped.
+    renameSync(building, template);
+  } catch {
+    rmSync(building, { recursive: true, force: true });
+  }
+  return template;
+}
+
+/**
+ * A DATA_DIR for a bot process (`src/main.ts` opens `<DATA_DIR>/pglite`) that holds an already
+ * migrated database, so that the process starts in about a second instead of running initdb.
+ */
+export async function createDataDir(prefix = 'hn-data-'): Promise<string> {
+  const template = await pgliteTemplate();
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  cpSync(template, path.join(dir, 'pglite'), { recursive: true });
+  return dir;
+}
+
+/**
+ * A fresh, migrated database for one test file: PGlite in a copy of the migrated template (removed again
+ * by close()) by default, or a new database on the PostgreSQL server at TEST_DATABASE_URL (dropped
+ * again by close()).
  */
 export async function createTestDb(): Promise<TestDatabase> {
   if (!TEST_DATABASE_URL) {
-    const handle = await createDatabase({ pgliteDataDir: 'memory' });
+    const template = await pgliteTemplate();
+    const dir = mkdtempSync(path.join(tmpdir(), 'hn-pglite-'));
+    cpSync(template, dir, { recursive: true });
+    const handle = await createDatabase({ pgliteDataDir: dir });
+    // Nothing to apply (the template is migrated); it checks that the template matches the migrations.
     await runMigrations(handle);
-    return handle;
+    return {
+      ...handle,
+      async close() {
+        await handle.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const name = `hilfenetz_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   await admin(async (client) => {

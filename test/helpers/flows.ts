@@ -48,12 +48,21 @@ export async function subscribe(user: TestUser, categories: string[], districts:
   await user.click(LABELS.done[l]);
 }
 
+/**
+ * Picks a district in the post dialog. The home district is offered once, at the top
+ * ("➡️ Mitte (your district)"), not again in the list.
+ */
+export async function clickDistrict(user: TestUser, district: string): Promise<void> {
+  const home = new RegExp(`^➡️ ${district.replace(/^🏙 /, '').replace(/[()]/g, '\\$&')} `);
+  await user.click(user.buttons().includes(district) ? district : home);
+}
+
 /** /need or /offer through the whole dialog; returns after publishing. */
 export async function post(user: TestUser, kind: 'need' | 'offer', category: string, district: string, text: string): Promise<void> {
   const l = lang(user);
   await user.send(kind === 'need' ? '/need' : '/offer');
   await user.click(category);
-  await user.click(district);
+  await clickDistrict(user, district);
   await user.send(text);
   await user.click(LABELS.skipPhoto[l]);
   await user.click(LABELS.publish[l]);

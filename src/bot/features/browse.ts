@@ -115,7 +115,7 @@ async function renderList(ctx: Context, state: BrowseState): Promise<{ text: str
       lines.push(
         `<b>${n}.</b> ${escapeHtml(city.categoryLabel(post.category, ctx.locale))} · 📍 ${escapeHtml(city.districtName(post.district, ctx.locale))} · ${formatAge(post.publishedAt ?? post.createdAt, clock.now(), ctx.locale)}`,
         `${escapeHtml(shorten(post.text ?? '', 160))}`,
-        `<i>${ctx.t('posts.card.language', { language: ctx.t(`common.languages.${post.language}`) })}${post.photoFileId ? ' · 📷' : ''}</i>`,
+        `<i>${ctx.t('posts.card.language', { language: ctx.t(`common.languageNames.${post.language}`) })}${post.photoFileId ? ' · 📷' : ''}</i>`,
         '',
       );
       keyboard.text(`${n}`, postData.encode({ action: 'view', postId: post.id }));

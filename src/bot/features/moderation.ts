@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { eq } from 'drizzle-orm';
 import { contacts, relayMessages, REPORT_REASONS, type ReportReason, type UserRow } from '../../db/schema';
 import { DomainError } from '../../domain/errors';
+import { actorOf } from '../../domain/permissions';
 import {
   approvePendingPost,
   banUser,
@@ -26,7 +27,7 @@ import { type Context, requireUser } from '../context';
 import { answerStale, showScreen } from '../dialog';
 import { formatAge, shorten } from '../../presentation/format';
 import { renderPostCard } from '../../presentation/post';
-import { allowOnly } from '../permissions';
+import { type Authorized, gate } from '../permissions';
 import { postsContext } from './posts';
 import { menuData } from '../../presentation/callback-data/menu';
 import { escapeHtml } from '../../i18n';
@@ -88,8 +89,14 @@ moderationFeature.callbackQuery(reportData.filter, async (ctx) => {
 
 // ------------------------------------------------------------------ the queue (coordinators)
 
-async function showHome(ctx: Context, asNew: boolean): Promise<void> {
-  const counts = await moderationCounts(ctx.deps.db);
+/** The queue: /moderation, its main-menu button and every button of the queue. */
+const coordinators = gate(moderationFeature, 'moderation.review', {
+  commands: ['moderation'],
+  buttons: (data) => moderationData.filter.test(data) || menuData.decode(data)?.action === 'moderation',
+});
+
+async function showHome(ctx: Authorized, asNew: boolean): Promise<void> {
+  const counts = await moderationCounts(ctx.deps.db, actorOf(ctx.user));
   const keyboard = new InlineKeyboard();
   if (counts.reports > 0) keyboard.text(ctx.t('moderation.queue.reviewReports', { count: counts.reports }), moderationData.encode({ action: 'rep', id: 0, arg: '-' })).row();
   if (counts.pending > 0) keyboard.text(ctx.t('moderation.queue.reviewPending', { count: counts.pending }), moderationData.encode({ action: 'pend', id: 0, arg: '-' })).row();
@@ -99,13 +106,11 @@ async function showHome(ctx: Context, asNew: boolean): Promise<void> {
   else await showScreen(ctx, text, keyboard);
 }
 
-moderationFeature.command('moderation', async (ctx) => {
-  if (!(await allowOnly(ctx, ['coordinator']))) return;
+coordinators.command('moderation', async (ctx) => {
   await showHome(ctx, true);
 });
-moderationFeature.callbackQuery(menuData.filter, async (ctx, next) => {
+coordinators.callbackQuery(menuData.filter, async (ctx, next) => {
   if (menuData.decode(ctx.callbackQuery.data)?.action !== 'moderation') return next();
-  if (!(await allowOnly(ctx, ['coordinator']))) return;
   await ctx.answerCallbackQuery();
   await showHome(ctx, true);
 });
@@ -121,8 +126,8 @@ function personLine(ctx: Context, person: UserRow | null, history: ReportContext
   }) + (person.bannedAt ? ` · ${ctx.t('moderation.queue.isBanned')}` : '');
 }
 
-async function showReport(ctx: Context, afterId: number): Promise<void> {
-  const context = await nextReport(ctx.deps.db, afterId);
+async function showReport(ctx: Authorized, afterId: number): Promise<void> {
+  const context = await nextReport(ctx.deps.db, actorOf(ctx.user), afterId);
   if (!context) return showHome(ctx, false);
   const { report } = context;
   const { city, clock } = ctx.deps;
@@ -159,8 +164,8 @@ async function showReport(ctx: Context, afterId: number): Promise<void> {
   await showScreen(ctx, lines.join('\n'), keyboard);
 }
 
-async function showPending(ctx: Context, afterId: number): Promise<void> {
-  const waiting = await pendingPosts(ctx.deps.db);
+async function showPending(ctx: Authorized, afterId: number): Promise<void> {
+  const waiting = await pendingPosts(ctx.deps.db, actorOf(ctx.user));
   const post = waiting.find((p) => p.id > afterId) ?? waiting[0];
   if (!post) return showHome(ctx, false);
   const { city, clock } = ctx.deps;
@@ -178,8 +183,8 @@ async function showPending(ctx: Context, afterId: number): Promise<void> {
   await showScreen(ctx, text, keyboard);
 }
 
-async function showBanned(ctx: Context): Promise<void> {
-  const banned = await listBanned(ctx.deps.db);
+async function showBanned(ctx: Authorized): Promise<void> {
+  const banned = await listBanned(ctx.deps.db, actorOf(ctx.user));
   const lines = [ctx.t('moderation.queue.bannedTitle'), ''];
   const keyboard = new InlineKeyboard();
   banned.forEach((u, i) => {
@@ -191,12 +196,11 @@ async function showBanned(ctx: Context): Promise<void> {
   await showScreen(ctx, lines.join('\n'), keyboard);
 }
 
-moderationFeature.callbackQuery(moderationData.filter, async (ctx) => {
-  // Every press is checked on the server: an old button of a former coordinator does nothing.
-  if (!(await allowOnly(ctx, ['coordinator']))) return;
+// Every press passes the gate again: an old button of a former coordinator does nothing.
+coordinators.callbackQuery(moderationData.filter, async (ctx) => {
   const data = moderationData.decode(ctx.callbackQuery.data);
   if (!data) return answerStale(ctx);
-  const coordinator = requireUser(ctx);
+  const coordinator = actorOf(ctx.user);
   const { db, clock } = ctx.deps;
   try {
     switch (data.action) {
@@ -223,7 +227,7 @@ moderationFeature.callbackQuery(moderationData.filter, async (ctx) => {
         break;
       case 'ban': {
         // Ask for the reason the person will be told.
-        const report = await findReport(db, data.id);
+        const report = await findReport(db, coordinator, data.id);
         if (!report || report.status !== 'open') throw new DomainError('moderation.errors.alreadyHandled');
         await ctx.answerCallbackQuery();
         const keyboard = new InlineKeyboard();
@@ -233,7 +237,7 @@ moderationFeature.callbackQuery(moderationData.filter, async (ctx) => {
         return;
       }
       case 'banr': {
-        const report = await findReport(db, data.id);
+        const report = await findReport(db, coordinator, data.id);
         if (!report?.targetUserId || report.status !== 'open' || data.arg === '-') throw new DomainError('moderation.errors.alreadyHandled');
         await banUser(db, clock, coordinator, report.targetUserId, data.arg, report.id);
         break;

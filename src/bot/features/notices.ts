@@ -4,6 +4,7 @@ import { WHOLE_CITY } from '../../city';
 import { LOCALES, type Locale } from '../../config';
 import { NOTICE_AUDIENCES } from '../../db/schema';
 import { DomainError } from '../../domain/errors';
+import { actorOf } from '../../domain/permissions';
 import {
   cancelNotice,
   checkDraft,
@@ -24,7 +25,7 @@ import { type Context, requireUser } from '../context';
 import { answerStale, endDialog, getDialog, isCurrentDialogMessage, setDialog, showDialogStep, showScreen } from '../dialog';
 import { createDistrictKeyboard } from '../../presentation/keyboards';
 import { formatDate, shorten } from '../../presentation/format';
-import { allowOnly, TRUSTED_ROLES } from '../permissions';
+import { type Authorized, gate } from '../permissions';
 import { menuData } from '../../presentation/callback-data/menu';
 import { escapeHtml } from '../../i18n';
 
@@ -58,6 +59,15 @@ export const composerData = createCallbackData(
 /** /broadcast for staff and coordinators, the stop button, and /notices for everyone. */
 export const noticesFeature = new Composer<Context>();
 
+/** /broadcast: the command, its main-menu button, the composer's buttons and what is typed into it. */
+const senders = gate(noticesFeature, 'notice.send', {
+  commands: ['broadcast'],
+  buttons: (data) => composerData.filter.test(data) || menuData.decode(data)?.action === 'broadcast',
+  dialog: DIALOG,
+});
+/** The stop button under a notice's progress; whether the notice is theirs to stop, the domain decides. */
+const stoppers = gate(noticesFeature, 'notice.stop.own', { buttons: (data) => noticeData.decode(data)?.action === 'stop' });
+
 /** Languages whose text the composer asks for, in order. */
 function wantedLanguages(c: Composer_): Locale[] {
   const order: Locale[] = ['de', 'uk', 'ru'];
@@ -68,23 +78,20 @@ function toDraft(c: Composer_): NoticeDraft {
   return { audience: c.audience ?? 'everyone', districts: c.districts, languages: c.languages, texts: c.texts, media: c.media ?? null };
 }
 
-async function begin(ctx: Context): Promise<void> {
-  if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
+async function begin(ctx: Authorized): Promise<void> {
   const state: Composer_ = { districts: [], languages: [], texts: {} };
   const sent = await ctx.reply(await render(ctx, 'audience', state), { reply_markup: keyboardFor(ctx, 'audience', state) });
   await setDialog(ctx, { name: DIALOG, step: 'audience', messageId: sent.message_id, data: state });
 }
 
-noticesFeature.command('broadcast', begin);
-noticesFeature.callbackQuery(menuData.filter, async (ctx, next) => {
+senders.command('broadcast', begin);
+senders.callbackQuery(menuData.filter, async (ctx, next) => {
   if (menuData.decode(ctx.callbackQuery.data)?.action !== 'broadcast') return next();
-  // Role first (an old menu of revoked staff): the refusal is the answer to the press.
-  if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
   await ctx.answerCallbackQuery();
   return begin(ctx);
 });
 
-async function render(ctx: Context, step: Step, c: Composer_): Promise<string> {
+async function render(ctx: Authorized, step: Step, c: Composer_): Promise<string> {
   const { city } = ctx.deps;
   const title = ctx.t('notices.composer.title');
   switch (step) {
@@ -97,17 +104,17 @@ async function render(ctx: Context, step: Step, c: Composer_): Promise<string> {
     case 'text': {
       const wanted = wantedLanguages(c);
       const index = wanted.indexOf(c.current ?? 'de') + 1;
-      return `${title}\n\n${ctx.t('notices.composer.text', { language: ctx.t(`common.languages.${c.current ?? 'de'}`), index, total: wanted.length, max: NOTICE_TEXT_MAX })}`;
+      return `${title}\n\n${ctx.t('notices.composer.text', { language: ctx.t(`common.languageNames.${c.current ?? 'de'}`), index, total: wanted.length, max: NOTICE_TEXT_MAX })}`;
     }
     case 'media':
       return `${title}\n\n${ctx.t('notices.composer.media', { max: NOTICE_CAPTION_TEXT_MAX })}`;
     case 'preview': {
-      const user = requireUser(ctx);
+      const user = ctx.user;
       const count = await countNoticeRecipients(ctx.deps.db, toDraft(c), user.id);
       const sample = renderNoticeText({ t: ctx.t }, { organisation: user.organisation ?? 'Hilfenetz', texts: c.texts }, ctx.locale) ?? '';
       const districts = c.districts.length === 0 ? city.districtName(WHOLE_CITY, ctx.locale) : c.districts.map((d) => city.districtName(d, ctx.locale)).join(', ');
-      const languages = c.languages.length === 0 ? ctx.t('notices.composer.allLanguages') : c.languages.map((l) => ctx.t(`common.languages.${l}`)).join(', ');
-      const texts = LOCALES.map((l) => `${ctx.t(`common.languages.${l}`)} ${c.texts[l] ? '✅' : `→ ${ctx.t(`common.languages.${pickNoticeText(c.texts, l)?.locale ?? 'de'}`)}`}`).join(' · ');
+      const languages = c.languages.length === 0 ? ctx.t('notices.composer.allLanguages') : c.languages.map((l) => ctx.t(`common.languageNames.${l}`)).join(', ');
+      const texts = LOCALES.map((l) => `${ctx.t(`common.languages.${l}`)} ${c.texts[l] ? '✅' : `→ ${ctx.t(`common.languageNames.${pickNoticeText(c.texts, l)?.locale ?? 'de'}`)}`}`).join(' · ');
       const lines = [
         ctx.t('notices.composer.previewTitle'),
         '',
@@ -163,9 +170,9 @@ function keyboardFor(ctx: Context, step: Step, c: Composer_, recipients = 0): In
   }
 }
 
-async function goTo(ctx: Context, step: Step, c: Composer_, asNewMessage = false): Promise<void> {
+async function goTo(ctx: Authorized, step: Step, c: Composer_, asNewMessage = false): Promise<void> {
   const text = await render(ctx, step, c);
-  const recipients = step === 'preview' ? await countNoticeRecipients(ctx.deps.db, toDraft(c), requireUser(ctx).id) : 0;
+  const recipients = step === 'preview' ? await countNoticeRecipients(ctx.deps.db, toDraft(c), ctx.user.id) : 0;
   const keyboard = keyboardFor(ctx, step, c, recipients);
   await showDialogStep(ctx, { name: DIALOG, step, data: c }, text, keyboard, asNewMessage);
 }
@@ -177,9 +184,8 @@ function afterText(c: Composer_): { step: Step; state: Composer_ } {
   return next ? { step: 'text', state: { ...c, current: next } } : { step: 'media', state: { ...c, current: undefined } };
 }
 
-noticesFeature.callbackQuery(composerData.filter, async (ctx) => {
-  // Role first: a revoked staff member's old composer buttons do nothing.
-  if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
+// Behind the gate: a revoked staff member's old composer buttons do nothing.
+senders.callbackQuery(composerData.filter, async (ctx) => {
   const data = composerData.decode(ctx.callbackQuery.data);
   const dialog = getDialog(ctx, DIALOG);
   if (!data || !isCurrentDialogMessage(ctx, dialog)) return answerStale(ctx);
@@ -245,7 +251,7 @@ noticesFeature.callbackQuery(composerData.filter, async (ctx) => {
       if (step !== 'preview') return answerStale(ctx);
       const messageId = ctx.callbackQuery.message!.message_id;
       try {
-        const notice = await sendNotice(ctx.deps.db, ctx.deps.clock, requireUser(ctx), toDraft(c), { chatId: ctx.chat!.id, messageId });
+        const notice = await sendNotice(ctx.deps.db, ctx.deps.clock, actorOf(ctx.user), toDraft(c), { chatId: ctx.chat!.id, messageId });
         await endDialog(ctx);
         ctx.deps.delivery.wake();
         await ctx.answerCallbackQuery({ text: ctx.t('notices.sentToast') });
@@ -260,13 +266,9 @@ noticesFeature.callbackQuery(composerData.filter, async (ctx) => {
 });
 
 // Texts and attachments while the composer waits for them.
-noticesFeature.on('message', async (ctx, next) => {
+senders.on('message', async (ctx, next) => {
   const dialog = getDialog(ctx, DIALOG);
   if (!dialog || ctx.message.text?.startsWith('/')) return next();
-  if (!(await allowOnly(ctx, TRUSTED_ROLES))) {
-    await endDialog(ctx);
-    return;
-  }
   const parsed = composerSchema.safeParse(dialog.data);
   if (!parsed.success) return next();
   const c = parsed.data;
@@ -303,23 +305,25 @@ noticesFeature.on('message', async (ctx, next) => {
   return goTo(ctx, dialog.step as Step, c, true);
 });
 
+stoppers.callbackQuery(noticeData.filter, async (ctx, next) => {
+  const data = noticeData.decode(ctx.callbackQuery.data);
+  if (data?.action !== 'stop') return next();
+  try {
+    const notice = await cancelNotice(ctx.deps.db, ctx.deps.clock, actorOf(ctx.user), data.id);
+    await ctx.answerCallbackQuery({ text: ctx.t('notices.stoppedToast') });
+    await ctx.deps.delivery.showNoticeProgress(notice, true);
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    await ctx.answerCallbackQuery({ text: ctx.t(err.key), show_alert: true });
+  }
+});
+
 noticesFeature.callbackQuery(noticeData.filter, async (ctx) => {
   const data = noticeData.decode(ctx.callbackQuery.data);
-  if (!data) return answerStale(ctx);
+  // A stop button is the gate's (above): here only when it is forged.
+  if (data?.action !== 'view') return answerStale(ctx);
   const user = requireUser(ctx);
-  const { db, clock } = ctx.deps;
-  if (data.action === 'stop') {
-    if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
-    try {
-      const notice = await cancelNotice(db, clock, user, data.id);
-      await ctx.answerCallbackQuery({ text: ctx.t('notices.stoppedToast') });
-      await ctx.deps.delivery.showNoticeProgress(notice, true);
-    } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      await ctx.answerCallbackQuery({ text: ctx.t(err.key), show_alert: true });
-    }
-    return;
-  }
+  const { db } = ctx.deps;
   const notice = await findNotice(db, data.id);
   const visible = notice && (await noticesForUser(db, user, 50)).some((n) => n.id === notice.id);
   if (!notice || !visible) return answerStale(ctx);

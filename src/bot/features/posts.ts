@@ -154,7 +154,7 @@ function stepKeyboard(ctx: Context, step: Step, draft: Draft, user: UserRow): In
       if (user.district) {
         keyboard.text(ctx.t('posts.dialog.homeDistrict', { district: city.districtName(user.district, ctx.locale) }), draftData.encode({ action: 'dist', value: user.district })).row();
       }
-      const districts = createDistrictKeyboard(city, ctx.locale, (k) => draftData.encode({ action: 'dist', value: k }), { current: draft.district });
+      const districts = createDistrictKeyboard(city, ctx.locale, (k) => draftData.encode({ action: 'dist', value: k }), { current: draft.district, omit: user.district });
       for (const row of districts.inline_keyboard) keyboard.row(...row);
       return keyboard.row().text(back.label, back.data).text(cancel.label, cancel.data);
     }

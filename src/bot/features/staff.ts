@@ -2,6 +2,7 @@ import { Composer, InlineKeyboard } from 'grammy';
 import { z } from 'zod';
 import type { UserRow } from '../../db/schema';
 import { DomainError } from '../../domain/errors';
+import { actorOf } from '../../domain/permissions';
 import { createInvite, listStaff, promoteToCoordinator, redeemInvite, revokeStaff } from '../../domain/staff';
 import { createCallbackData, idField } from '../../presentation/callback-data/codec';
 import { createDeepLink, parseStartPayload } from '../../presentation/callback-data/deep-link';
@@ -9,7 +10,7 @@ import { registerChatCommands } from '../commands';
 import { type Context, requireUser } from '../context';
 import { answerStale, showScreen } from '../dialog';
 import { formatDate } from '../../presentation/format';
-import { allowOnly } from '../permissions';
+import { type Authorized, gate } from '../permissions';
 import { createMainMenuKeyboard } from './menu';
 import { renderSummary } from './start';
 import { escapeHtml } from '../../i18n';
@@ -20,8 +21,12 @@ export const staffData = createCallbackData('sf', ['action', 'id'], z.object({ a
 /** Staff invites and management, for coordinators. */
 export const staffFeature = new Composer<Context>();
 
-staffFeature.command('invite', async (ctx) => {
-  if (!(await allowOnly(ctx, ['coordinator']))) return;
+/** /invite <organisation>: a single-use link that makes whoever opens it staff of the organisation. */
+const inviters = gate(staffFeature, 'staff.invite', { commands: ['invite'] });
+/** /staff and its buttons; revoking and promoting are authorized again by the domain. */
+const managers = gate(staffFeature, 'staff.list', { commands: ['staff'], buttons: (data) => staffData.filter.test(data) });
+
+inviters.command('invite', async (ctx) => {
   const organisation = ctx.match.trim();
   if (!organisation) {
     await ctx.reply(ctx.t('staff.invite.usage'));
@@ -29,7 +34,7 @@ staffFeature.command('invite', async (ctx) => {
   }
   const { db, clock, config, city } = ctx.deps;
   try {
-    const { code, expiresAt } = await createInvite(db, clock, requireUser(ctx), organisation, config.INVITE_TTL_HOURS);
+    const { code, expiresAt } = await createInvite(db, clock, actorOf(ctx.user), organisation, config.INVITE_TTL_HOURS);
     const link = createDeepLink(ctx.me.username, `staff_${code}`);
     await ctx.reply(
       ctx.t('staff.invite.created', {
@@ -51,9 +56,9 @@ staffFeature.command('start', async (ctx, next) => {
   if (link.type !== 'staff') return next();
   const { db, clock, i18n, logger } = ctx.deps;
   try {
-    const user = await redeemInvite(db, clock, requireUser(ctx), link.code);
+    const user = await redeemInvite(db, clock, actorOf(requireUser(ctx)), link.code);
     ctx.user = user;
-    await ctx.reply(`${ctx.t('staff.invite.welcome', { organisation: user.organisation ?? '' })}\n\n${renderSummary(ctx, user)}`, {
+    await ctx.reply(`${ctx.t('staff.invite.welcome')}\n\n${renderSummary(ctx, user)}`, {
       reply_markup: createMainMenuKeyboard(ctx, user),
     });
     await registerChatCommands(ctx.api, ctx.chat.id, user.role, ctx.locale, i18n, logger);
@@ -64,14 +69,13 @@ staffFeature.command('start', async (ctx, next) => {
   }
 });
 
-staffFeature.command('staff', async (ctx) => {
-  if (!(await allowOnly(ctx, ['coordinator']))) return;
+managers.command('staff', async (ctx) => {
   const { text, keyboard } = await renderStaffList(ctx);
   await ctx.reply(text, { reply_markup: keyboard });
 });
 
-async function renderStaffList(ctx: Context): Promise<{ text: string; keyboard: InlineKeyboard }> {
-  const people = await listStaff(ctx.deps.db);
+async function renderStaffList(ctx: Authorized): Promise<{ text: string; keyboard: InlineKeyboard }> {
+  const people = await listStaff(ctx.deps.db, actorOf(ctx.user));
   const staff = people.filter((p) => p.role === 'staff');
   const coordinators = people.filter((p) => p.role === 'coordinator');
   const name = (p: UserRow) => escapeHtml(p.firstName ?? '—');
@@ -91,13 +95,13 @@ async function renderStaffList(ctx: Context): Promise<{ text: string; keyboard: 
   return { text: lines.join('\n'), keyboard };
 }
 
-staffFeature.callbackQuery(staffData.filter, async (ctx) => {
-  if (!(await allowOnly(ctx, ['coordinator']))) return;
+managers.callbackQuery(staffData.filter, async (ctx) => {
   const data = staffData.decode(ctx.callbackQuery.data);
   if (!data) return answerStale(ctx);
   const { db, clock } = ctx.deps;
   try {
-    const target = data.action === 'revoke' ? await revokeStaff(db, clock, requireUser(ctx), data.id) : await promoteToCoordinator(db, clock, requireUser(ctx), data.id);
+    const coordinator = actorOf(ctx.user);
+    const target = data.action === 'revoke' ? await revokeStaff(db, clock, coordinator, data.id) : await promoteToCoordinator(db, clock, coordinator, data.id);
     ctx.deps.delivery.wake();
     await ctx.answerCallbackQuery({ text: ctx.t(data.action === 'revoke' ? 'staff.revokedToast' : 'staff.promotedToast', { name: target.firstName ?? '' }) });
   } catch (err) {

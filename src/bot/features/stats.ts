@@ -2,88 +2,87 @@ import { Composer, InlineKeyboard, InputFile } from 'grammy';
 import { z } from 'zod';
 import type { CityDirectory } from '../../city';
 import type { Locale } from '../../config';
-import type { Role } from '../../db/schema';
-import { collectStats, createStatsCsv, RESPONSE_WINDOW_DAYS, type StatsOverview, statsAreas, statsCategories, UNANSWERED_AFTER_DAYS } from '../../domain/stats';
+import { actorOf, can } from '../../domain/permissions';
+import { collectStats, exportStats, RESPONSE_WINDOW_DAYS, type StatsOverview, statsAreas, statsCategories, UNANSWERED_AFTER_DAYS } from '../../domain/stats';
 import { localDay } from '../../domain/time';
 import { INTL_LOCALE, type TFunction } from '../../i18n';
 import { createCallbackData } from '../../presentation/callback-data/codec';
 import type { Context } from '../context';
 import { answerStale, showScreen } from '../dialog';
 import { formatAge, formatDate } from '../../presentation/format';
-import { allowOnly, hasRole, TRUSTED_ROLES } from '../permissions';
+import { type Authorized, gate } from '../permissions';
 import { menuData } from '../../presentation/callback-data/menu';
 
 /** Telegram's limit for one text message. */
 const MESSAGE_LIMIT = 4096;
 /** How many district × category cells with open needs the overview lists. */
 const TOP_CELLS = 10;
-/** The CSV export is listed for coordinators only (src/bot/commands.ts). */
-const EXPORT_ROLES: readonly Role[] = ['coordinator'];
-
-/** Buttons under the overview; every press checks the role again. */
+/** Buttons under the overview; every press is authorized again. */
 export const statsData = createCallbackData('st', ['action'], z.object({ action: z.enum(['refresh', 'csv']) }));
 
 /** /stats (staff, coordinators) and /export (coordinators): open posts, waiting needs, response time. */
 export const statsFeature = new Composer<Context>();
 
-statsFeature.command('stats', async (ctx) => {
-  if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
-  await replyWithOverview(ctx);
+/** The overview: /stats, its main-menu button and "refresh". */
+const viewers = gate(statsFeature, 'stats.view', {
+  commands: ['stats'],
+  buttons: (data) => menuData.decode(data)?.action === 'stats' || statsData.decode(data)?.action === 'refresh',
 });
+/** The CSV: /export and its button under the overview. */
+const exporters = gate(statsFeature, 'stats.export', { commands: ['export'], buttons: (data) => statsData.decode(data)?.action === 'csv' });
 
-statsFeature.callbackQuery(menuData.filter, async (ctx, next) => {
+viewers.command('stats', (ctx) => replyWithOverview(ctx));
+
+viewers.callbackQuery(menuData.filter, async (ctx, next) => {
   if (menuData.decode(ctx.callbackQuery.data)?.action !== 'stats') return next();
-  if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
   await ctx.answerCallbackQuery();
   await replyWithOverview(ctx);
 });
 
-statsFeature.command('export', async (ctx) => {
-  if (!(await allowOnly(ctx, EXPORT_ROLES))) return;
-  await sendExport(ctx);
-});
-
-statsFeature.callbackQuery(statsData.filter, async (ctx) => {
+viewers.callbackQuery(statsData.filter, async (ctx, next) => {
   const data = statsData.decode(ctx.callbackQuery.data);
   if (!data) return answerStale(ctx);
-  if (data.action === 'csv') {
-    if (!(await allowOnly(ctx, EXPORT_ROLES))) return;
-    await ctx.answerCallbackQuery();
-    await sendExport(ctx);
-    return;
-  }
-  if (!(await allowOnly(ctx, TRUSTED_ROLES))) return;
+  if (data.action !== 'refresh') return next();
   await ctx.answerCallbackQuery();
   await showScreen(ctx, await createOverviewText(ctx), createOverviewKeyboard(ctx));
 });
 
-async function loadOverview(ctx: Context): Promise<StatsOverview> {
+exporters.command('export', (ctx) => sendExport(ctx));
+
+exporters.callbackQuery(statsData.filter, async (ctx, next) => {
+  if (statsData.decode(ctx.callbackQuery.data)?.action !== 'csv') return next();
+  await ctx.answerCallbackQuery();
+  await sendExport(ctx);
+});
+
+async function loadOverview(ctx: Authorized): Promise<StatsOverview> {
   const { db, clock, city } = ctx.deps;
   const started = Date.now();
-  const overview = await collectStats(db, clock, city.timezone);
+  const overview = await collectStats(db, clock, actorOf(ctx.user), city.timezone);
   ctx.log.info({ cells: overview.cells.length, ms: Date.now() - started }, 'stats collected');
   return overview;
 }
 
-async function createOverviewText(ctx: Context): Promise<string> {
+async function createOverviewText(ctx: Authorized): Promise<string> {
   return renderOverview({ t: ctx.t, locale: ctx.locale, city: ctx.deps.city }, await loadOverview(ctx));
 }
 
-async function replyWithOverview(ctx: Context): Promise<void> {
+async function replyWithOverview(ctx: Authorized): Promise<void> {
   await ctx.reply(await createOverviewText(ctx), { reply_markup: createOverviewKeyboard(ctx), link_preview_options: { is_disabled: true } });
 }
 
-function createOverviewKeyboard(ctx: Context): InlineKeyboard {
+function createOverviewKeyboard(ctx: Authorized): InlineKeyboard {
   const keyboard = new InlineKeyboard().text(ctx.t('stats.buttons.refresh'), statsData.encode({ action: 'refresh' }));
-  if (hasRole(ctx.user, EXPORT_ROLES)) keyboard.text(ctx.t('stats.buttons.csv'), statsData.encode({ action: 'csv' }));
+  if (can(actorOf(ctx.user), 'stats.export')) keyboard.text(ctx.t('stats.buttons.csv'), statsData.encode({ action: 'csv' }));
   return keyboard;
 }
 
 /** Sends the overview as a CSV file (UTF-8 with byte order mark, so that Excel shows umlauts and Cyrillic). */
-async function sendExport(ctx: Context): Promise<void> {
-  const { city } = ctx.deps;
-  const overview = await loadOverview(ctx);
-  const csv = createStatsCsv(overview, city);
+async function sendExport(ctx: Authorized): Promise<void> {
+  const { db, clock, city } = ctx.deps;
+  const started = Date.now();
+  const { overview, csv } = await exportStats(db, clock, actorOf(ctx.user), city);
+  ctx.log.info({ cells: overview.cells.length, ms: Date.now() - started }, 'stats exported');
   const file = new InputFile(Buffer.from(`\uFEFF${csv}`, 'utf8'), `hilfenetz-stats-${localDay(overview.generatedAt, city.timezone)}.csv`);
   await ctx.replyWithDocument(file, {
     caption: ctx.t('stats.export.caption', {

@@ -23,6 +23,11 @@ unhandledFeature.on('message', async (ctx) => {
       return;
     }
   }
+  // A banned person writing into what was a conversation is reminded why nothing happens.
+  if (ctx.user?.bannedAt) {
+    await ctx.reply(ctx.t('moderation.bannedNotice'));
+    return;
+  }
   // Dialogs that wait for typed input (onboarding, posts, notices) answer it themselves; what arrives
   // here was not expected by anyone.
   await ctx.reply(ctx.t(text !== undefined ? 'errors.notUnderstood' : 'errors.unsupportedMedia'));

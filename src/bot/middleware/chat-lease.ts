@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareFn } from 'grammy';
+import { describeError } from '../../logger';
+import { DomainError } from '../../domain/errors';
+import { acquireSessionLease, releaseSessionLease, renewSessionLease } from '../../domain/sessions';
+import type { Context } from '../context';
+
+/** Timings of the per-chat lease; production uses the defaults. */
+export interface ChatLeaseOptions {
+  /** How long a lease lasts without renewal: a process that died holds a chat at most this long. */
+  leaseMs: number;
+  /** Renewal interval while an update is handled (three chances within one lease). */
+  renewEveryMs: number;
+  /**
+   * How long an update waits for the chat before the person is asked to try again. Longer than a lease,
+   * so that a chat left behind by a process that died is taken over, never refused.
+   */
+  waitMs: number;
+}
+
+export const DEFAULT_CHAT_LEASE: ChatLeaseOptions = { leaseMs: 5_000, renewEveryMs: 1_500, waitMs: 6_000 };
+
+/**
+ * Handles the updates of one chat one after another across all processes (`sequentialize` does so only
+ * within one): an update first takes the chat's lease row (`session_leases`), waiting briefly while
+ * another process holds it, and gives it back when it is done. Each step is one short statement on a
+ * pooled connection: no transaction and no connection is held while the handler talks to Telegram.
+ * The session's compare-and-set (session-storage.ts) still guards the rare case of a lease that ran out.
+ */
+export function createChatLease(
+  getKey: (ctx: Context) => string | undefined,
+  options: ChatLeaseOptions = DEFAULT_CHAT_LEASE,
+): MiddlewareFn<Context> {
+  // One owner per bot instance; within an instance, `sequentialize` already orders a chat's updates.
+  const owner = randomUUID();
+  return async (ctx, next) => {
+    const key = getKey(ctx);
+    if (key === undefined) return next();
+    const { db, clock } = ctx.deps;
+    const started = performance.now();
+    let pause = 10;
+    while (!(await acquireSessionLease(db, clock, key, owner, options.leaseMs))) {
+      if (performance.now() - started >= options.waitMs) throw new DomainError('errors.sessionBusy');
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, 100);
+    }
+    const waitedMs = Math.round(performance.now() - started);
+    if (waitedMs >= 100) ctx.log.debug({ ms: waitedMs }, 'waited for the chat lease');
+    const renewal = setInterval(() => {
+      renewSessionLease(db, clock, key, owner, options.leaseMs).then(
+        (held) => {
+          // The session's compare-and-set now decides whether this update's changes are kept.
+          if (!held) ctx.log.warn('chat lease lost while handling an update');
+        },
+        (err: unknown) => ctx.log.warn({ err: describeError(err) }, 'could not renew the chat lease'),
+      );
+    }, options.renewEveryMs);
+    try {
+      return await next();
+    } finally {
+      clearInterval(renewal);
+      // A failed release (the database went away) only delays the chat's next update until the lease
+      // runs out; this instance takes its own lease back at once.
+      await releaseSessionLease(db, key, owner).catch((err: unknown) =>
+        ctx.log.warn({ err: describeError(err) }, 'could not release the chat lease'),
+      );
+    }
+  };
+}

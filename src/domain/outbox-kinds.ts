@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { REPORT_REASONS } from '../db/schema';
+
+const id = z.number().int().positive();
+const none = z.object({});
+const aboutContact = z.object({ contactId: id });
+const withReason = z.object({ reason: z.enum(REPORT_REASONS) });
+
+/**
+ * Every kind of outbox message with the zod schema of its payload. The domain enqueues against it and
+ * delivery renders against it: a kind added here without a renderer does not compile
+ * (`RendererRegistry` in src/delivery/render.ts), and a stored payload reaches its renderer only after
+ * this schema parsed it. Unknown keys are stripped, so a payload may gain optional keys over time.
+ */
+export const OUTBOX_CATALOGUE = {
+  'post.notify': none,
+  'post.expiring': none,
+  'post.expired': none,
+  /** The next morning's summary of the notifications over the daily cap (one per person and day). */
+  digest: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }),
+  'contact.request': aboutContact,
+  'contact.accepted': aboutContact,
+  'contact.declined': aboutContact,
+  'contact.ended': aboutContact,
+  'contact.cancelled': aboutContact,
+  /** `fromChatId` is removed when the sender erases their data (a photo can then no longer be copied). */
+  relay: z.object({ relayMessageId: id, contactId: id, fromChatId: z.number().int().optional() }),
+  notice: none,
+  'staff.revoked': none,
+  'staff.promoted': none,
+  'moderation.removed': withReason,
+  'moderation.warned': withReason,
+  'moderation.banned': withReason,
+  'moderation.unbanned': none,
+  'moderation.approved': z.object({ recipients: z.number().int().nonnegative() }),
+  'moderation.rejected': none,
+  'moderation.queue': z.object({ reports: z.number().int().nonnegative().default(0), pending: z.number().int().nonnegative().default(0) }),
+} as const satisfies Record<string, z.ZodObject>;
+
+/** The name of an outbox kind (the `outbox.kind` column holds one). */
+export type OutboxKind = keyof typeof OUTBOX_CATALOGUE;
+/** A payload as its renderer receives it (parsed, defaults applied). */
+export type OutboxPayload<K extends OutboxKind> = z.output<(typeof OUTBOX_CATALOGUE)[K]>;
+/** A payload as it is enqueued (and stored). */
+export type OutboxPayloadInput<K extends OutboxKind> = z.input<(typeof OUTBOX_CATALOGUE)[K]>;
+
+/** Names for the kinds the domain writes in SQL or filters on; typos do not compile. */
+export const OUTBOX_KINDS = {
+  postNotify: 'post.notify',
+  postExpiring: 'post.expiring',
+  postExpired: 'post.expired',
+  digest: 'digest',
+  contactRequest: 'contact.request',
+  contactAccepted: 'contact.accepted',
+  contactDeclined: 'contact.declined',
+  contactEnded: 'contact.ended',
+  contactCancelled: 'contact.cancelled',
+  relay: 'relay',
+  notice: 'notice',
+} as const satisfies Record<string, OutboxKind>;
+
+/** Whether a stored kind is one this version knows (a newer version may have written others). */
+export function isOutboxKind(kind: string): kind is OutboxKind {
+  return Object.hasOwn(OUTBOX_CATALOGUE, kind);
+}
+
+/** A stored payload checked against its kind's schema; the error names each field that is wrong. */
+export function parseOutboxPayload<K extends OutboxKind>(kind: K, payload: unknown): { ok: true; payload: OutboxPayload<K> } | { ok: false; error: string } {
+  const parsed = OUTBOX_CATALOGUE[kind].safeParse(payload);
+  if (parsed.success) return { ok: true, payload: parsed.data as OutboxPayload<K> };
+  const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`).join('; ');
+  return { ok: false, error: `payload of "${kind}" does not match its schema: ${issues}` };
+}
