@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { eq, sql } from 'drizzle-orm';
 import { ManualClock } from '../src/clock';
 import { createDatabase, type DatabaseHandle } from '../src/db';
@@ -11,6 +10,7 @@ import { TEST_TOKEN } from './helpers/harness';
 import { PrivatePostgres } from './helpers/private-postgres';
 import { spawnBot } from './helpers/spawn-bot';
 import { messageUpdate } from './helpers/updates';
+import { freePort, sleep, waitFor } from './helpers/wait';
 
 /**
  * Failover under load: a real PostgreSQL server of the test's own is restarted (a fast shutdown ends
@@ -24,30 +24,6 @@ import { messageUpdate } from './helpers/updates';
 const RECIPIENTS = 120;
 const AUTHOR_CHAT = 900_100;
 const TEXT = 'Das Bürgerbüro Mitte ist am Montag geschlossen.';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, output?: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await Promise.resolve()
-      .then(probe)
-      .catch(() => undefined);
-    if (v) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}\n${output?.() ?? ''}`);
-}
 
 const describeIfPossible = PrivatePostgres.available() ? describe : describe.skip;
 

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { createDatabase, type DatabaseHandle } from '../src/db';
 import { runMigrations } from '../src/db/migrate';
@@ -8,6 +7,7 @@ import { TEST_TOKEN } from './helpers/harness';
 import { PrivatePostgres } from './helpers/private-postgres';
 import { spawnBot } from './helpers/spawn-bot';
 import { callbackUpdate, messageUpdate } from './helpers/updates';
+import { freePort, waitFor } from './helpers/wait';
 
 /**
  * The database goes away while updates arrive (a real PostgreSQL server of the test's own, stopped and
@@ -15,25 +15,6 @@ import { callbackUpdate, messageUpdate } from './helpers/updates';
  * language, Telegram gets a 5xx so that it delivers the update again, /healthz says the database is
  * down, and the bot reconnects by itself.
  */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, output?: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}\n${output?.() ?? ''}`);
-}
 
 const describeIfPossible = PrivatePostgres.available() ? describe : describe.skip;
 

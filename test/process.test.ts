@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDb, type TestDatabase, TEST_DATABASE_URL } from './helpers/db';
@@ -8,12 +7,12 @@ import { FakeTelegram } from './helpers/fake-telegram';
 import { TEST_TOKEN } from './helpers/harness';
 import { spawnBot } from './helpers/spawn-bot';
 import { messageUpdate } from './helpers/updates';
+import { freePort, waitFor } from './helpers/wait';
 
 /**
  * The real wiring: `src/main.ts` runs as its own process (as `npm start` does), talks HTTP to a Bot API
  * stand-in through TELEGRAM_API_ROOT, and stores data in PGlite on disk or in PostgreSQL.
  */
-
 
 interface Running {
   child: ChildProcess;
@@ -23,26 +22,6 @@ interface Running {
 
 function startBot(env: Record<string, string>, cwd = mkdtempSync(path.join(tmpdir(), 'hn-proc-'))): Running {
   return spawnBot(env, cwd);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, running?: Running): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}\n${running?.output() ?? ''}`);
 }
 
 async function health(port: number): Promise<number | undefined> {
@@ -113,14 +92,14 @@ describe('npm start (src/main.ts as a process)', () => {
     const port = await freePort();
     const bot = startBot({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: api.url, PORT: String(port), ...databaseEnv });
     try {
-      await waitFor('healthz', async () => ((await health(port)) === 200 ? true : undefined), 40_000, bot);
+      await waitFor('healthz', async () => ((await health(port)) === 200 ? true : undefined), 40_000, bot.output);
       const olena = { id: 380_900, first_name: 'Олена', language_code: 'uk' };
       const jonas = { id: 490_900, first_name: 'Jonas', language_code: 'de' };
       telegram.pushUpdate(messageUpdate(olena, telegram.recordUserMessage(olena.id, '/start').messageId, { text: '/start' }));
       telegram.pushUpdate(messageUpdate(jonas, telegram.recordUserMessage(jonas.id, '/help').messageId, { text: '/help' }));
-      const greeting = await waitFor('greeting', () => telegram.messages(olena.id)[0], 20_000, bot);
+      const greeting = await waitFor('greeting', () => telegram.messages(olena.id)[0], 20_000, bot.output);
       expect(greeting.text).toContain('Вітаємо в Hilfenetz, Олена!');
-      const help = await waitFor('help', () => telegram.messages(jonas.id)[0], 20_000, bot);
+      const help = await waitFor('help', () => telegram.messages(jonas.id)[0], 20_000, bot.output);
       expect(help.text).toContain('Hilfenetz – so funktioniert es');
       expect(bot.output()).toContain('could not register command menus');
       expect(telegram.callsOf('deleteWebhook').length).toBeGreaterThan(0);
@@ -149,7 +128,7 @@ describe('npm start (src/main.ts as a process)', () => {
       ...databaseEnv,
     });
     try {
-      const setWebhook = await waitFor('setWebhook', () => telegram.callsOf('setWebhook')[0], 40_000, bot);
+      const setWebhook = await waitFor('setWebhook', () => telegram.callsOf('setWebhook')[0], 40_000, bot.output);
       expect(setWebhook.payload).toMatchObject({ url: 'https://hilfenetz.example.org/telegram/updates', secret_token: secret });
       const irina = { id: 370_900, first_name: 'Ирина', language_code: 'ru' };
       const update = messageUpdate(irina, telegram.recordUserMessage(irina.id, '/help').messageId, { text: '/help' });
@@ -159,7 +138,7 @@ describe('npm start (src/main.ts as a process)', () => {
       expect((await post({ 'x-telegram-bot-api-secret-token': 'wrong_secret_0123456789' })).status).toBe(401);
       expect(telegram.messages(irina.id)).toHaveLength(0);
       expect((await post({ 'x-telegram-bot-api-secret-token': secret })).status).toBe(200);
-      const help = await waitFor('help', () => telegram.messages(irina.id)[0], 10_000, bot);
+      const help = await waitFor('help', () => telegram.messages(irina.id)[0], 10_000, bot.output);
       expect(help.text).toContain('Hilfenetz — как это работает');
       expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).toBe(404);
       bot.child.kill('SIGTERM');

@@ -5,6 +5,7 @@ import { FakeTelegram } from './helpers/fake-telegram';
 import { TEST_TOKEN } from './helpers/harness';
 import { spawnBot } from './helpers/spawn-bot';
 import { messageUpdate } from './helpers/updates';
+import { freePort, sleep, waitFor } from './helpers/wait';
 
 /**
  * The bot as its own process (`src/main.ts`, as `npm start` runs it) against a Bot API stand-in that
@@ -12,28 +13,6 @@ import { messageUpdate } from './helpers/updates';
  * 409; and start-up problems an operator must be able to fix from one line: a taken PORT, an
  * unreachable DATABASE_URL, several bad variables at once.
  */
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, output?: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value) return value;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}\n${output?.() ?? ''}`);
-}
 
 async function healthz(port: number): Promise<{ status: number; body: { database?: string; telegram?: { state: string } } } | undefined> {
   try {

@@ -7,16 +7,9 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { Client, Pool } from 'pg';
 import { createDatabase } from '../src/db';
 import { describeDatabaseStartError, describeListenError } from '../src/startup-errors';
+import { freePort } from './helpers/wait';
 
 const PASSWORD = 's3cr3t-Pa55';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function connectError(url: string): Promise<unknown> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });

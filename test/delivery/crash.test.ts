@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { eq, inArray, sql } from 'drizzle-orm';
 import { ManualClock } from '../../src/clock';
 import { notices, outbox, users } from '../../src/db/schema';
@@ -8,6 +7,7 @@ import { createTestDb, type TestDatabase, TEST_DATABASE_URL } from '../helpers/d
 import { FakeTelegram } from '../helpers/fake-telegram';
 import { TEST_TOKEN } from '../helpers/harness';
 import { spawnBot } from '../helpers/spawn-bot';
+import { freePort, waitFor } from '../helpers/wait';
 
 /**
  * Resumable broadcasts: a delivery process (`src/main.ts` in worker mode, as in production) is killed
@@ -18,27 +18,8 @@ import { spawnBot } from '../helpers/spawn-bot';
 const RECIPIENTS = 300;
 const TEXT = 'Die Ausländerbehörde ist am Freitag geschlossen.';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function startWorker(env: Record<string, string>) {
   return spawnBot(env);
-}
-
-async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number, output?: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}\n${output?.() ?? ''}`);
 }
 
 const describeOnPostgres = TEST_DATABASE_URL ? describe : describe.skip;
