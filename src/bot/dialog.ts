@@ -1,4 +1,6 @@
+import { isDeepStrictEqual } from 'node:util';
 import { GrammyError, type InlineKeyboard } from 'grammy';
+import type { z } from 'zod';
 import type { Context, DialogState } from './context';
 
 /** The running dialog when it has this name. */
@@ -7,9 +9,13 @@ export function getDialog(ctx: Context, name: string): DialogState | undefined {
   return dialog?.name === name ? dialog : undefined;
 }
 
-/** Starts (or replaces) the dialog; the previous dialog's buttons are removed so they cannot confuse. */
-export async function setDialog(ctx: Context, dialog: DialogState): Promise<void> {
+/**
+ * Starts (or replaces) the dialog; the previous dialog's buttons are removed so they cannot confuse.
+ * The same dialog again (a step shown anew in place) leaves the session as read, so nothing is written.
+ */
+async function setDialog(ctx: Context, dialog: DialogState): Promise<void> {
   const previous = ctx.session.dialog;
+  if (isDeepStrictEqual({ ...previous }, { ...dialog })) return;
   if (previous?.messageId && previous.messageId !== dialog.messageId) await removeKeyboard(ctx, previous.messageId);
   ctx.session.dialog = dialog;
 }
@@ -20,12 +26,6 @@ export async function endDialog(ctx: Context, options: { removeKeyboard?: boolea
   ctx.session.dialog = undefined;
   if (options.removeKeyboard && previous?.messageId) await removeKeyboard(ctx, previous.messageId);
   return previous;
-}
-
-/** True when a pressed button belongs to the dialog's current message (not an older one). */
-export function isCurrentDialogMessage(ctx: Context, dialog: DialogState | undefined): dialog is DialogState {
-  const messageId = ctx.callbackQuery?.message?.message_id;
-  return dialog !== undefined && messageId !== undefined && messageId === dialog.messageId;
 }
 
 /** Answers a stale or forged button with a short hint that says what to do instead. */
@@ -60,7 +60,7 @@ export async function showScreen(ctx: Context, text: string, keyboard?: InlineKe
  * Shows a dialog step and remembers its message: in place for button presses, or as a new message after
  * the user typed or sent something.
  */
-export async function showDialogStep(
+async function showDialogStep(
   ctx: Context,
   state: Omit<DialogState, 'messageId'>,
   text: string,
@@ -81,4 +81,69 @@ export async function removeKeyboard(ctx: Context, messageId: number): Promise<v
   } catch (err) {
     if (!(err instanceof GrammyError)) throw err;
   }
+}
+
+/** A dialog read back from the session: its step and data have the dialog's own types. */
+export interface RunningDialog<Step extends string, Data> {
+  step: Step;
+  data: Data;
+  messageId: number | undefined;
+}
+
+/** One dialog's typed view of the session; made by defineDialog, one per feature dialog. */
+export interface Dialog<Step extends string, Data> {
+  readonly name: string;
+  /** The running dialog when it is this one and reads back (name, step, data); otherwise undefined. */
+  current(ctx: Context): RunningDialog<Step, Data> | undefined;
+  /** As `current`, and only when the pressed button is on the dialog's current message: else stale. */
+  forButton(ctx: Context): RunningDialog<Step, Data> | undefined;
+  /** Shows a step (see showDialogStep) and remembers it with its data. */
+  show(ctx: Context, step: Step, data: Data, text: string, keyboard: InlineKeyboard | undefined, asNewMessage: boolean): Promise<void>;
+  /** Remembers a step the feature showed itself, on the message whose buttons now drive the dialog. */
+  remember(ctx: Context, step: Step, data: Data, messageId: number): Promise<void>;
+  /** Ends the running dialog (whichever it is), leaving its message as it is. */
+  end(ctx: Context): Promise<void>;
+}
+
+/**
+ * Declares a dialog: its name in the session, its steps (a zod enum) and its data (a zod schema).
+ * What the session holds is parsed, never cast: a saved dialog whose step or data no longer reads is
+ * dropped (logged) and treated as no dialog. The session keeps the shape `{ name, step, messageId, data }`,
+ * so dialogs saved before still continue.
+ */
+export function defineDialog<Step extends string, Data extends Record<string, unknown>>(spec: {
+  name: string;
+  steps: z.ZodType<Step>;
+  data: z.ZodType<Data>;
+}): Dialog<Step, Data> {
+  const { name, steps, data: dataSchema } = spec;
+
+  function current(ctx: Context): RunningDialog<Step, Data> | undefined {
+    const saved = getDialog(ctx, name);
+    if (!saved) return undefined;
+    const step = steps.safeParse(saved.step);
+    const data = dataSchema.safeParse(saved.data);
+    const messageId = saved.messageId;
+    if (step.success && data.success && (messageId === undefined || Number.isSafeInteger(messageId))) {
+      return { step: step.data, data: data.data, messageId };
+    }
+    ctx.log.warn({ dialog: name, stepOk: step.success, dataOk: data.success }, 'unreadable dialog dropped');
+    ctx.session.dialog = undefined;
+    return undefined;
+  }
+
+  return {
+    name,
+    current,
+    forButton(ctx) {
+      const running = current(ctx);
+      const pressedOn = ctx.callbackQuery?.message?.message_id;
+      return running && pressedOn !== undefined && pressedOn === running.messageId ? running : undefined;
+    },
+    show: (ctx, step, data, text, keyboard, asNewMessage) => showDialogStep(ctx, { name, step, data }, text, keyboard, asNewMessage),
+    remember: (ctx, step, data, messageId) => setDialog(ctx, { name, step, messageId, data }),
+    end: async (ctx) => {
+      await endDialog(ctx);
+    },
+  };
 }

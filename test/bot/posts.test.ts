@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { notifications, outbox, posts } from '../../src/db/schema';
+import { notifications, outbox, posts, sessions } from '../../src/db/schema';
 import { runSweep } from '../../src/domain/sweeps';
 import { remindExpiringPosts } from '../../src/domain/sweeps';
 import { onboard, post, subscribe } from '../helpers/flows';
@@ -89,6 +89,25 @@ describe('writing a post', () => {
     await again.click('➡️ Дальше без фото');
     await again.click('✅ Опубликовать');
     expect(again.last.text).toContain('Опубликовано!');
+  });
+
+  it('treats a saved dialog it cannot read (unknown step, bad draft) as none, without an error', async () => {
+    const jonas = h.user(PEOPLE.jonas);
+    await onboard(jonas, 'helper', MITTE_DE);
+    const stale = 'Dieser Knopf ist nicht mehr aktuell. Bitte nutzen Sie die neueste Nachricht oder /start.';
+    for (const broken of [{ step: 'gone' }, { data: { kind: 'gift' } }]) {
+      await jonas.send('/offer');
+      const dialogMessage = jonas.last;
+      const [row] = await h.db.db.select().from(sessions).where(eq(sessions.key, String(PEOPLE.jonas.id)));
+      const dialog = (row!.value as { dialog: Record<string, unknown> }).dialog;
+      await h.db.db.update(sessions).set({ value: { dialog: { ...dialog, ...broken } } }).where(eq(sessions.key, String(PEOPLE.jonas.id)));
+
+      expect((await jonas.click('🚚 Transport & Umzug', dialogMessage)).answer).toEqual({ text: stale, showAlert: true });
+      expect((await jonas.send('Ich kann am Samstag beim Umzug helfen.')).sent.map((m) => m.text)).toEqual([
+        'Damit kann ich gerade nichts anfangen. Bitte nutzen Sie die Knöpfe oder das Menü. Alle Befehle: /help',
+      ]);
+      expect((await jonas.send('/cancel')).sent[0]?.text).toBe('Es läuft gerade nichts, das ich abbrechen könnte. Alle Befehle: /help');
+    }
   });
 
   it('refuses more open posts than allowed, more per day, and the same text twice', async () => {

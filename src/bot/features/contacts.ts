@@ -17,11 +17,12 @@ import { DomainError } from '../../domain/errors';
 import { displayName, postLabel } from '../../presentation/labels';
 import { contactData } from '../../presentation/callback-data/contacts';
 import { type Context, requireUser } from '../context';
-import { answerStale, endDialog, getDialog, setDialog, showScreen } from '../dialog';
+import { answerStale, defineDialog, showScreen } from '../dialog';
 import { shorten } from '../../presentation/format';
 
-const CHOOSER = 'relay';
 const pendingSchema = z.object({ sourceMessageId: z.number().int(), text: z.string().nullable(), photoFileId: z.string().nullable() });
+/** With several open conversations: the message waits here until the user picks where it goes. */
+const chooser = defineDialog({ name: 'relay', steps: z.enum(['choose']), data: pendingSchema });
 
 /** Offering help, accepting or declining, the anonymous relay and /end. */
 export const contactsFeature = new Composer<Context>();
@@ -79,11 +80,10 @@ contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
         return;
       }
       case 'to': {
-        const dialog = getDialog(ctx, CHOOSER);
-        const pending = pendingSchema.safeParse(dialog?.data);
-        if (!dialog || dialog.messageId !== ctx.callbackQuery.message?.message_id || !pending.success) return answerStale(ctx);
+        const pending = chooser.forButton(ctx);
+        if (!pending) return answerStale(ctx);
         await relayMessage(db, clock, user, data.id, pending.data);
-        await endDialog(ctx);
+        await chooser.end(ctx);
         ctx.deps.delivery.wake();
         await ctx.answerCallbackQuery({ text: ctx.t('contacts.sentToast') });
         const open = await findOpenContact(db, user.id, data.id);
@@ -158,7 +158,7 @@ contactsFeature.on('message', async (ctx, next) => {
     const keyboard = new InlineKeyboard();
     for (const o of open) keyboard.text(shorten(labelFor(ctx, o), 60), contactData.encode({ action: 'to', id: o.contact.id })).row();
     const sent = await ctx.reply(ctx.t('contacts.chooseRecipient'), { reply_markup: keyboard, reply_parameters: { message_id: message.message_id } });
-    await setDialog(ctx, { name: CHOOSER, step: 'choose', messageId: sent.message_id, data: input });
+    await chooser.remember(ctx, 'choose', input, sent.message_id);
     return;
   }
   try {

@@ -22,14 +22,12 @@ import { createCallbackData, keyField } from '../../presentation/callback-data/c
 import { noticeData } from '../../presentation/callback-data/notices';
 import { reportData } from '../../presentation/callback-data/reports';
 import { type Context, requireUser } from '../context';
-import { answerStale, endDialog, getDialog, isCurrentDialogMessage, setDialog, showDialogStep, showScreen } from '../dialog';
+import { answerStale, defineDialog, showScreen } from '../dialog';
 import { createDistrictKeyboard } from '../../presentation/keyboards';
 import { formatDate, shorten } from '../../presentation/format';
 import { type Authorized, gate } from '../permissions';
 import { menuData } from '../../presentation/callback-data/menu';
 import { escapeHtml } from '../../i18n';
-
-const DIALOG = 'notice';
 
 /** The composer's state in the session. */
 const composerSchema = z.object({
@@ -42,7 +40,10 @@ const composerSchema = z.object({
   media: z.object({ type: z.enum(['photo', 'document']), fileId: z.string() }).nullable().optional(),
 });
 type Composer_ = z.output<typeof composerSchema>;
-type Step = 'audience' | 'districts' | 'languages' | 'text' | 'media' | 'preview';
+const steps = z.enum(['audience', 'districts', 'languages', 'text', 'media', 'preview']);
+type Step = z.output<typeof steps>;
+/** The /broadcast composer, kept in the session between its steps. */
+const composerDialog = defineDialog({ name: 'notice', steps, data: composerSchema });
 
 /** Buttons of the /broadcast composer. */
 export const composerData = createCallbackData(
@@ -63,7 +64,7 @@ export const noticesFeature = new Composer<Context>();
 const senders = gate(noticesFeature, 'notice.send', {
   commands: ['broadcast'],
   buttons: (data) => composerData.filter.test(data) || menuData.decode(data)?.action === 'broadcast',
-  dialog: DIALOG,
+  dialog: composerDialog.name,
 });
 /** The stop button under a notice's progress; whether the notice is theirs to stop, the domain decides. */
 const stoppers = gate(noticesFeature, 'notice.stop.own', { buttons: (data) => noticeData.decode(data)?.action === 'stop' });
@@ -80,8 +81,8 @@ function toDraft(c: Composer_): NoticeDraft {
 
 async function begin(ctx: Authorized): Promise<void> {
   const state: Composer_ = { districts: [], languages: [], texts: {} };
-  const sent = await ctx.reply(await render(ctx, 'audience', state), { reply_markup: keyboardFor(ctx, 'audience', state) });
-  await setDialog(ctx, { name: DIALOG, step: 'audience', messageId: sent.message_id, data: state });
+  const sent = await ctx.reply(render(ctx, 'audience', state, 0), { reply_markup: keyboardFor(ctx, 'audience', state, 0) });
+  await composerDialog.remember(ctx, 'audience', state, sent.message_id);
 }
 
 senders.command('broadcast', begin);
@@ -91,7 +92,8 @@ senders.callbackQuery(menuData.filter, async (ctx, next) => {
   return begin(ctx);
 });
 
-async function render(ctx: Authorized, step: Step, c: Composer_): Promise<string> {
+/** The text of a step; `recipients` is the preview's count, the same number its send button shows. */
+function render(ctx: Authorized, step: Step, c: Composer_, recipients: number): string {
   const { city } = ctx.deps;
   const title = ctx.t('notices.composer.title');
   switch (step) {
@@ -110,7 +112,6 @@ async function render(ctx: Authorized, step: Step, c: Composer_): Promise<string
       return `${title}\n\n${ctx.t('notices.composer.media', { max: NOTICE_CAPTION_TEXT_MAX })}`;
     case 'preview': {
       const user = ctx.user;
-      const count = await countNoticeRecipients(ctx.deps.db, toDraft(c), user.id);
       const sample = renderNoticeText({ t: ctx.t }, { organisation: user.organisation ?? 'Hilfenetz', texts: c.texts }, ctx.locale) ?? '';
       const districts = c.districts.length === 0 ? city.districtName(WHOLE_CITY, ctx.locale) : c.districts.map((d) => city.districtName(d, ctx.locale)).join(', ');
       const languages = c.languages.length === 0 ? ctx.t('notices.composer.allLanguages') : c.languages.map((l) => ctx.t(`common.languageNames.${l}`)).join(', ');
@@ -127,14 +128,14 @@ async function render(ctx: Authorized, step: Step, c: Composer_): Promise<string
           languages,
           texts,
         }),
-        count > 0 ? ctx.t('notices.composer.recipients', { count }) : ctx.t('notices.composer.nobody'),
+        recipients > 0 ? ctx.t('notices.composer.recipients', { count: recipients }) : ctx.t('notices.composer.nobody'),
       ];
       return lines.filter((l, i) => l !== '' || lines[i - 1] !== '').join('\n');
     }
   }
 }
 
-function keyboardFor(ctx: Context, step: Step, c: Composer_, recipients = 0): InlineKeyboard {
+function keyboardFor(ctx: Context, step: Step, c: Composer_, recipients: number): InlineKeyboard {
   const k = new InlineKeyboard();
   const e = (action: 'next' | 'skip' | 'back' | 'cancel' | 'send' | 'nomedia') => composerData.encode({ action, value: '-' });
   const footer = (withBack: boolean) => {
@@ -171,10 +172,9 @@ function keyboardFor(ctx: Context, step: Step, c: Composer_, recipients = 0): In
 }
 
 async function goTo(ctx: Authorized, step: Step, c: Composer_, asNewMessage = false): Promise<void> {
-  const text = await render(ctx, step, c);
+  // Counted once per preview: the text and the send button show the same number.
   const recipients = step === 'preview' ? await countNoticeRecipients(ctx.deps.db, toDraft(c), ctx.user.id) : 0;
-  const keyboard = keyboardFor(ctx, step, c, recipients);
-  await showDialogStep(ctx, { name: DIALOG, step, data: c }, text, keyboard, asNewMessage);
+  await composerDialog.show(ctx, step, c, render(ctx, step, c, recipients), keyboardFor(ctx, step, c, recipients), asNewMessage);
 }
 
 /** After the texts: the next language to ask for, or the media step. */
@@ -187,18 +187,15 @@ function afterText(c: Composer_): { step: Step; state: Composer_ } {
 // Behind the gate: a revoked staff member's old composer buttons do nothing.
 senders.callbackQuery(composerData.filter, async (ctx) => {
   const data = composerData.decode(ctx.callbackQuery.data);
-  const dialog = getDialog(ctx, DIALOG);
-  if (!data || !isCurrentDialogMessage(ctx, dialog)) return answerStale(ctx);
-  const parsed = composerSchema.safeParse(dialog.data);
-  if (!parsed.success) return answerStale(ctx);
-  const c = parsed.data;
-  const step = dialog.step as Step;
+  const dialog = composerDialog.forButton(ctx);
+  if (!data || !dialog) return answerStale(ctx);
+  const { step, data: c } = dialog;
   const { city } = ctx.deps;
   const toggle = <T>(list: T[], v: T) => (list.includes(v) ? list.filter((x) => x !== v) : [...list, v]);
 
   switch (data.action) {
     case 'cancel':
-      await endDialog(ctx);
+      await composerDialog.end(ctx);
       await ctx.answerCallbackQuery();
       await showScreen(ctx, ctx.t('cancel.done'));
       return;
@@ -252,7 +249,7 @@ senders.callbackQuery(composerData.filter, async (ctx) => {
       const messageId = ctx.callbackQuery.message!.message_id;
       try {
         const notice = await sendNotice(ctx.deps.db, ctx.deps.clock, actorOf(ctx.user), toDraft(c), { chatId: ctx.chat!.id, messageId });
-        await endDialog(ctx);
+        await composerDialog.end(ctx);
         ctx.deps.delivery.wake();
         await ctx.answerCallbackQuery({ text: ctx.t('notices.sentToast') });
         await ctx.deps.delivery.showNoticeProgress(notice, notice.status === 'done');
@@ -267,13 +264,11 @@ senders.callbackQuery(composerData.filter, async (ctx) => {
 
 // Texts and attachments while the composer waits for them.
 senders.on('message', async (ctx, next) => {
-  const dialog = getDialog(ctx, DIALOG);
+  const dialog = composerDialog.current(ctx);
   if (!dialog || ctx.message.text?.startsWith('/')) return next();
-  const parsed = composerSchema.safeParse(dialog.data);
-  if (!parsed.success) return next();
-  const c = parsed.data;
+  const { step, data: c } = dialog;
   const message = ctx.message;
-  if (dialog.step === 'text') {
+  if (step === 'text') {
     const text = message.text?.trim();
     if (!text) {
       await ctx.reply(ctx.t('notices.errors.textExpected'));
@@ -286,7 +281,7 @@ senders.on('message', async (ctx, next) => {
     const next = afterText({ ...c, texts: { ...c.texts, [c.current ?? 'de']: text } });
     return goTo(ctx, next.step, next.state, true);
   }
-  if (dialog.step === 'media') {
+  if (step === 'media') {
     const photo = message.photo?.at(-1)?.file_id;
     const pdf = message.document?.mime_type === 'application/pdf' ? message.document.file_id : undefined;
     if (!photo && !pdf) {
@@ -302,7 +297,7 @@ senders.on('message', async (ctx, next) => {
     return goTo(ctx, 'preview', withMedia, true);
   }
   await ctx.reply(ctx.t('errors.buttonsExpected'));
-  return goTo(ctx, dialog.step as Step, c, true);
+  return goTo(ctx, step, c, true);
 });
 
 stoppers.callbackQuery(noticeData.filter, async (ctx, next) => {

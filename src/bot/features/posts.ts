@@ -23,13 +23,11 @@ import {
 import { createCallbackData, keyField } from '../../presentation/callback-data/codec';
 import { postData } from '../../presentation/callback-data/posts';
 import { type Context, requireUser } from '../context';
-import { answerStale, endDialog, getDialog, isCurrentDialogMessage, removeKeyboard, setDialog, showDialogStep, showScreen } from '../dialog';
+import { answerStale, defineDialog, removeKeyboard, showScreen } from '../dialog';
 import { createCategoryKeyboard, createDistrictKeyboard } from '../../presentation/keyboards';
 import { formatDate } from '../../presentation/format';
 import { renderPostCard } from '../../presentation/post';
 import { menuButton, menuData } from '../../presentation/callback-data/menu';
-
-const DIALOG = 'post';
 
 /** The draft of a post being written or edited; kept in the session between steps. */
 const draftSchema = z.object({
@@ -44,7 +42,10 @@ const draftSchema = z.object({
   reviewing: z.boolean().optional(),
 });
 type Draft = z.output<typeof draftSchema>;
-type Step = 'category' | 'district' | 'text' | 'photo' | 'preview';
+const steps = z.enum(['category', 'district', 'text', 'photo', 'preview']);
+type Step = z.output<typeof steps>;
+/** The post dialog (/need, /offer, editing a post), kept in the session between its steps. */
+const postDialog = defineDialog({ name: 'post', steps, data: draftSchema });
 
 /** Buttons of the post dialog. */
 export const draftData = createCallbackData(
@@ -95,7 +96,7 @@ async function beginDraft(ctx: Context, kind: PostKind): Promise<void> {
   }
   const draft: Draft = { kind };
   const sent = await ctx.reply(renderStep(ctx, 'category', draft), { reply_markup: stepKeyboard(ctx, 'category', draft, user) });
-  await setDialog(ctx, { name: DIALOG, step: 'category', messageId: sent.message_id, data: draft });
+  await postDialog.remember(ctx, 'category', draft, sent.message_id);
 }
 
 function stepNumber(step: Step): number {
@@ -182,10 +183,8 @@ function stepKeyboard(ctx: Context, step: Step, draft: Draft, user: UserRow): In
 
 /** Shows a step: in place for button presses, as a new message after the user typed or sent a photo. */
 async function goTo(ctx: Context, step: Step, draft: Draft, asNewMessage: boolean): Promise<void> {
-  const user = requireUser(ctx);
-  const text = renderStep(ctx, step, draft);
-  const keyboard = stepKeyboard(ctx, step, draft, user);
-  await showDialogStep(ctx, { name: DIALOG, step, data: draft }, text, keyboard, asNewMessage);
+  const keyboard = stepKeyboard(ctx, step, draft, requireUser(ctx));
+  await postDialog.show(ctx, step, draft, renderStep(ctx, step, draft), keyboard, asNewMessage);
 }
 
 function previous(step: Step, draft: Draft): Step | 'leave' {
@@ -195,17 +194,14 @@ function previous(step: Step, draft: Draft): Step | 'leave' {
 
 postsFeature.callbackQuery(draftData.filter, async (ctx) => {
   const data = draftData.decode(ctx.callbackQuery.data);
-  const dialog = getDialog(ctx, DIALOG);
-  if (!data || !isCurrentDialogMessage(ctx, dialog)) return answerStale(ctx);
-  const parsed = draftSchema.safeParse(dialog.data);
-  if (!parsed.success) return answerStale(ctx);
-  const draft = parsed.data;
-  const step = dialog.step as Step;
+  const dialog = postDialog.forButton(ctx);
+  if (!data || !dialog) return answerStale(ctx);
+  const { step, data: draft } = dialog;
   const { city } = ctx.deps;
 
   switch (data.action) {
     case 'cancel':
-      await endDialog(ctx);
+      await postDialog.end(ctx);
       await ctx.answerCallbackQuery();
       await showScreen(ctx, ctx.t('cancel.done'));
       return;
@@ -213,7 +209,7 @@ postsFeature.callbackQuery(draftData.filter, async (ctx) => {
       const to = previous(step, draft);
       await ctx.answerCallbackQuery();
       if (to === 'leave') {
-        await endDialog(ctx);
+        await postDialog.end(ctx);
         await showScreen(ctx, ctx.t('cancel.done'));
         return;
       }
@@ -269,7 +265,7 @@ async function publish(ctx: Context, draft: Draft): Promise<void> {
     await ctx.reply(ctx.t(err.key, err.params), { reply_markup: keyboard });
     return;
   }
-  await endDialog(ctx);
+  await postDialog.end(ctx);
   ctx.deps.delivery.wake();
   await ctx.answerCallbackQuery({ text: ctx.t(draft.postId ? 'posts.saved' : 'posts.published.short') });
   const card = renderPostCard({ t: ctx.t, locale: ctx.locale, city: ctx.deps.city, now: ctx.deps.clock.now() }, result.post, 'none');
@@ -285,15 +281,9 @@ async function publish(ctx: Context, draft: Draft): Promise<void> {
 
 // Typed input and photos while the dialog waits for them.
 postsFeature.on('message', async (ctx, next) => {
-  const dialog = getDialog(ctx, DIALOG);
+  const dialog = postDialog.current(ctx); // one that no longer reads is dropped
   if (!dialog || ctx.message.text?.startsWith('/')) return next();
-  const parsed = draftSchema.safeParse(dialog.data);
-  if (!parsed.success) {
-    await endDialog(ctx);
-    return next();
-  }
-  const draft = parsed.data;
-  const step = dialog.step as Step;
+  const { step, data: draft } = dialog;
   const message = ctx.message;
 
   if (step === 'text') {

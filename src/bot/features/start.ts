@@ -8,7 +8,7 @@ import { createCallbackData, keyField } from '../../presentation/callback-data/c
 import { parseStartPayload } from '../../presentation/callback-data/deep-link';
 import { registerChatCommands } from '../commands';
 import { type Context, requireUser } from '../context';
-import { answerStale, endDialog, getDialog, isCurrentDialogMessage, setDialog, showScreen } from '../dialog';
+import { answerStale, defineDialog, endDialog, showScreen } from '../dialog';
 import { createDistrictKeyboard, createLanguageRow } from '../../presentation/keyboards';
 import { useLocale } from '../middleware/user';
 import { createMainMenuKeyboard } from './menu';
@@ -25,8 +25,12 @@ export const onboardingData = createCallbackData(
   ]),
 );
 
-const DIALOG = 'onboarding';
 const onboardingState = z.object({ role: z.enum(['seeker', 'helper']).nullable() });
+type OnboardingState = z.output<typeof onboardingState>;
+const steps = z.enum(['role', 'district']);
+type Step = z.output<typeof steps>;
+/** The /start dialog: the role (unless staff), then the district. */
+const onboarding = defineDialog({ name: 'onboarding', steps, data: onboardingState });
 
 /** /start: greeting → "I need help" / "I want to help" → district → what the bot can do for this role. */
 export const startFeature = new Composer<Context>();
@@ -53,21 +57,13 @@ startFeature.command('start', async (ctx) => {
 /** Shows the first onboarding screen as a new message (also used when a dialog needs to start over). */
 export async function beginOnboarding(ctx: Context): Promise<void> {
   const user = requireUser(ctx);
-  if (!isSelfChosenRole(user.role)) {
-    const messageId = await showDistrictStep(ctx, user, null, true);
-    await setDialog(ctx, { name: DIALOG, step: 'district', messageId, data: { role: null } });
-    return;
-  }
-  const sent = await ctx.reply(renderGreeting(ctx, user), { reply_markup: createRoleKeyboard(ctx) });
-  await setDialog(ctx, { name: DIALOG, step: 'role', messageId: sent.message_id, data: { role: null } });
+  await showStep(ctx, user, isSelfChosenRole(user.role) ? 'role' : 'district', { role: null }, true);
 }
 
 startFeature.callbackQuery(onboardingData.filter, async (ctx) => {
   const data = onboardingData.decode(ctx.callbackQuery.data);
-  const dialog = getDialog(ctx, DIALOG);
-  if (!data || !isCurrentDialogMessage(ctx, dialog)) return answerStale(ctx);
-  const state = onboardingState.safeParse(dialog.data);
-  if (!state.success) return answerStale(ctx);
+  const dialog = onboarding.forButton(ctx);
+  if (!data || !dialog) return answerStale(ctx);
   let user = requireUser(ctx);
   const { db, clock, i18n, city, logger } = ctx.deps;
 
@@ -76,27 +72,19 @@ startFeature.callbackQuery(onboardingData.filter, async (ctx) => {
       user = await setLocale(db, user.id, data.value);
       useLocale(ctx, data.value);
       await ctx.answerCallbackQuery();
-      if (dialog.step === 'role') await showScreen(ctx, renderGreeting(ctx, user), createRoleKeyboard(ctx));
-      else await showDistrictStep(ctx, user, state.data.role, false);
-      return;
+      return showStep(ctx, user, dialog.step, dialog.data, false);
     }
-    case 'role': {
+    case 'role':
       await ctx.answerCallbackQuery();
-      const messageId = await showDistrictStep(ctx, user, data.value, false);
-      await setDialog(ctx, { ...dialog, step: 'district', messageId, data: { role: data.value } });
-      return;
-    }
-    case 'back': {
+      return showStep(ctx, user, 'district', { role: data.value }, false);
+    case 'back':
       await ctx.answerCallbackQuery();
-      await showScreen(ctx, renderGreeting(ctx, user), createRoleKeyboard(ctx));
-      await setDialog(ctx, { ...dialog, step: 'role', data: { role: null } });
-      return;
-    }
+      return showStep(ctx, user, 'role', { role: null }, false);
     case 'dist': {
       if (dialog.step !== 'district' || !city.isArea(data.value)) return answerStale(ctx);
-      user = await completeOnboarding(db, clock, user, { role: state.data.role, district: data.value });
+      user = await completeOnboarding(db, clock, user, { role: dialog.data.role, district: data.value });
       ctx.user = user;
-      await endDialog(ctx);
+      await onboarding.end(ctx);
       await ctx.answerCallbackQuery();
       await showScreen(ctx, renderSummary(ctx, user), createMainMenuKeyboard(ctx, user));
       await registerChatCommands(ctx.api, ctx.chat!.id, user.role, ctx.locale, i18n, logger);
@@ -118,18 +106,32 @@ function createRoleKeyboard(ctx: Context): InlineKeyboard {
   return createLanguageRow(keyboard, ctx.t, (l: Locale) => onboardingData.encode({ action: 'lang', value: l }), ctx.locale);
 }
 
-async function showDistrictStep(ctx: Context, user: UserRow, role: 'seeker' | 'helper' | null, asNewMessage: boolean): Promise<number> {
+/**
+ * Shows an onboarding step and remembers it: in place for button presses, as a new message at the
+ * start or after the user typed something.
+ */
+async function showStep(ctx: Context, user: UserRow, step: Step, state: OnboardingState, asNewMessage: boolean): Promise<void> {
+  const { text, keyboard } = screens[step](ctx, user, state);
+  const messageId = asNewMessage ? (await ctx.reply(text, { reply_markup: keyboard })).message_id : await showScreen(ctx, text, keyboard);
+  await onboarding.remember(ctx, step, state, messageId);
+}
+
+/** Each step's screen; a step without one does not compile. */
+const screens: Record<Step, (ctx: Context, user: UserRow, state: OnboardingState) => { text: string; keyboard: InlineKeyboard }> = {
+  role: (ctx, user) => ({ text: renderGreeting(ctx, user), keyboard: createRoleKeyboard(ctx) }),
+  district: (ctx, user, state) => ({ text: districtText(ctx, user, state.role), keyboard: createDistrictStepKeyboard(ctx, user) }),
+};
+
+function districtText(ctx: Context, user: UserRow, role: OnboardingState['role']): string {
   const effectiveRole = role ?? user.role;
-  const key = effectiveRole === 'helper' ? 'start.districtHelper' : effectiveRole === 'seeker' ? 'start.districtSeeker' : 'start.districtStaff';
+  return ctx.t(effectiveRole === 'helper' ? 'start.districtHelper' : effectiveRole === 'seeker' ? 'start.districtSeeker' : 'start.districtStaff');
+}
+
+function createDistrictStepKeyboard(ctx: Context, user: UserRow): InlineKeyboard {
   const keyboard = createDistrictKeyboard(ctx.deps.city, ctx.locale, (k) => onboardingData.encode({ action: 'dist', value: k }), {
     back: isSelfChosenRole(user.role) ? { label: ctx.t('common.buttons.back'), data: onboardingData.encode({ action: 'back', value: 'role' }) } : undefined,
   });
-  createLanguageRow(keyboard.row(), ctx.t, (l: Locale) => onboardingData.encode({ action: 'lang', value: l }), ctx.locale);
-  if (asNewMessage) {
-    const sent = await ctx.reply(ctx.t(key), { reply_markup: keyboard });
-    return sent.message_id;
-  }
-  return showScreen(ctx, ctx.t(key), keyboard);
+  return createLanguageRow(keyboard.row(), ctx.t, (l: Locale) => onboardingData.encode({ action: 'lang', value: l }), ctx.locale);
 }
 
 /** What the bot can do for this user's role. */
@@ -143,17 +145,8 @@ export function renderSummary(ctx: Context, user: UserRow): string {
 
 // Typing during onboarding: the buttons may have scrolled away, so the current step comes again.
 startFeature.on('message', async (ctx, next) => {
-  const dialog = getDialog(ctx, DIALOG);
+  const dialog = onboarding.current(ctx);
   if (!dialog || ctx.message.text?.startsWith('/')) return next();
-  const user = requireUser(ctx);
-  const state = onboardingState.safeParse(dialog.data);
-  const role = state.success ? state.data.role : null;
   await ctx.reply(ctx.t('errors.buttonsExpected'));
-  if (dialog.step === 'district') {
-    const messageId = await showDistrictStep(ctx, user, role, true);
-    await setDialog(ctx, { ...dialog, messageId });
-  } else {
-    const sent = await ctx.reply(renderGreeting(ctx, user), { reply_markup: createRoleKeyboard(ctx) });
-    await setDialog(ctx, { ...dialog, messageId: sent.message_id });
-  }
+  await showStep(ctx, requireUser(ctx), dialog.step, dialog.data, true);
 });

@@ -7,12 +7,10 @@ import { findUserById } from '../../domain/users';
 import { effectiveQuietHours } from '../../domain/time';
 import { createCallbackData, keyField } from '../../presentation/callback-data/codec';
 import { type Context, requireUser } from '../context';
-import { answerStale, endDialog, getDialog, setDialog, showScreen } from '../dialog';
+import { answerStale, defineDialog, showScreen } from '../dialog';
 import { createCategoryKeyboard, createDistrictKeyboard } from '../../presentation/keyboards';
 import { formatMinutes } from '../../presentation/format';
 import { menuData } from '../../presentation/callback-data/menu';
-
-const DIALOG = 'subscribe';
 
 /** Daily caps a user can choose; `0` stands for the configured default. */
 const CAPS = [5, 10, 20, 50] as const;
@@ -37,6 +35,9 @@ export const subscribeData = createCallbackData(
 );
 
 const setsSchema = z.object({ kind: z.enum(['need', 'offer']), categories: z.array(z.string()), districts: z.array(z.string()) });
+/** The selection while /subscribe is open; the step names the screen shown (none is read back). */
+const screens = z.enum(['overview', 'cats', 'allc', 'nonec', 'tc', 'dists', 'td', 'cap', 'quiet']);
+const subscribeDialog = defineDialog({ name: 'subscribe', steps: screens, data: setsSchema });
 
 /** Which posts a user hears about: helpers (and staff) needs, seekers offers. */
 export function subscriptionKind(user: UserRow): PostKind {
@@ -46,15 +47,20 @@ export function subscriptionKind(user: UserRow): PostKind {
 /** /subscribe: categories × districts to hear about, pause/resume, daily cap, quiet hours. */
 export const subscribeFeature = new Composer<Context>();
 
-async function open(ctx: Context, asNewMessage: boolean): Promise<void> {
-  const user = requireUser(ctx);
+/** What the user hears about now; no district stored yet means their own (or the whole city). */
+async function storedSets(ctx: Context, user: UserRow): Promise<SubscriptionSets & { kind: PostKind }> {
   const kind = subscriptionKind(user);
   const stored = await getSubscriptionSets(ctx.deps.db, user.id, kind);
-  const sets = { kind, categories: stored.categories, districts: stored.districts.length > 0 ? stored.districts : [user.district ?? WHOLE_CITY] };
+  return { kind, categories: stored.categories, districts: stored.districts.length > 0 ? stored.districts : [user.district ?? WHOLE_CITY] };
+}
+
+async function open(ctx: Context, asNewMessage: boolean): Promise<void> {
+  const user = requireUser(ctx);
+  const sets = await storedSets(ctx, user);
   const text = renderOverview(ctx, user, sets);
   const keyboard = overviewKeyboard(ctx, user);
   const messageId = asNewMessage ? (await ctx.reply(text, { reply_markup: keyboard })).message_id : await showScreen(ctx, text, keyboard);
-  await setDialog(ctx, { name: DIALOG, step: 'overview', messageId, data: sets });
+  await subscribeDialog.remember(ctx, 'overview', sets, messageId);
 }
 
 subscribeFeature.command('subscribe', (ctx) => open(ctx, true));
@@ -103,22 +109,13 @@ subscribeFeature.callbackQuery(subscribeData.filter, async (ctx) => {
   let user = requireUser(ctx);
   // The selection lives in the session while the screen is open; a button on an older /subscribe
   // message simply starts from what is stored.
-  const dialog = getDialog(ctx, DIALOG);
-  const fromSession = dialog && dialog.messageId === ctx.callbackQuery.message?.message_id ? setsSchema.safeParse(dialog.data) : undefined;
-  let sets: SubscriptionSets & { kind: PostKind };
-  if (fromSession?.success) {
-    sets = fromSession.data;
-  } else {
-    const kind = subscriptionKind(user);
-    const stored = await getSubscriptionSets(db, user.id, kind);
-    sets = { kind, categories: stored.categories, districts: stored.districts.length > 0 ? stored.districts : [user.district ?? WHOLE_CITY] };
-  }
+  let sets = subscribeDialog.forButton(ctx)?.data ?? (await storedSets(ctx, user));
   const back = { label: ctx.t('common.buttons.back'), data: subscribeData.encode({ action: 'home', value: '-' }) };
   const save = async () => {
     await replaceSubscriptions(db, user.id, sets.kind, sets);
   };
   const toggle = (list: string[], key: string) => (list.includes(key) ? list.filter((k) => k !== key) : [...list, key].sort());
-  let screen: { text: string; keyboard: InlineKeyboard } | undefined;
+  let screen: { step: z.output<typeof screens>; text: string; keyboard: InlineKeyboard } | undefined;
 
   switch (data.action) {
     case 'home':
@@ -142,7 +139,7 @@ subscribeFeature.callbackQuery(subscribeData.filter, async (ctx) => {
         .text(ctx.t('subscribe.clear'), subscribeData.encode({ action: 'nonec', value: '-' }))
         .row()
         .text(back.label, back.data);
-      screen = { text: ctx.t(`subscribe.pickCategories.${sets.kind}`), keyboard };
+      screen = { step: data.action, text: ctx.t(`subscribe.pickCategories.${sets.kind}`), keyboard };
       break;
     }
     case 'dists':
@@ -153,6 +150,7 @@ subscribeFeature.callbackQuery(subscribeData.filter, async (ctx) => {
         await save();
       }
       screen = {
+        step: data.action,
         text: ctx.t('subscribe.pickDistricts'),
         keyboard: createDistrictKeyboard(city, ctx.locale, (k) => subscribeData.encode({ action: 'td', value: k }), { selected: new Set(sets.districts), back }),
       };
@@ -168,7 +166,7 @@ subscribeFeature.callbackQuery(subscribeData.filter, async (ctx) => {
       const keyboard = new InlineKeyboard();
       for (const cap of CAPS) keyboard.text(cap === current ? `• ${cap}` : String(cap), subscribeData.encode({ action: 'setcap', value: String(cap) }));
       keyboard.row().text(ctx.t('subscribe.default', { value: config.DAILY_NOTIFICATION_CAP }), subscribeData.encode({ action: 'setcap', value: 'def' })).row().text(back.label, back.data);
-      screen = { text: ctx.t('subscribe.pickCap'), keyboard };
+      screen = { step: 'cap', text: ctx.t('subscribe.pickCap'), keyboard };
       break;
     }
     case 'setcap':
@@ -183,14 +181,14 @@ subscribeFeature.callbackQuery(subscribeData.filter, async (ctx) => {
       keyboard.text(ctx.t('subscribe.quietOff'), subscribeData.encode({ action: 'setq', value: 'off' })).row();
       if (config.QUIET_HOURS) keyboard.text(ctx.t('subscribe.default', { value: `${formatMinutes(config.QUIET_HOURS.start)}–${formatMinutes(config.QUIET_HOURS.end)}` }), subscribeData.encode({ action: 'setq', value: 'def' })).row();
       keyboard.text(back.label, back.data);
-      screen = { text: ctx.t('subscribe.pickQuiet'), keyboard };
+      screen = { step: 'quiet', text: ctx.t('subscribe.pickQuiet'), keyboard };
       break;
     }
     case 'setq':
       await setQuietHours(db, user.id, data.value === 'def' ? null : (QUIET_PRESETS[data.value] ?? null));
       break;
     case 'done': {
-      await endDialog(ctx);
+      await subscribeDialog.end(ctx);
       await ctx.answerCallbackQuery({ text: ctx.t('settings.saved') });
       user = (await findUserById(db, user.id))!;
       await showScreen(ctx, `${renderOverview(ctx, user, sets)}\n\n${ctx.t('subscribe.doneHint')}`);
@@ -201,5 +199,5 @@ subscribeFeature.callbackQuery(subscribeData.filter, async (ctx) => {
   ctx.user = user;
   const shown = screen ?? { text: renderOverview(ctx, user, sets), keyboard: overviewKeyboard(ctx, user) };
   const messageId = await showScreen(ctx, shown.text, shown.keyboard);
-  await setDialog(ctx, { name: DIALOG, step: screen ? data.action : 'overview', messageId, data: { ...sets } });
+  await subscribeDialog.remember(ctx, screen?.step ?? 'overview', { ...sets }, messageId);
 });
