@@ -178,6 +178,21 @@ describe('composing and sending a notice', () => {
     expect(p.seekerHamUk.last.text).toContain('Для вас ще немає оголошень');
   });
 
+  it('answers a forged "next" or "back" on a step without one with the stale hint, once, and no apology', async () => {
+    const coordinator = h.user(COORDINATOR);
+    await coordinator.send('/broadcast');
+    const composer = coordinator.last;
+    expect(coordinator.buttons(composer)).toContain('👥 Alle');
+    for (const data of ['bc:next:-', 'bc:back:-']) {
+      const r = await coordinator.press(data, composer);
+      expect(r.answer).toEqual({ text: expect.stringContaining('nicht mehr aktuell'), showAlert: true });
+      expect(r.sent).toEqual([]);
+    }
+    // The composer still works from where it was.
+    await coordinator.click('👥 Alle', composer);
+    expect(coordinator.buttons()).toContain('Weiter ›');
+  });
+
   it('sends with a photo, falls back to German, and refuses texts too long for a caption', async () => {
     const p = await population();
     const coordinator = h.user(COORDINATOR);

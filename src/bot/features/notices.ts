@@ -212,10 +212,9 @@ senders.callbackQuery(composerData.filter, async (ctx) => {
       await ctx.answerCallbackQuery();
       return goTo(ctx, 'languages', { ...c, languages: data.value === 'all' ? [] : toggle(c.languages, data.value) });
     case 'next':
+      if (step !== 'districts' && step !== 'languages') return answerStale(ctx);
       await ctx.answerCallbackQuery();
-      if (step === 'districts') return goTo(ctx, 'languages', c);
-      if (step === 'languages') return goTo(ctx, 'text', { ...c, current: wantedLanguages(c)[0] });
-      return answerStale(ctx);
+      return step === 'districts' ? goTo(ctx, 'languages', c) : goTo(ctx, 'text', { ...c, current: wantedLanguages(c)[0] });
     case 'skip': {
       if (step !== 'text') return answerStale(ctx);
       const { [c.current ?? 'de']: _dropped, ...rest } = c.texts;
@@ -232,6 +231,7 @@ senders.callbackQuery(composerData.filter, async (ctx) => {
       await ctx.answerCallbackQuery();
       return goTo(ctx, 'preview', { ...c, media: null });
     case 'back': {
+      if (step === 'audience') return answerStale(ctx);
       await ctx.answerCallbackQuery();
       const wanted = wantedLanguages(c);
       if (step === 'districts') return goTo(ctx, 'audience', c);
@@ -241,8 +241,7 @@ senders.callbackQuery(composerData.filter, async (ctx) => {
         return previous ? goTo(ctx, 'text', { ...c, current: previous }) : goTo(ctx, 'languages', c);
       }
       if (step === 'media') return goTo(ctx, 'text', { ...c, current: wanted[wanted.length - 1] });
-      if (step === 'preview') return goTo(ctx, 'media', c);
-      return answerStale(ctx);
+      return goTo(ctx, 'media', c);
     }
     case 'send': {
       if (step !== 'preview') return answerStale(ctx);
