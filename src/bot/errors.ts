@@ -1,9 +1,17 @@
 import { BotError, GrammyError, HttpError, type ErrorHandler } from 'grammy';
 import { isTransientDatabaseError } from '../db/errors';
 import { DomainError } from '../domain/errors';
-import { pickLocale } from '../i18n';
+import { pickLocale, type TFunction } from '../i18n';
 import { describeError } from '../logger';
 import type { Context } from './context';
+
+/**
+ * A refusal in the user's words: the DomainError's locale key rendered with its params ({{max}},
+ * {{postId}} …). Every place that shows a DomainError goes through here, so none drops the params.
+ */
+export function refusalText(t: TFunction, err: DomainError): string {
+  return t(err.key, err.params);
+}
 
 /**
  * The one error boundary: logs the error with the update id (never the text) and answers the user
@@ -38,9 +46,8 @@ export function createErrorHandler(options: { rethrowTransient: boolean; apologi
     try {
       const deps = ctx.deps;
       const locale = ctx.locale ?? pickLocale(ctx.from?.language_code, deps.config.DEFAULT_LOCALE);
-      const key =
-        err instanceof DomainError ? err.key : transient ? 'errors.tryAgain' : 'errors.generic';
-      const text = deps.i18n.t(locale, key, err instanceof DomainError ? err.params : undefined);
+      const text =
+        err instanceof DomainError ? refusalText(deps.i18n.fixed(locale), err) : deps.i18n.t(locale, transient ? 'errors.tryAgain' : 'errors.generic');
       // A button press is answered with an alert; if the handler had already answered it, Telegram
       // refuses a second answer and the apology comes as a message instead.
       const alerted = ctx.callbackQuery

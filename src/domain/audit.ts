@@ -1,4 +1,3 @@
-import { desc } from 'drizzle-orm';
 import type { Clock } from '../clock';
 import type { Executor } from '../db';
 import { auditLog } from '../db/schema';
@@ -32,9 +31,4 @@ export async function audit(
     details: entry.details ?? {},
     createdAt: clock.now(),
   });
-}
-
-/** The newest audit entries (tests, coordinators). */
-export async function recentAudit(db: Executor, limit = 50) {
-  return db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(limit);
 }

@@ -218,6 +218,37 @@ export async function endContact(db: Database, clock: Clock, user: UserRow, cont
   });
 }
 
+/**
+ * Takes a user out of all their conversations, asked for or open: one rule for a ban and for /deleteme.
+ * Every conversation with status offered or accepted ends, and the partner in each is told once that it
+ * ended (a deleted partner is not told). Returns the conversations that ended.
+ */
+export async function endConversationsOf(db: Executor, clock: Clock, userId: number, endedBy: number): Promise<ContactRow[]> {
+  // Only rows this statement changes come back: a conversation that already ended is never announced again.
+  const ended = await db
+    .update(contacts)
+    .set({ status: 'ended', endedAt: clock.now(), endedBy })
+    .where(and(inArray(contacts.status, ['offered', 'accepted']), or(eq(contacts.authorId, userId), eq(contacts.responderId, userId))))
+    .returning();
+  if (ended.length === 0) return [];
+  const partnerOf = (c: ContactRow) => (c.authorId === userId ? c.responderId : c.authorId);
+  const partners = new Map(
+    (await db.select({ id: users.id, telegramId: users.telegramId, deletedAt: users.deletedAt }).from(users).where(inArray(users.id, [...new Set(ended.map(partnerOf))]))).map(
+      (p) => [p.id, p],
+    ),
+  );
+  await enqueue(
+    db,
+    clock,
+    ended.flatMap((c) => {
+      const partner = partners.get(partnerOf(c));
+      if (!partner || partner.deletedAt) return [];
+      return [{ userId: partner.id, chatId: partner.telegramId, kind: OUTBOX_KINDS.contactEnded, priority: PRIORITY.interactive, payload: { contactId: c.id }, postId: c.postId }];
+    }),
+  );
+  return ended;
+}
+
 /** Blocks a user: never matched, never able to ask again; open conversations between the two end. */
 export async function blockUser(db: Executor, clock: Clock, blockerId: number, blockedId: number): Promise<void> {
   await db.insert(blocks).values({ blockerId, blockedId, createdAt: clock.now() }).onConflictDoNothing();

@@ -16,6 +16,7 @@ import {
   type UserRow,
 } from '../db/schema';
 import { audit } from './audit';
+import { endConversationsOf } from './contacts';
 import { DomainError } from './errors';
 import { enqueue, OUTBOX_KINDS } from './outbox';
 import { type Actor, authorize } from './permissions';
@@ -127,8 +128,6 @@ export async function findReport(db: Executor, coordinator: Actor, reportId: num
   return row;
 }
 
-export type ModerationAction = 'dismiss' | 'remove' | 'warn' | 'ban' | 'unban';
-
 async function openReport(db: Executor, reportId: number): Promise<ReportRow> {
   const [report] = await db.select().from(reports).where(eq(reports.id, reportId)).for('update');
   if (!report) throw new DomainError('moderation.errors.notFound');
@@ -212,25 +211,7 @@ export async function banUser(db: Database, clock: Clock, coordinator: Actor, ta
       .where(and(eq(posts.authorId, targetId), inArray(posts.status, [...ACTIVE_POST_STATUSES, 'pending_review'])))
       .returning({ id: posts.id });
     for (const post of taken) await cancelWaitingContacts(tx, clock, post.id);
-    const ended = await tx
-      .update(contacts)
-      .set({ status: 'ended', endedAt: now, endedBy: coordinator.userId })
-      .where(and(inArray(contacts.status, ['offered', 'accepted']), sql`(${contacts.authorId} = ${targetId} or ${contacts.responderId} = ${targetId})`))
-      .returning();
-    const partnerIds = [...new Set(ended.filter((c) => c.status === 'ended').map((c) => (c.authorId === targetId ? c.responderId : c.authorId)))];
-    if (partnerIds.length > 0) {
-      const partners = new Map((await tx.select().from(users).where(inArray(users.id, partnerIds))).map((u) => [u.id, u]));
-      await enqueue(
-        tx,
-        clock,
-        ended.flatMap((c) => {
-          const partner = partners.get(c.authorId === targetId ? c.responderId : c.authorId);
-          return partner && !partner.deletedAt
-            ? [{ userId: partner.id, chatId: partner.telegramId, kind: OUTBOX_KINDS.contactEnded, priority: PRIORITY.interactive, payload: { contactId: c.id }, postId: c.postId }]
-            : [];
-        }),
-      );
-    }
+    await endConversationsOf(tx, clock, targetId, coordinator.userId);
     // Nothing of theirs is passed on any more.
     await tx
       .update(outbox)

@@ -56,12 +56,16 @@ export function pickNoticeText(texts: Partial<Record<string, string>>, locale: s
   return null;
 }
 
+/** The longest text a draft may have: a caption is shorter than a message. */
+function textMaxOf(draft: NoticeDraft): number {
+  return draft.media ? NOTICE_CAPTION_TEXT_MAX : NOTICE_TEXT_MAX;
+}
+
 /** Checks a draft before it is sent; returns the locale key of the first problem, or null. */
 export function checkDraft(draft: NoticeDraft): string | null {
   const texts = Object.values(draft.texts).filter((t): t is string => Boolean(t));
   if (texts.length === 0) return 'notices.errors.noText';
-  const max = draft.media ? NOTICE_CAPTION_TEXT_MAX : NOTICE_TEXT_MAX;
-  if (texts.some((t) => [...t].length > max)) return draft.media ? 'notices.errors.tooLongForMedia' : 'notices.errors.tooLong';
+  if (texts.some((t) => [...t].length > textMaxOf(draft))) return draft.media ? 'notices.errors.tooLongForMedia' : 'notices.errors.tooLong';
   return null;
 }
 
@@ -78,7 +82,8 @@ export async function sendNotice(
 ): Promise<NoticeRow> {
   authorize(author, 'notice.send');
   const problem = checkDraft(draft);
-  if (problem) throw new DomainError(problem);
+  // The params fill the {{max}} of the "too long" messages.
+  if (problem) throw new DomainError(problem, { max: textMaxOf(draft) });
   return db.transaction(async (tx) => {
     const now = clock.now();
     const [notice] = await tx

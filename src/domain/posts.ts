@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, count, desc, eq, gte, inArray, ne, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gte, inArray, ne, or, type SQL, sql } from 'drizzle-orm';
 import { WHOLE_CITY } from '../city';
 import type { Clock } from '../clock';
 import type { Config } from '../config';
@@ -70,24 +70,40 @@ function ttlFrom(now: Date, days: number): Date {
   return new Date(now.getTime() + days * 86_400_000);
 }
 
-async function assertWithinLimits(db: Executor, ctx: PostsContext, authorId: number, exceptPostId?: number): Promise<void> {
-  const now = ctx.clock.now();
-  const [open] = await db
-    .select({ n: count() })
-    .from(posts)
-    .where(
-      and(
-        eq(posts.authorId, authorId),
-        inArray(posts.status, [...ACTIVE_POST_STATUSES, 'pending_review']),
-        exceptPostId ? ne(posts.id, exceptPostId) : undefined,
-      ),
-    );
-  if ((open?.n ?? 0) >= ctx.config.MAX_OPEN_POSTS) throw new DomainError('posts.errors.tooManyOpen', { max: ctx.config.MAX_OPEN_POSTS });
-  const dayAgo = new Date(now.getTime() - 86_400_000);
-  const [today] = await db.select({ n: count() }).from(posts).where(and(eq(posts.authorId, authorId), gte(posts.createdAt, dayAgo)));
-  if (!exceptPostId && (today?.n ?? 0) >= ctx.config.MAX_POSTS_PER_DAY) {
-    throw new DomainError('posts.errors.tooManyToday', { max: ctx.config.MAX_POSTS_PER_DAY });
-  }
+function dayBefore(now: Date): Date {
+  return new Date(now.getTime() - 86_400_000);
+}
+
+/** Posts in these statuses count against MAX_OPEN_POSTS: one awaiting review is as good as open. */
+const LIMITED_STATUSES: PostStatus[] = [...ACTIVE_POST_STATUSES, 'pending_review'];
+
+/**
+ * What the posting limits count, as aggregates over the caller's rows of `posts` (one author's): open
+ * posts, leaving out `exceptPostId`, and posts created in the last 24 hours. SQL, so that publishing
+ * counts them in the same statement as its other checks.
+ */
+function limitCounts(now: Date, exceptPostId?: number): { open: SQL<number>; today: SQL<number> } {
+  const except = exceptPostId === undefined ? sql`` : sql` and ${posts.id} <> ${exceptPostId}`;
+  return {
+    open: sql<number>`count(${posts.id}) filter (where ${inArray(posts.status, LIMITED_STATUSES)}${except})::int`.mapWith(Number),
+    today: sql<number>`count(${posts.id}) filter (where ${gte(posts.createdAt, dayBefore(now))})::int`.mapWith(Number),
+  };
+}
+
+/**
+ * The posting limits: at most MAX_OPEN_POSTS open posts and MAX_POSTS_PER_DAY new posts in 24 hours
+ * (reopening an expired post is not a new post). The one copy of the rule, for publishing, for the check
+ * before a dialog starts and for renewing.
+ */
+function refuseOverLimits(counts: { open: number; today: number }, config: PostsContext['config'], options: { reopening: boolean }): void {
+  if (counts.open >= config.MAX_OPEN_POSTS) throw new DomainError('posts.errors.tooManyOpen', { max: config.MAX_OPEN_POSTS });
+  if (!options.reopening && counts.today >= config.MAX_POSTS_PER_DAY) throw new DomainError('posts.errors.tooManyToday', { max: config.MAX_POSTS_PER_DAY });
+}
+
+/** Counts the author's posts and applies the limits; `reopenedPostId` is an expired post about to reopen. */
+async function assertWithinLimits(db: Executor, ctx: PostsContext, authorId: number, reopenedPostId?: number): Promise<void> {
+  const [counts] = await db.select(limitCounts(ctx.clock.now(), reopenedPostId)).from(posts).where(eq(posts.authorId, authorId));
+  refuseOverLimits(counts ?? { open: 0, today: 0 }, ctx.config, { reopening: reopenedPostId !== undefined });
 }
 
 /** Refuses the limits before a dialog even starts (so nobody types a text in vain). */
@@ -96,20 +112,16 @@ export async function checkMayCreatePost(db: Executor, ctx: PostsContext, author
   await assertWithinLimits(db, ctx, author.id);
 }
 
-async function assertNotDuplicate(db: Executor, ctx: PostsContext, authorId: number, hash: string, exceptPostId?: number): Promise<void> {
-  const dayAgo = new Date(ctx.clock.now().getTime() - 86_400_000);
+/** The duplicate rule: the same text (see textHash) by the same author within a day, unless removed. */
+function sameTextWithinDay(hash: string, now: Date): SQL {
+  return and(eq(posts.textHash, hash), gte(posts.createdAt, dayBefore(now)), ne(posts.status, 'removed'))!;
+}
+
+async function assertNotDuplicate(db: Executor, ctx: PostsContext, authorId: number, hash: string, exceptPostId: number): Promise<void> {
   const [existing] = await db
     .select({ id: posts.id })
     .from(posts)
-    .where(
-      and(
-        eq(posts.authorId, authorId),
-        eq(posts.textHash, hash),
-        gte(posts.createdAt, dayAgo),
-        ne(posts.status, 'removed'),
-        exceptPostId ? ne(posts.id, exceptPostId) : undefined,
-      ),
-    )
+    .where(and(eq(posts.authorId, authorId), sameTextWithinDay(hash, ctx.clock.now()), ne(posts.id, exceptPostId)))
     .limit(1);
   if (existing) throw new DomainError('posts.errors.duplicate', { postId: existing.id });
 }
@@ -137,28 +149,27 @@ export async function insertNewPost(tx: Executor, ctx: PostsContext, author: Use
   // Serialise this author's publishing so that two quick taps cannot both pass the limits.
   await tx.execute(sql`select pg_advisory_xact_lock(${726_500_000 + (author.id % 1_000_000)})`);
   const hash = textHash(text);
-  // One round trip for everything that may refuse the post: ban, open posts, posts in 24 hours, the same
-  // text within a day, and whether the author ever had a post published (pre-moderation).
-  const dayAgo = new Date(ctx.clock.now().getTime() - 86_400_000);
+  // One round trip for everything that may refuse the post: ban, the posting limits, the same text
+  // within a day, and whether the author ever had a post published (pre-moderation).
+  const now = ctx.clock.now();
+  const counts = limitCounts(now);
   const [check] = await queryRows<{ banned: boolean; open: number; today: number; duplicate: number | null; published: boolean }>(
     tx,
     sql`select u.banned_at is not null as banned,
-        count(p.id) filter (where p.status in ('open', 'in_contact', 'pending_review'))::int as open,
-        count(p.id) filter (where p.created_at >= ${dayAgo})::int as today,
-        max(p.id) filter (where p.text_hash = ${hash} and p.created_at >= ${dayAgo} and p.status <> 'removed') as duplicate,
-        bool_or(p.published_at is not null) is true as published
-      from ${users} u left join ${posts} p on p.author_id = u.id
+        ${counts.open} as open,
+        ${counts.today} as today,
+        max(${posts.id}) filter (where ${sameTextWithinDay(hash, now)}) as duplicate,
+        bool_or(${posts.publishedAt} is not null) is true as published
+      from ${users} u left join ${posts} on ${posts.authorId} = u.id
       where u.id = ${author.id}
       group by u.id`,
   );
   if (!check) throw new DomainError('posts.errors.notFound');
   // The ban as stored now, not as loaded with the update: a ban in between is not outrun.
   authorize({ ...actorOf(author), banned: check.banned }, 'post.create');
-  if (check.open >= ctx.config.MAX_OPEN_POSTS) throw new DomainError('posts.errors.tooManyOpen', { max: ctx.config.MAX_OPEN_POSTS });
-  if (check.today >= ctx.config.MAX_POSTS_PER_DAY) throw new DomainError('posts.errors.tooManyToday', { max: ctx.config.MAX_POSTS_PER_DAY });
+  refuseOverLimits(check, ctx.config, { reopening: false });
   if (check.duplicate !== null) throw new DomainError('posts.errors.duplicate', { postId: Number(check.duplicate) });
   const review = ctx.config.PREMODERATE_FIRST_POST && !check.published;
-  const now = ctx.clock.now();
   const [post] = await tx
     .insert(posts)
     .values({

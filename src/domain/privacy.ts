@@ -12,7 +12,6 @@ import {
   type OutboxStatus,
   posts,
   type PostStatus,
-  PRIORITY,
   relayMessages,
   reports,
   type Role,
@@ -20,7 +19,8 @@ import {
   subscriptions,
   users,
 } from '../db/schema';
-import { enqueue, OUTBOX_KINDS } from './outbox';
+import { endConversationsOf } from './contacts';
+import { OUTBOX_KINDS } from './outbox';
 import { cancelWaitingContacts } from './posts';
 import type { Sweep } from './sweeps';
 
@@ -186,14 +186,13 @@ export async function collectUserData(db: Executor, userId: number) {
   };
 }
 
-/** What collectUserData returns. */
-export type UserDataExport = Awaited<ReturnType<typeof collectUserData>>;
-
 /** Counts of one deletion, for the log (never contents). */
 export interface DeletionSummary {
   postsClosed: number;
   postsErased: number;
+  /** Open conversations and the user's own unanswered offers of help, ended with the partner told. */
   conversationsEnded: number;
+  /** Offers of help still waiting on the user's closed posts, cancelled with their senders told. */
   requestsCancelled: number;
   relayMessagesErased: number;
   subscriptionsDeleted: number;
@@ -211,7 +210,8 @@ export function deletedTelegramId(userId: number): number {
 /**
  * /deleteme (GDPR Art. 17), in one transaction: the profile loses name, username and Telegram id;
  * active posts close (people waiting for an answer are told) and every post loses its text and photo;
- * open conversations end (the partner is told that the conversation ended, nothing more); texts and
+ * open conversations and the user's unanswered offers of help end (each partner is told that the
+ * conversation ended, nothing more: endConversationsOf, as for a ban); texts and
  * photos of relayed messages the user sent are erased; subscriptions, notification records, the session
  * and queued messages go, and so do the notification settings. Reports and blocks stay, pointing at
  * the now anonymous row, as do role, district and language for statistics (organisation, ban and the
@@ -232,7 +232,8 @@ export async function deleteUserData(db: Database, clock: Clock, userId: number)
       .set({ status: 'closed', closedAt: now, updatedAt: now })
       .where(and(eq(posts.authorId, userId), inArray(posts.status, [...ACTIVE_POST_STATUSES, 'pending_review'])))
       .returning({ id: posts.id });
-    for (const post of closed) await cancelWaitingContacts(tx, clock, post.id);
+    let requestsCancelled = 0;
+    for (const post of closed) requestsCancelled += await cancelWaitingContacts(tx, clock, post.id);
 
     const erasedPosts = await tx
       .update(posts)
@@ -240,33 +241,9 @@ export async function deleteUserData(db: Database, clock: Clock, userId: number)
       .where(and(eq(posts.authorId, userId), or(isNotNull(posts.text), isNotNull(posts.photoFileId), isNotNull(posts.textHash))))
       .returning({ id: posts.id });
 
-    // Open conversations end; each partner hears that the conversation ended.
-    const open = await tx
-      .update(contacts)
-      .set({ status: 'ended', endedAt: now, endedBy: userId })
-      .where(and(eq(contacts.status, 'accepted'), or(eq(contacts.authorId, userId), eq(contacts.responderId, userId))))
-      .returning();
-    if (open.length > 0) {
-      const partnerIds = [...new Set(open.map((c) => (c.authorId === userId ? c.responderId : c.authorId)))];
-      const partners = new Map(
-        (await tx.select({ id: users.id, telegramId: users.telegramId, deletedAt: users.deletedAt }).from(users).where(inArray(users.id, partnerIds))).map((p) => [p.id, p]),
-      );
-      await enqueue(
-        tx,
-        clock,
-        open.flatMap((c) => {
-          const partner = partners.get(c.authorId === userId ? c.responderId : c.authorId);
-          if (!partner || partner.deletedAt) return [];
-          return [{ userId: partner.id, chatId: partner.telegramId, kind: OUTBOX_KINDS.contactEnded, priority: PRIORITY.interactive, payload: { contactId: c.id }, postId: c.postId }];
-        }),
-      );
-    }
-    // The user's own offers of help that nobody answered yet simply disappear.
-    const requests = await tx
-      .update(contacts)
-      .set({ status: 'cancelled', endedAt: now })
-      .where(and(eq(contacts.responderId, userId), eq(contacts.status, 'offered')))
-      .returning({ id: contacts.id });
+    // Their conversations end, open ones and their own offers of help nobody answered yet; each partner
+    // hears that the conversation ended (the same rule as for a ban).
+    const ended = await endConversationsOf(tx, clock, userId, userId);
 
     const erasedRelay = await tx
       .update(relayMessages)
@@ -320,8 +297,8 @@ export async function deleteUserData(db: Database, clock: Clock, userId: number)
     const summary: DeletionSummary = {
       postsClosed: closed.length,
       postsErased: erasedPosts.length,
-      conversationsEnded: open.length,
-      requestsCancelled: requests.length,
+      conversationsEnded: ended.length,
+      requestsCancelled,
       relayMessagesErased: erasedRelay.length,
       subscriptionsDeleted: subs.length,
       outboxCancelled: cancelledToUser.length + cancelledFromUser.length,

@@ -56,12 +56,6 @@ export async function upsertUser(
   return row;
 }
 
-/** Finds a user by Telegram id. */
-export async function findUserByTelegramId(db: Executor, telegramId: number): Promise<UserRow | undefined> {
-  const [row] = await db.select().from(users).where(eq(users.telegramId, telegramId));
-  return row;
-}
-
 /** Finds a user by internal id. */
 export async function findUserById(db: Executor, id: number): Promise<UserRow | undefined> {
   const [row] = await db.select().from(users).where(eq(users.id, id));

@@ -238,6 +238,35 @@ describe('expiry and renewal', () => {
     expect(jonas.find('Neue Anfrage')).toBeDefined();
   });
 
+  it('refuses to republish an expired post over the open-post limit, saying what the limit is', async () => {
+    const olena = h.user(PEOPLE.olena);
+    await onboard(olena, 'seeker', 'Гамборн (Hamborn)');
+    await post(olena, 'need', '🏠 Житло', 'Гамборн (Hamborn)', 'Шукаю житло для сім\'ї з трьох осіб.');
+    h.clock.advanceDays(15);
+    await h.sweep();
+    await h.deliver();
+    const expired = olena.find('Термін вашого запиту')!;
+    await post(olena, 'need', '🩺 Здоров\'я', 'Гамборн (Hamborn)', 'Потрібен лікар-терапевт для мами.');
+    await post(olena, 'need', '📚 Освіта та мова', 'Гамборн (Hamborn)', 'Шукаю курс німецької мови A2 ввечері.');
+    await post(olena, 'need', '🏛 Установи та документи', 'Гамборн (Hamborn)', 'Потрібна допомога із заявою на Kindergeld.');
+
+    // The refusal comes through the error boundary, with the number filled in.
+    const refused = await olena.click('🔄 Опублікувати знову', expired);
+    expect(refused.answer).toEqual({ text: 'У вас уже максимальна кількість відкритих дописів (3). Закрийте один у /my, щоб створити новий.', showAlert: true });
+    expect((await h.db.db.select().from(posts).where(eq(posts.id, 1)))[0]?.status).toBe('expired');
+
+    // Closing one frees a place. Publishing one more reaches the daily limit (4); reopening an expired post
+    // is not a new post, so the daily limit does not stop it.
+    await olena.send('/my');
+    await olena.click('🗑 Більше не потрібно');
+    await post(olena, 'need', '👨‍👩‍👧 Сім\'я та догляд за дітьми', 'Гамборн (Hamborn)', 'Шукаю няню на два вечори на тиждень.');
+    await olena.send('/my');
+    await olena.click('🗑 Більше не потрібно');
+    expect((await olena.send('/need')).sent[0]?.text).toContain('(4)');
+    await olena.click('🔄 Опублікувати знову', expired);
+    expect((await h.db.db.select().from(posts).where(eq(posts.id, 1)))[0]?.status).toBe('open');
+  });
+
   it('does not fire twice when two processes sweep at the same moment', async () => {
     const olena = h.user(PEOPLE.olena);
     await onboard(olena, 'seeker', 'Гамборн (Hamborn)');

@@ -255,7 +255,9 @@ describe('privacy', () => {
       const sentBefore = h.telegram.messages(SOFIIA.id).length;
       await h.deliver();
       expect(jonas.last.text).toContain('Das Gespräch zu 🏠 Wohnen · Hamborn (#1) wurde beendet');
+      expect(jonas.messages.filter((m) => m.text.includes('wurde beendet'))).toHaveLength(1);
       expect(maria.last.text).toContain('wurde inzwischen geschlossen');
+      expect(maria.messages.filter((m) => m.text.includes('wurde inzwischen geschlossen') || m.text.includes('wurde beendet'))).toHaveLength(1);
       expect(h.telegram.messages(SOFIIA.id)).toHaveLength(sentBefore);
 
       // What remains.

@@ -14,6 +14,7 @@ import {
   requestContact,
 } from '../../domain/contacts';
 import { DomainError } from '../../domain/errors';
+import { refusalText } from '../errors';
 import { displayName, postLabel } from '../../presentation/labels';
 import { contactData } from '../../presentation/callback-data/contacts';
 import { type Context, requireUser } from '../context';
@@ -93,7 +94,7 @@ contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
     }
   } catch (err) {
     if (err instanceof DomainError) {
-      await ctx.answerCallbackQuery({ text: ctx.t(err.key, err.params), show_alert: true });
+      await ctx.answerCallbackQuery({ text: refusalText(ctx.t, err), show_alert: true });
       return;
     }
     throw err;
@@ -165,7 +166,7 @@ contactsFeature.on('message', async (ctx, next) => {
     await relayMessage(db, clock, user, contactId, input);
   } catch (err) {
     if (err instanceof DomainError) {
-      await ctx.reply(ctx.t(err.key, err.params));
+      await ctx.reply(refusalText(ctx.t, err));
       return;
     }
     throw err;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { eq } from 'drizzle-orm';
 import { contacts, relayMessages, REPORT_REASONS, type ReportReason, type UserRow } from '../../db/schema';
 import { DomainError } from '../../domain/errors';
+import { refusalText } from '../errors';
 import { actorOf } from '../../domain/permissions';
 import {
   approvePendingPost,
@@ -73,7 +74,7 @@ moderationFeature.callbackQuery(reportData.filter, async (ctx) => {
     await createReport(ctx.deps.db, ctx.deps.clock, user, data.target, data.id, data.reason);
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
-    await ctx.answerCallbackQuery({ text: ctx.t(err.key), show_alert: true });
+    await ctx.answerCallbackQuery({ text: refusalText(ctx.t, err), show_alert: true });
     return;
   }
   await ctx.answerCallbackQuery({ text: ctx.t('moderation.report.thanksToast') });
@@ -256,7 +257,7 @@ coordinators.callbackQuery(moderationData.filter, async (ctx) => {
     }
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
-    await ctx.answerCallbackQuery({ text: ctx.t(err.key), show_alert: true });
+    await ctx.answerCallbackQuery({ text: refusalText(ctx.t, err), show_alert: true });
     return showHome(ctx, false);
   }
   ctx.deps.delivery.wake();

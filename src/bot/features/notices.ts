@@ -4,6 +4,7 @@ import { WHOLE_CITY } from '../../city';
 import { LOCALES, type Locale } from '../../config';
 import { NOTICE_AUDIENCES } from '../../db/schema';
 import { DomainError } from '../../domain/errors';
+import { refusalText } from '../errors';
 import { actorOf } from '../../domain/permissions';
 import {
   cancelNotice,
@@ -254,7 +255,7 @@ senders.callbackQuery(composerData.filter, async (ctx) => {
         await ctx.deps.delivery.showNoticeProgress(notice, notice.status === 'done');
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
-        await ctx.answerCallbackQuery({ text: ctx.t(err.key, err.params), show_alert: true });
+        await ctx.answerCallbackQuery({ text: refusalText(ctx.t, err), show_alert: true });
       }
       return;
     }
@@ -308,7 +309,7 @@ stoppers.callbackQuery(noticeData.filter, async (ctx, next) => {
     await ctx.deps.delivery.showNoticeProgress(notice, true);
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
-    await ctx.answerCallbackQuery({ text: ctx.t(err.key), show_alert: true });
+    await ctx.answerCallbackQuery({ text: refusalText(ctx.t, err), show_alert: true });
   }
 });
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { WHOLE_CITY } from '../../city';
 import type { PostKind, PostRow, UserRow } from '../../db/schema';
 import { DomainError } from '../../domain/errors';
+import { refusalText } from '../errors';
 import {
   checkMayCreatePost,
   checkPostText,
@@ -89,7 +90,7 @@ async function beginDraft(ctx: Context, kind: PostKind): Promise<void> {
     await checkMayCreatePost(ctx.deps.db, postsContext(ctx), user);
   } catch (err) {
     if (err instanceof DomainError) {
-      await ctx.reply(ctx.t(err.key, err.params), { reply_markup: new InlineKeyboard().text(ctx.t('menu.my'), menuButton('my')) });
+      await ctx.reply(refusalText(ctx.t, err), { reply_markup: new InlineKeyboard().text(ctx.t('menu.my'), menuButton('my')) });
       return;
     }
     throw err;
@@ -262,7 +263,7 @@ async function publish(ctx: Context, draft: Draft): Promise<void> {
     // Refused (limit, duplicate, ban): explain, and keep the draft so nothing typed is lost.
     await ctx.answerCallbackQuery();
     const keyboard = new InlineKeyboard().text(ctx.t('menu.my'), menuButton('my'));
-    await ctx.reply(ctx.t(err.key, err.params), { reply_markup: keyboard });
+    await ctx.reply(refusalText(ctx.t, err), { reply_markup: keyboard });
     return;
   }
   await postDialog.end(ctx);

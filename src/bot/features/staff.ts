@@ -2,6 +2,7 @@ import { Composer, InlineKeyboard } from 'grammy';
 import { z } from 'zod';
 import type { UserRow } from '../../db/schema';
 import { DomainError } from '../../domain/errors';
+import { refusalText } from '../errors';
 import { actorOf } from '../../domain/permissions';
 import { createInvite, listStaff, promoteToCoordinator, redeemInvite, revokeStaff } from '../../domain/staff';
 import { createCallbackData, idField } from '../../presentation/callback-data/codec';
@@ -46,7 +47,7 @@ inviters.command('invite', async (ctx) => {
     );
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
-    await ctx.reply(ctx.t(err.key, err.params));
+    await ctx.reply(refusalText(ctx.t, err));
   }
 });
 
@@ -65,7 +66,7 @@ staffFeature.command('start', async (ctx, next) => {
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     ctx.log.info({ reason: err.key }, 'staff invite refused');
-    await ctx.reply(`${ctx.t(err.key)}\n\n${ctx.t('staff.invite.whatNow')}`);
+    await ctx.reply(`${refusalText(ctx.t, err)}\n\n${ctx.t('staff.invite.whatNow')}`);
   }
 });
 
@@ -106,7 +107,7 @@ managers.callbackQuery(staffData.filter, async (ctx) => {
     await ctx.answerCallbackQuery({ text: ctx.t(data.action === 'revoke' ? 'staff.revokedToast' : 'staff.promotedToast', { name: target.firstName ?? '' }) });
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
-    await ctx.answerCallbackQuery({ text: ctx.t(err.key), show_alert: true });
+    await ctx.answerCallbackQuery({ text: refusalText(ctx.t, err), show_alert: true });
   }
   const { text, keyboard } = await renderStaffList(ctx);
   await showScreen(ctx, text, keyboard);
