@@ -308,6 +308,7 @@ export async function deleteUserData(db: Database, clock: Clock, userId: number)
         firstName: null,
         username: null,
         notificationsPaused: true,
+        pausedUntil: null,
         dailyCap: null,
         quietStart: null,
         quietEnd: null,
