@@ -52,9 +52,13 @@ const district = entry.extend({
   neighbours: z.array(z.string().regex(KEY, { error: 'expected a district key' })).max(40).default([]),
 });
 
-/** Neighbour lists name known districts, never the district itself, each once, and both ways. */
+/**
+ * Neighbour lists name known districts, never the district itself, each once, and both ways. Checked
+ * once the keys are unique (a duplicate key is reported on its own; neighbours of it would be ambiguous).
+ */
 const symmetricNeighbours = (districts: z.output<typeof district>[], ctx: z.RefinementCtx) => {
   const byKey = new Map(districts.map((d) => [d.key, d]));
+  if (byKey.size !== districts.length) return;
   districts.forEach((d, index) => {
     const seen = new Set<string>();
     d.neighbours.forEach((n, i) => {

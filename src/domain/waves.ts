@@ -220,6 +220,27 @@ async function nextWave(db: Executor, ctx: WaveContext, post: WavePost, options:
 }
 
 /**
+ * The need whose wave is due longest, locked for this transaction; needs another process holds are
+ * skipped. An index scan of posts_next_wave_idx, which holds only needs with a wave planned.
+ */
+export function dueNeed(db: Executor, now: Date) {
+  return db
+    .select()
+    .from(posts)
+    .where(
+      and(
+        lte(posts.nextWaveAt, now),
+        // The partial index's own condition, written out so that the planner can use the index.
+        sql`${posts.status} in ('open', 'in_contact')`,
+        eq(posts.kind, 'need'),
+      ),
+    )
+    .orderBy(posts.nextWaveAt)
+    .limit(1)
+    .for('update', { skipLocked: true });
+}
+
+/**
  * The wave job: sends every wave that is due, each need in its own short transaction. A due need is
  * claimed with `FOR UPDATE SKIP LOCKED` and its next wave moves its due time forward before the
  * transaction commits, so two processes (or two runs) never send the same wave: the second skips the
@@ -232,20 +253,7 @@ export async function sendDueWaves(db: Database, ctx: WaveContext, options: { ma
   let handled = 0;
   while (handled < max) {
     const done = await db.transaction(async (tx) => {
-      const [due] = await tx
-        .select()
-        .from(posts)
-        .where(
-          and(
-            lte(posts.nextWaveAt, ctx.clock.now()),
-            // The partial index's own condition, written out so that the planner can use the index.
-            sql`${posts.status} in ('open', 'in_contact')`,
-            eq(posts.kind, 'need'),
-          ),
-        )
-        .orderBy(posts.nextWaveAt)
-        .limit(1)
-        .for('update', { skipLocked: true });
+      const [due] = await dueNeed(tx, ctx.clock.now());
       if (!due) return false;
       await nextWave(tx, ctx, due, { tellSeeker: true });
       return true;

@@ -11,15 +11,14 @@ import { subscribeData } from './subscribe';
 export const wavesFeature = new Composer<Context>();
 
 /**
- * Takes "Not this time" and "Pause for a week" off the pressed notification; "I can help", the photo and
- * the report button stay (a helper may still change their mind).
+ * Takes "Not this time" and "Pause for a week" about this need off the pressed notification; "I can help",
+ * the photo and the report button stay (a helper may still change their mind).
  */
-async function removeAnswerButtons(ctx: Context): Promise<void> {
+async function removeAnswerButtons(ctx: Context, postId: number): Promise<void> {
   const rows = ctx.callbackQuery?.message?.reply_markup?.inline_keyboard;
   if (!rows) return;
-  const kept = rows
-    .map((row) => row.filter((button) => !('callback_data' in button && waveData.filter.test(button.callback_data))))
-    .filter((row) => row.length > 0);
+  const isAnswer = (button: (typeof rows)[number][number]) => 'callback_data' in button && waveData.decode(button.callback_data)?.id === postId;
+  const kept = rows.map((row) => row.filter((button) => !isAnswer(button))).filter((row) => row.length > 0);
   if (kept.flat().length === rows.flat().length) return;
   try {
     await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: kept } });
@@ -37,21 +36,21 @@ wavesFeature.callbackQuery(waveData.filter, async (ctx) => {
     const answer = await declineNeed(db, postsContext(ctx), user, data.id);
     if (answer.outcome === 'stale') {
       await answerStale(ctx);
-      return removeAnswerButtons(ctx);
+      return removeAnswerButtons(ctx, data.id);
     }
     if (answer.outcome === 'recorded' && answer.refilled > 0) ctx.deps.delivery.wake();
     await ctx.answerCallbackQuery({ text: ctx.t(answer.outcome === 'again' ? 'waves.again' : 'waves.declined') });
-    return removeAnswerButtons(ctx);
+    return removeAnswerButtons(ctx, data.id);
   }
   const { answer, until } = await pauseForAWeek(db, postsContext(ctx), user, data.id);
   if (answer.outcome === 'stale') {
     await answerStale(ctx);
-    return removeAnswerButtons(ctx);
+    return removeAnswerButtons(ctx, data.id);
   }
   if (answer.outcome === 'recorded' && answer.refilled > 0) ctx.deps.delivery.wake();
   const date = formatDate(until, ctx.locale, city.timezone);
   await ctx.answerCallbackQuery({ text: ctx.t('waves.pausedToast', { date }) });
-  await removeAnswerButtons(ctx);
+  await removeAnswerButtons(ctx, data.id);
   const resume = new InlineKeyboard().text(ctx.t('subscribe.resume'), subscribeData.encode({ action: 'resume', value: '-' }));
   await ctx.reply(ctx.t('waves.paused', { date }), { reply_markup: resume });
 });
