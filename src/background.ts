@@ -10,6 +10,8 @@ import { createRetentionSweep } from './domain/privacy';
 import { announceModerationQueue } from './domain/moderation';
 import { createSessionSweep } from './domain/sessions';
 import { expirePosts, remindExpiringPosts } from './domain/sweeps';
+import { sendDueWaves, waveJobPeriodMs, waveSettings } from './domain/waves';
+import type { CityDirectory } from './city';
 import { Scheduler, type ScheduledSweep } from './scheduler';
 import type { TelegramHealth } from './telegram-health';
 
@@ -33,9 +35,15 @@ export interface BackgroundOptions {
   worker?: Partial<ConstructorParameters<typeof DeliveryWorker>[0]>;
 }
 
-/** The periodic sweeps every process runs (each guarded by an advisory lock). */
-export function createSweeps(config: Pick<Config, 'RETENTION_DAYS' | 'SESSION_TTL_DAYS'>): ScheduledSweep[] {
+/** The periodic sweeps every process runs (each guarded by an advisory lock, or claiming its work row by row). */
+export function createSweeps(
+  config: Pick<Config, 'RETENTION_DAYS' | 'SESSION_TTL_DAYS' | 'WAVE_SIZE' | 'WAVE_INTERVAL' | 'HELPER_WEEKLY_CAP' | 'QUIET_HOURS'>,
+  city: CityDirectory,
+): ScheduledSweep[] {
+  const waves = { timeZone: city.timezone, quietHours: config.QUIET_HOURS, waves: waveSettings(config, city) };
   return [
+    // Often enough that a due wave goes out within 5 s or 10% of WAVE_INTERVAL; an index scan when nothing is due.
+    { name: 'send-due-waves', everyMs: waveJobPeriodMs(config.WAVE_INTERVAL), claims: (db, clock) => sendDueWaves(db, { ...waves, clock }) },
     { name: 'remind-expiring-posts', everyMs: 60_000, sweep: remindExpiringPosts },
     { name: 'expire-posts', everyMs: 60_000, sweep: expirePosts },
     // Coordinators hear about new reports at most every two minutes, in one message.
@@ -70,7 +78,7 @@ export function startBackgroundWork(options: BackgroundOptions): BackgroundWork 
     paidBroadcast: config.PAID_BROADCAST,
     ...options.worker,
   });
-  const scheduler = new Scheduler(deps.db, deps.clock, deps.logger.child({ component: 'scheduler' }), createSweeps(config));
+  const scheduler = new Scheduler(deps.db, deps.clock, deps.logger.child({ component: 'scheduler' }), createSweeps(config, deps.city));
   void worker.start();
   scheduler.start();
   const progressEnv = { db: deps.db, api: options.api, clock: deps.clock, i18n: deps.i18n, city: deps.city, logger: deps.logger, rate: config.BROADCAST_RATE };

@@ -129,6 +129,10 @@ const baseSchema = z.object({
   MAX_POSTS_PER_DAY: int(10, 1, 1000),
   DAILY_NOTIFICATION_CAP: int(20, 1, 1000),
   QUIET_HOURS: quietHours,
+  // Waves (needs reach a few helpers at a time, fairly ranked)
+  WAVE_SIZE: int(10, 1, 100_000),
+  WAVE_INTERVAL: duration('2h', '10s', '7d'),
+  HELPER_WEEKLY_CAP: int(15, 1, 1000),
   // Notices and delivery
   BROADCAST_RATE: int(25, 1, 1000),
   PAID_BROADCAST: boolean(false),

@@ -4,11 +4,22 @@ import { runSweep, type Sweep } from './domain/sweeps';
 import { describeError, type Logger } from './logger';
 
 /** A named periodic job and how often it runs. */
-export interface ScheduledSweep {
+export type ScheduledSweep = {
   name: string;
   everyMs: number;
-  sweep: Sweep;
-}
+} & (
+  | {
+      /** Runs in a transaction that holds the sweep's advisory lock: one process at a time. */
+      sweep: Sweep;
+    }
+  | {
+      /**
+       * Runs without the lock, in every process at once: it claims its work item by item (`FOR UPDATE SKIP
+       * LOCKED`), so that processes share the work and nothing is done twice (the wave job).
+       */
+      claims: (db: Database, clock: Clock) => Promise<number>;
+    }
+);
 
 /**
  * Runs the sweeps periodically in every process; each run takes an advisory lock so that two processes
@@ -57,7 +68,7 @@ export class Scheduler {
   private async runOne(s: ScheduledSweep): Promise<number | null> {
     try {
       const started = Date.now();
-      const n = await runSweep(this.db, this.clock, s.name, s.sweep);
+      const n = 'claims' in s ? await s.claims(this.db, this.clock) : await runSweep(this.db, this.clock, s.name, s.sweep);
       if (n) this.logger.info({ sweep: s.name, n, ms: Date.now() - started }, 'sweep done');
       return n;
     } catch (err) {

@@ -50,8 +50,26 @@ describe('config', () => {
       PAID_BROADCAST: false,
       RETENTION_DAYS: 90,
       QUIET_HOURS: { start: 22 * 60, end: 7 * 60 },
+      WAVE_SIZE: 10,
+      WAVE_INTERVAL: 2 * 3_600_000,
+      HELPER_WEEKLY_CAP: 15,
     });
     expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('reads the waves of needs with units, and names what is wrong', () => {
+    expect(parseConfig({ BOT_TOKEN: TOKEN, WAVE_SIZE: '25', WAVE_INTERVAL: '90m', HELPER_WEEKLY_CAP: '8' })).toMatchObject({
+      WAVE_SIZE: 25,
+      WAVE_INTERVAL: 90 * 60_000,
+      HELPER_WEEKLY_CAP: 8,
+    });
+    expect(parseConfig({ BOT_TOKEN: TOKEN, WAVE_INTERVAL: '3d' }).WAVE_INTERVAL).toBe(3 * 86_400_000);
+    const list = problems({ BOT_TOKEN: TOKEN, WAVE_SIZE: '0', WAVE_INTERVAL: '5s', HELPER_WEEKLY_CAP: 'many' });
+    expect(list).toEqual([
+      expect.stringMatching(/^WAVE_SIZE: expected a whole number between 1 and 100000/),
+      'WAVE_INTERVAL: expected a duration such as 90s, 30m, 2h or 3d (between 10s and 7d)',
+      expect.stringMatching(/^HELPER_WEEKLY_CAP: expected a whole number between 1 and 1000/),
+    ]);
   });
 
   it('names the missing token and where to get one', () => {

@@ -22,6 +22,7 @@ import { startFeature } from './features/start';
 import { statsFeature } from './features/stats';
 import { subscribeFeature } from './features/subscribe';
 import { unhandledFeature } from './features/unhandled';
+import { wavesFeature } from './features/waves';
 import { createChatLease } from './middleware/chat-lease';
 import { injectDeps } from './middleware/deps';
 import { privateOnly } from './middleware/private-only';
@@ -102,6 +103,7 @@ export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: C
   guarded.use(noticesFeature);
   guarded.use(moderationFeature);
   guarded.use(contactsFeature);
+  guarded.use(wavesFeature);
   guarded.use(subscribeFeature);
   guarded.use(settingsFeature);
   guarded.use(privacyFeature);

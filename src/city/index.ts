@@ -42,13 +42,45 @@ const timezone = z.string().refine(
   { error: 'expected an IANA time zone such as Europe/Berlin' },
 );
 
-/** The shape of a city file: districts and categories with names in all three languages. */
+/**
+ * A district and the districts next to it. When a need's own district and the whole city have no helper
+ * left, its waves widen to the helpers of these districts. Neighbours are those a helper reaches without
+ * crossing a third district: a shared border on land, or a bridge between them (two districts that only
+ * face each other across a river without a bridge are not neighbours). The list must be symmetric.
+ */
+const district = entry.extend({
+  neighbours: z.array(z.string().regex(KEY, { error: 'expected a district key' })).max(40).default([]),
+});
+
+/**
+ * Neighbour lists name known districts, never the district itself, each once, and both ways. Checked
+ * once the keys are unique (a duplicate key is reported on its own; neighbours of it would be ambiguous).
+ */
+const symmetricNeighbours = (districts: z.output<typeof district>[], ctx: z.RefinementCtx) => {
+  const byKey = new Map(districts.map((d) => [d.key, d]));
+  if (byKey.size !== districts.length) return;
+  districts.forEach((d, index) => {
+    const seen = new Set<string>();
+    d.neighbours.forEach((n, i) => {
+      const path = [index, 'neighbours', i];
+      if (n === d.key) ctx.addIssue({ code: 'custom', path, message: `"${d.key}" cannot be its own neighbour` });
+      else if (!byKey.has(n)) ctx.addIssue({ code: 'custom', path, message: `unknown district "${n}"` });
+      else if (seen.has(n)) ctx.addIssue({ code: 'custom', path, message: `"${n}" is listed twice` });
+      else if (!byKey.get(n)!.neighbours.includes(d.key)) {
+        ctx.addIssue({ code: 'custom', path, message: `"${d.key}" lists "${n}" as a neighbour, but "${n}" does not list "${d.key}" (neighbours go both ways)` });
+      }
+      seen.add(n);
+    });
+  });
+};
+
+/** The shape of a city file: districts (with their neighbours) and categories with names in all three languages. */
 export const citySchema = z.object({
   key: z.string().regex(KEY),
   name: names,
   wholeCity: names,
   timezone,
-  districts: z.array(entry).min(1).max(40).superRefine(uniqueKeys),
+  districts: z.array(district).min(1).max(40).superRefine(uniqueKeys).superRefine(symmetricNeighbours),
   categories: z
     .array(entry.extend({ emoji: z.string().min(1).max(16), hint: names.optional() }))
     .min(1)
@@ -121,6 +153,11 @@ export class CityDirectory {
   }
   get timezone() {
     return this.city.timezone;
+  }
+
+  /** The districts next to a district (none for the whole city or an unknown key). */
+  neighbours(key: string): readonly string[] {
+    return this.districtByKey.get(key)?.neighbours ?? [];
   }
 
   isDistrict(key: string): boolean {

@@ -32,7 +32,7 @@ function cancelled(reason: string): RenderResult {
 async function notificationGate(env: RenderEnv): Promise<RenderResult | null> {
   const { recipient, clock, config, city, db } = env;
   const now = clock.now();
-  if (recipient.notificationsPaused) return cancelled('notifications paused');
+  if (recipient.notificationsPaused || (recipient.pausedUntil && recipient.pausedUntil > now)) return cancelled('notifications paused');
   const quiet = effectiveQuietHours(recipient, config.QUIET_HOURS);
   const until = quietUntil(now, city.timezone, quiet);
   if (until) return { reschedule: until, reason: 'quiet hours' };
@@ -78,7 +78,7 @@ const renderPostNotification: Renderer<'post.notify'> = async (row, _payload, en
   if (gate) return gate;
   const card = renderPostCard({ t: env.t, locale: env.locale, city: env.city, now: env.clock.now() }, post, 'notification');
   const message = postMessage(card, post.photoFileId);
-  const keyboard = createPostActionsKeyboard(env.t, post, { photoButton: !message.photoInline });
+  const keyboard = createPostActionsKeyboard(env.t, post, { photoButton: !message.photoInline, answers: true });
   return { send: { method: message.method, payload: { ...message.payload, reply_markup: keyboard } } };
 };
 

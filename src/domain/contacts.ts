@@ -6,6 +6,7 @@ import { DomainError } from './errors';
 import { enqueue, OUTBOX_KINDS } from './outbox';
 import { actorOf, authorize } from './permissions';
 import { isActive } from './posts';
+import { recordOfferOfHelp, resumeWavesAfterDeclinedOffer } from './waves';
 
 /** Relayed texts longer than this would not fit into one Telegram message with our header. */
 export const RELAY_TEXT_MAX = 3800;
@@ -44,6 +45,8 @@ export async function requestContact(db: Database, clock: Clock, responder: User
       .returning();
     if (!contact) throw new DomainError(post.kind === 'need' ? 'contacts.errors.alreadyOffered' : 'contacts.errors.alreadyInterested');
     if (!post.firstResponseAt) await tx.update(posts).set({ firstResponseAt: now }).where(eq(posts.id, postId));
+    // An offer of help stops a need's waves and counts for the helper's response record.
+    if (post.kind === 'need') await recordOfferOfHelp(tx, postId, responder.id);
     await enqueue(tx, clock, [
       { userId: author.id, chatId: author.telegramId, kind: OUTBOX_KINDS.contactRequest, priority: PRIORITY.interactive, payload: { contactId: contact.id }, postId },
     ]);
@@ -77,11 +80,15 @@ export async function acceptContact(db: Database, clock: Clock, author: UserRow,
   });
 }
 
-/** The author declines: the responder is told politely; nothing about the author is revealed. */
+/**
+ * The author declines: the responder is told politely; nothing about the author is revealed. A need
+ * without another offer of help goes on with its next wave.
+ */
 export async function declineContact(db: Database, clock: Clock, author: UserRow, contactId: number): Promise<ContactRow> {
   return db.transaction(async (tx) => {
     const contact = await contactForAuthor(tx, author, contactId);
     const [declined] = await tx.update(contacts).set({ status: 'declined', respondedAt: clock.now() }).where(eq(contacts.id, contactId)).returning();
+    await resumeWavesAfterDeclinedOffer(tx, clock.now(), contact.postId);
     const [responder] = await tx.select().from(users).where(eq(users.id, contact.responderId));
     if (responder) {
       await enqueue(tx, clock, [

@@ -15,25 +15,50 @@ export interface RoutingContext {
 }
 
 /**
+ * Who may be told about a post of `authorId` at `now`, as conditions on the users row `u`: not the author,
+ * not banned, deleted or unreachable (blocked the bot), notifications neither paused nor on a week's
+ * pause, and no block with the author in either direction. The one copy of these rules for routing and
+ * for waves.
+ */
+export function reachableHelperSql(authorId: number, now: Date): SQL {
+  return sql`u.id <> ${authorId}
+      and u.banned_at is null and u.deleted_at is null and u.blocked_at is null
+      and not u.notifications_paused
+      and (u.paused_until is null or u.paused_until <= ${now})
+      and not exists (select 1 from ${blocks} b
+        where (b.blocker_id = u.id and b.blocked_id = ${authorId})
+           or (b.blocker_id = ${authorId} and b.blocked_id = u.id))`;
+}
+
+/**
+ * The user ids subscribed to posts of this kind and category in any of `districts` — or everywhere
+ * when `districts` is null.
+ */
+export function subscribersSql(kind: PostRow['kind'], category: string, districts: readonly string[] | null): SQL {
+  const where = districts === null ? sql`` : sql`and ${subscriptions.district} in (${sql.join(districts.map((d) => sql`${d}`), sql`, `)})`;
+  return sql`select ${subscriptions.userId} from ${subscriptions}
+    where ${subscriptions.kind} = ${kind} and ${subscriptions.category} = ${category} ${where}`;
+}
+
+/** The districts whose subscribers a post in `district` reaches: its own and the whole city (null: a whole-city post reaches all). */
+export function coveringDistricts(district: string): readonly string[] | null {
+  return district === WHOLE_CITY ? null : [district, WHOLE_CITY];
+}
+
+/**
  * The people who should hear about a post, as SQL (no rows are loaded into JavaScript), each once:
  * - a need: everyone subscribed to needs in its category whose districts cover it;
  * - an offer: everyone subscribed to offers in it, and the authors of open needs in that category and a
  *   compatible district.
  * A whole-city subscription covers every district; a whole-city post reaches the category's subscribers
- * in every district. Excluded: the author, banned and deleted users, users who blocked the bot or paused
- * notifications, and anyone in a block with the author (either direction).
+ * in every district. Excluded: see reachableHelperSql.
  *
  * The candidates are a semi-join (`u.id in (…)`), not a join plus DISTINCT: someone subscribed to both the
  * district and the whole city is one row without a sort, and the planner's estimate stays the number of
  * subscriptions (see routePost).
  */
-function recipientsQuery(post: Pick<PostRow, 'id' | 'kind' | 'category' | 'district' | 'authorId'>): SQL {
-  const districtCovers =
-    post.district === WHOLE_CITY
-      ? sql``
-      : sql`and ${subscriptions.district} in (${post.district}, ${WHOLE_CITY})`;
-  const subscribed = sql`select ${subscriptions.userId} from ${subscriptions}
-    where ${subscriptions.kind} = ${post.kind} and ${subscriptions.category} = ${post.category} ${districtCovers}`;
+function recipientsQuery(post: Pick<PostRow, 'id' | 'kind' | 'category' | 'district' | 'authorId'>, now: Date): SQL {
+  const subscribed = subscribersSql(post.kind, post.category, coveringDistricts(post.district));
   const needAuthors =
     post.kind === 'offer'
       ? sql` union all select ${posts.authorId} from ${posts}
@@ -43,17 +68,12 @@ function recipientsQuery(post: Pick<PostRow, 'id' | 'kind' | 'category' | 'distr
   return sql`select u.id, u.telegram_id, u.quiet_start, u.quiet_end
     from ${users} u
     where u.id in (${subscribed}${needAuthors})
-      and u.id <> ${post.authorId}
-      and u.banned_at is null and u.deleted_at is null and u.blocked_at is null
-      and not u.notifications_paused
-      and not exists (select 1 from ${blocks} b
-        where (b.blocker_id = u.id and b.blocked_id = ${post.authorId})
-           or (b.blocker_id = ${post.authorId} and b.blocked_id = u.id))`;
+      and ${reachableHelperSql(post.authorId, now)}`;
 }
 
 /** The user ids a post would reach now, for tests; routing uses the same query inside its one statement. */
-export async function findRecipients(db: Executor, post: Pick<PostRow, 'id' | 'kind' | 'category' | 'district' | 'authorId'>): Promise<number[]> {
-  const rows = await queryRows<{ id: number }>(db, sql`select distinct r.id from (${recipientsQuery(post)}) r order by r.id`);
+export async function findRecipients(db: Executor, post: Pick<PostRow, 'id' | 'kind' | 'category' | 'district' | 'authorId'>, now: Date): Promise<number[]> {
+  const rows = await queryRows<{ id: number }>(db, sql`select distinct r.id from (${recipientsQuery(post, now)}) r order by r.id`);
   return rows.map((r) => r.id);
 }
 
@@ -83,7 +103,7 @@ export async function routePost(
   const notBefore = quietUntilSql(now, ctx.timeZone, ctx.quietHours, sql`r.quiet_start`, sql`r.quiet_end`);
   const [result] = await queryRows<{ n: number }>(
     db,
-    sql`with recipients as materialized (select * from (${recipientsQuery(post)}) x order by id),
+    sql`with recipients as materialized (select * from (${recipientsQuery(post, now)}) x order by id),
       notified as (
         insert into ${notifications} (post_id, user_id, created_at)
         select ${post.id}, id, ${now} from recipients

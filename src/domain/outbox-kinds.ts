@@ -16,6 +16,10 @@ export const OUTBOX_CATALOGUE = {
   'post.notify': none,
   'post.expiring': none,
   'post.expired': none,
+  /** To the seeker: the next wave of their need went out (`widened`: it reached the neighbouring districts). */
+  'wave.progress': z.object({ told: z.number().int().positive(), widened: z.boolean().default(false) }),
+  /** To the seeker: no eligible helper is left; the need is on the coordinators' desk. */
+  'wave.exhausted': none,
   /** The next morning's summary of the notifications over the daily cap (one per person and day). */
   digest: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }),
   'contact.request': aboutContact,
@@ -49,6 +53,8 @@ export const OUTBOX_KINDS = {
   postNotify: 'post.notify',
   postExpiring: 'post.expiring',
   postExpired: 'post.expired',
+  waveProgress: 'wave.progress',
+  waveExhausted: 'wave.exhausted',
   digest: 'digest',
   contactRequest: 'contact.request',
   contactAccepted: 'contact.accepted',

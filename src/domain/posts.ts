@@ -9,13 +9,14 @@ import { DomainError } from './errors';
 import { routePost, type RoutingContext } from './matching';
 import { enqueue, OUTBOX_KINDS } from './outbox';
 import { actorOf, authorize } from './permissions';
+import { resumeWavesAfterRenewal, startWaves, waveAfterEdit, type WaveContext } from './waves';
 
 /** Bounds of a post's description. */
 export const POST_TEXT_MIN = 10;
 export const POST_TEXT_MAX = 1000;
 
-/** What the posts functions need besides the database. */
-export interface PostsContext extends RoutingContext {
+/** What the posts functions need besides the database: routing, the waves of needs, the limits. */
+export interface PostsContext extends WaveContext {
   config: Pick<Config, 'POST_TTL_DAYS' | 'MAX_OPEN_POSTS' | 'MAX_POSTS_PER_DAY' | 'PREMODERATE_FIRST_POST'>;
 }
 
@@ -60,7 +61,9 @@ export interface NewPost {
 
 /** The outcome of publishing: the stored post and how many people were notified. */
 export interface Published {
+  /** As stored now (a need's routing state included: widened, on the desk). */
   post: PostRow;
+  /** People told now: everyone matching for an offer, the first wave (or the edit's wave) for a need. */
   recipients: number;
   /** True when the post waits for a coordinator (first post under PREMODERATE_FIRST_POST). */
   awaitingReview: boolean;
@@ -134,9 +137,21 @@ async function assertNotDuplicate(db: Executor, ctx: PostsContext, authorId: num
 export async function publishPost(db: Database, ctx: PostsContext, author: UserRow, input: NewPost): Promise<Published> {
   return db.transaction(async (tx) => {
     const { post, awaitingReview } = await insertNewPost(tx, ctx, author, input);
-    const recipients = awaitingReview ? 0 : await routePost(tx, ctx, post, { firstTime: true });
-    return { post, recipients, awaitingReview };
+    if (awaitingReview) return { post, recipients: 0, awaitingReview };
+    return { ...(await routeFirstTime(tx, ctx, post)), awaitingReview };
   });
+}
+
+/**
+ * A post goes out for the first time: a need as its first wave (src/domain/waves.ts), an offer to
+ * everyone it matches at once.
+ */
+async function routeFirstTime(tx: Executor, ctx: PostsContext, post: PostRow): Promise<{ post: PostRow; recipients: number }> {
+  if (post.kind === 'need') {
+    const wave = await startWaves(tx, ctx, post);
+    return { post: wave.post, recipients: wave.told };
+  }
+  return { post, recipients: await routePost(tx, ctx, post, { firstTime: true }) };
 }
 
 /**
@@ -208,8 +223,7 @@ export async function approvePost(db: Database, ctx: PostsContext, postId: numbe
       .where(and(eq(posts.id, postId), eq(posts.status, 'pending_review')))
       .returning();
     if (!post) throw new DomainError('moderation.errors.alreadyHandled');
-    const recipients = await routePost(tx, ctx, post, { firstTime: true });
-    return { post, recipients, awaitingReview: false };
+    return { ...(await routeFirstTime(tx, ctx, post)), awaitingReview: false };
   });
 }
 
@@ -236,8 +250,8 @@ export interface PostChanges {
 }
 
 /**
- * Edits a post. A new category or district reaches the people it now matches; nobody is told twice
- * about the same post.
+ * Edits a post. A new category or district reaches the people it now matches — all of them for an
+ * offer, one wave for a need; nobody is told twice about the same post.
  */
 export async function editPost(db: Database, ctx: PostsContext, user: UserRow, postId: number, changes: PostChanges): Promise<Published> {
   return db.transaction(async (tx) => {
@@ -252,14 +266,19 @@ export async function editPost(db: Database, ctx: PostsContext, user: UserRow, p
     if (changes.district !== undefined) values.district = changes.district;
     if (changes.photoFileId !== undefined) values.photoFileId = changes.photoFileId;
     const [updated] = await tx.update(posts).set(values).where(eq(posts.id, postId)).returning();
-    const recipients = updated!.status === 'pending_review' ? 0 : await routePost(tx, ctx, updated!);
-    return { post: updated!, recipients, awaitingReview: updated!.status === 'pending_review' };
+    if (updated!.status === 'pending_review') return { post: updated!, recipients: 0, awaitingReview: true };
+    if (updated!.kind === 'need') {
+      const wave = await waveAfterEdit(tx, ctx, post, updated!);
+      return { post: wave.post, recipients: wave.told, awaitingReview: false };
+    }
+    return { post: updated!, recipients: await routePost(tx, ctx, updated!), awaitingReview: false };
   });
 }
 
 /**
- * Renews a post for another POST_TTL_DAYS (an expired one is reopened, within the limits) and routes it
- * again: people who subscribed since hear about it, nobody twice.
+ * Renews a post for another POST_TTL_DAYS (an expired one is reopened, within the limits). An offer is
+ * routed again: people who subscribed since hear about it, nobody twice. A need's waves go on where they
+ * stood (a wave goes out now only if one is due anyway).
  */
 export async function renewPost(db: Database, ctx: PostsContext, user: UserRow, postId: number): Promise<Published> {
   return db.transaction(async (tx) => {
@@ -280,8 +299,11 @@ export async function renewPost(db: Database, ctx: PostsContext, user: UserRow, 
       })
       .where(eq(posts.id, postId))
       .returning();
-    const recipients = await routePost(tx, ctx, renewed!);
-    return { post: renewed!, recipients, awaitingReview: false };
+    if (renewed!.kind === 'need') {
+      const wave = await resumeWavesAfterRenewal(tx, ctx, renewed!);
+      return { post: wave.post, recipients: wave.told, awaitingReview: false };
+    }
+    return { post: renewed!, recipients: await routePost(tx, ctx, renewed!), awaitingReview: false };
   });
 }
 

@@ -96,7 +96,11 @@ export async function collectUserData(db: Executor, userId: number) {
     .where(eq(relayMessages.recipientId, userId))
     .orderBy(relayMessages.id);
 
-  const notified = await db.select({ postId: notifications.postId }).from(notifications).where(eq(notifications.userId, userId)).orderBy(notifications.postId);
+  const notified = await db
+    .select({ postId: notifications.postId, response: notifications.response })
+    .from(notifications)
+    .where(eq(notifications.userId, userId))
+    .orderBy(notifications.postId);
 
   const reportsMade = await db
     .select({
@@ -171,7 +175,13 @@ export async function collectUserData(db: Executor, userId: number) {
       endedByYou: c.endedBy === null ? null : c.endedBy === userId,
     })),
     relayMessages: { sent, received },
-    notifications: { count: notified.length, postIds: notified.map((n) => n.postId) },
+    // How one answered the needs one was told about ("I can help", "Not this time"): the response record
+    // that ranks waves.
+    notifications: {
+      count: notified.length,
+      postIds: notified.map((n) => n.postId),
+      answers: notified.filter((n) => n.response !== null).map((n) => ({ postId: n.postId, response: n.response })),
+    },
     reportsMade,
     reportsAboutYou: {
       count: reportsAbout.length,
@@ -285,6 +295,7 @@ export async function deleteUserData(db: Database, clock: Clock, userId: number)
         firstName: null,
         username: null,
         notificationsPaused: true,
+        pausedUntil: null,
         dailyCap: null,
         quietStart: null,
         quietEnd: null,

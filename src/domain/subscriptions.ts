@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Database, Executor } from '../db';
-import { type PostKind, subscriptions, users } from '../db/schema';
+import { type PostKind, subscriptions, users, type UserRow } from '../db/schema';
 
 /** A user's subscriptions of one kind as the sets they chose: every category × every district. */
 export interface SubscriptionSets {
@@ -33,9 +33,17 @@ export async function replaceSubscriptions(db: Database, userId: number, kind: P
   });
 }
 
-/** Pauses or resumes every notification of the user with one tap. */
+/** Pauses or resumes every notification of the user with one tap; resuming also ends a week's pause. */
 export async function setNotificationsPaused(db: Executor, userId: number, paused: boolean): Promise<void> {
-  await db.update(users).set({ notificationsPaused: paused }).where(eq(users.id, userId));
+  await db
+    .update(users)
+    .set(paused ? { notificationsPaused: true } : { notificationsPaused: false, pausedUntil: null })
+    .where(eq(users.id, userId));
+}
+
+/** Whether the user hears nothing now: paused with the toggle, or within a week's pause. */
+export function isPaused(user: Pick<UserRow, 'notificationsPaused' | 'pausedUntil'>, now: Date): boolean {
+  return user.notificationsPaused || (user.pausedUntil !== null && user.pausedUntil > now);
 }
 
 /** Sets the user's daily cap (null: the configured default). */

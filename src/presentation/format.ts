@@ -49,3 +49,19 @@ export function shorten(text: string, max: number): string {
 export function formatMinutes(minutes: number): string {
   return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 }
+
+const UNITS = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+  ['second', 1_000],
+] as const;
+
+/**
+ * A configured duration such as WAVE_INTERVAL for a sentence: "2 Std." / "2 год" / "2 ч", in the largest
+ * unit that divides it. Short units read the same in every grammatical case (uk/ru decline "hours").
+ */
+export function formatDuration(ms: number, locale: Locale): string {
+  const [unit, size] = UNITS.find(([, size]) => ms % size === 0 && ms >= size) ?? UNITS[UNITS.length - 1]!;
+  return new Intl.NumberFormat(INTL_LOCALE[locale], { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(ms / size);
+}

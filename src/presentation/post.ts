@@ -6,6 +6,7 @@ import { escapeHtml, type TFunction } from '../i18n';
 import { contactData } from './callback-data/contacts';
 import { postData } from './callback-data/posts';
 import { reportData } from './callback-data/reports';
+import { waveData } from './callback-data/waves';
 import { formatAge, formatDate } from './format';
 
 /** Telegram's caption limit; longer cards go out as text with a "view photo" button. */
@@ -44,9 +45,19 @@ export function renderPostCard(env: CardEnv, post: Pick<PostRow, 'id' | 'kind' |
   return lines.join('\n');
 }
 
-/** The buttons under a post someone else wrote: contact, photo, report. */
-export function createPostActionsKeyboard(t: TFunction, post: Pick<PostRow, 'id' | 'kind' | 'photoFileId'>, options: { photoButton: boolean }): InlineKeyboard {
+/**
+ * The buttons under a post someone else wrote: contact, photo, report. `answers` adds a need
+ * notification's "Not this time" and "Pause for a week" (src/domain/waves.ts).
+ */
+export function createPostActionsKeyboard(
+  t: TFunction,
+  post: Pick<PostRow, 'id' | 'kind' | 'photoFileId'>,
+  options: { photoButton: boolean; answers?: boolean },
+): InlineKeyboard {
   const keyboard = new InlineKeyboard().text(t(post.kind === 'need' ? 'contacts.canHelp' : 'contacts.interested'), contactData.encode({ action: 'req', id: post.id }));
+  if (options.answers && post.kind === 'need') {
+    keyboard.row().text(t('waves.notThisTime'), waveData.encode({ action: 'no', id: post.id })).text(t('waves.pauseWeek'), waveData.encode({ action: 'pause', id: post.id }));
+  }
   if (options.photoButton && post.photoFileId) keyboard.row().text(t('posts.viewPhoto'), postData.encode({ action: 'photo', postId: post.id }));
   keyboard.row().text(t('moderation.reportButton'), reportData.encode({ target: 'post', id: post.id, reason: '-' }));
   return keyboard;

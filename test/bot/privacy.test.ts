@@ -144,7 +144,7 @@ describe('privacy', () => {
       expect(data.relayMessages.sent.map((m: { text: string }) => m.text)).toEqual([SOFIIA_SAYS, SOFIIA_CAPTION]);
       expect(data.relayMessages.sent[1].photoFileId).toBe(relayPhoto);
       expect(data.relayMessages.received.map((m: { text: string }) => m.text)).toEqual([JONAS_SAYS]);
-      expect(data.notifications).toEqual({ count: 1, postIds: [3] });
+      expect(data.notifications).toEqual({ count: 1, postIds: [3], answers: [] });
       // Everything that went to her, in order, all sent (the clock stood still): Jonas's offer of help on her
       // first need, his message, Maria's offer on her second need, and Jonas's offer matching her subscription.
       const at = h.clock.now().toISOString();

@@ -59,7 +59,7 @@ describe('a need reaches exactly the right helpers, and seeker and helper meet s
     expect(card.text).toContain(NEED_TEXT); // as written, not translated
     expect(card.text).toContain('geschrieben auf Ukrainisch');
     expect(card.text).not.toContain('Олена');
-    expect(jonas.buttons(card)).toEqual(['🤝 Ich kann helfen', '⚠️ Melden']);
+    expect(jonas.buttons(card)).toEqual(['🤝 Ich kann helfen', '🙅 Diesmal nicht', '⏸ Eine Woche Pause', '⚠️ Melden']);
     // One record per person told, for this need: Jonas and Maria (in the order they joined), nobody else.
     const helperIds = (await h.db.db.select({ id: users.id, telegramId: users.telegramId }).from(users).orderBy(users.id))
       .filter((u) => u.telegramId === PEOPLE.jonas.id || u.telegramId === PEOPLE.maria.id)

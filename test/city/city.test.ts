@@ -76,6 +76,37 @@ describe('city data', () => {
     }
   });
 
+  it('knows which Duisburg districts are next to each other (both ways)', () => {
+    const dir = new CityDirectory(loadCity());
+    const neighbours = Object.fromEntries(dir.districts.map((d) => [d.key, [...dir.neighbours(d.key)].sort()]));
+    expect(neighbours).toEqual({
+      walsum: ['hamborn'],
+      hamborn: ['meiderich_beeck', 'walsum'],
+      meiderich_beeck: ['hamborn', 'homberg_ruhrort_baerl', 'mitte'],
+      homberg_ruhrort_baerl: ['meiderich_beeck', 'mitte', 'rheinhausen'],
+      mitte: ['homberg_ruhrort_baerl', 'meiderich_beeck', 'rheinhausen', 'sued'],
+      rheinhausen: ['homberg_ruhrort_baerl', 'mitte'],
+      sued: ['mitte'],
+    });
+    expect(dir.neighbours(WHOLE_CITY)).toEqual([]);
+    expect(dir.neighbours('atlantis')).toEqual([]);
+  });
+
+  it('refuses neighbours that are unknown, the district itself, twice, or one way only', () => {
+    const broken = structuredClone(duisburg) as { districts: { key: string; neighbours?: string[] }[] };
+    broken.districts[0]!.neighbours = ['hamborn', 'atlantis', 'walsum', 'hamborn', 'sued'];
+    try {
+      parseCity(broken, 'broken.json');
+      throw new Error('accepted');
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toContain('districts.0.neighbours.1: unknown district "atlantis"');
+      expect(message).toContain('districts.0.neighbours.2: "walsum" cannot be its own neighbour');
+      expect(message).toContain('districts.0.neighbours.3: "hamborn" is listed twice');
+      expect(message).toContain('districts.0.neighbours.4: "walsum" lists "sued" as a neighbour, but "sued" does not list "walsum" (neighbours go both ways)');
+    }
+  });
+
   it('rejects a file that cannot be read or parsed', () => {
     expect(() => loadCity('/nonexistent/city.json')).toThrow(/cannot be read/);
     const dir = mkdtempSync(path.join(tmpdir(), 'hn-city-'));

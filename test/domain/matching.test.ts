@@ -69,7 +69,7 @@ describe('matcher', () => {
     ]);
 
     const need = await newPost(author, 'need', 'housing', 'hamborn');
-    expect(await findRecipients(db.db, need)).toEqual([exact, wholeCity, overlapping].sort((a, b) => a - b));
+    expect(await findRecipients(db.db, need, clock.now())).toEqual([exact, wholeCity, overlapping].sort((a, b) => a - b));
     expect(await routePost(db.db, ctx, need)).toBe(3);
     // Routing again (an edit, a renewal) tells nobody twice.
     expect(await routePost(db.db, ctx, need)).toBe(0);
@@ -85,7 +85,7 @@ describe('matcher', () => {
     await subscribe(b, 'need', 'pets', '*');
     await subscribe(await user(), 'need', 'housing', 'walsum');
     const need = await newPost(author, 'need', 'pets', '*');
-    expect(await findRecipients(db.db, need)).toEqual([a, b]);
+    expect(await findRecipients(db.db, need, clock.now())).toEqual([a, b]);
   });
 
   it('routes an offer to seekers with a matching open need and to offer subscribers', async () => {
@@ -102,7 +102,7 @@ describe('matcher', () => {
     await db.db.update(posts).set({ status: 'fulfilled' }).where(eq(posts.id, closed.id));
     await subscribe(subscriber, 'offer', 'donations', 'mitte');
     const offer = await newPost(helper, 'offer', 'donations', 'mitte');
-    expect(await findRecipients(db.db, offer)).toEqual([seekerSameDistrict, seekerWholeCityNeed, subscriber].sort((x, y) => x - y));
+    expect(await findRecipients(db.db, offer, clock.now())).toEqual([seekerSameDistrict, seekerWholeCityNeed, subscriber].sort((x, y) => x - y));
   });
 
   it('defers the outbox row to the end of quiet hours in the same statement', async () => {

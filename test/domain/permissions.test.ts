@@ -139,7 +139,7 @@ describe('the domain commands', () => {
     handle = await createTestDb();
     await resetTestDb(handle);
     clock = new ManualClock('2026-03-04T10:00:00+01:00');
-    postsCtx = { clock, timeZone: city.timezone, quietHours: null, config: { POST_TTL_DAYS: 14, MAX_OPEN_POSTS: 5, MAX_POSTS_PER_DAY: 5, PREMODERATE_FIRST_POST: false } };
+    postsCtx = { clock, timeZone: city.timezone, quietHours: null, config: { POST_TTL_DAYS: 14, MAX_OPEN_POSTS: 5, MAX_POSTS_PER_DAY: 5, PREMODERATE_FIRST_POST: false }, waves: { size: 10, intervalMs: 7_200_000, weeklyCap: 15, neighbours: () => [] } };
   });
   afterAll(async () => {
     await handle.close();

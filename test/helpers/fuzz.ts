@@ -379,6 +379,7 @@ const CODECS: Record<string, readonly (readonly string[])[]> = {
   mo: [['home', 'rep', 'dis', 'rem', 'warn', 'ban', 'banr', 'unban', 'pend', 'appr', 'rej', 'bl'], ['0', ...IDS], REASONS],
   st: [['refresh', 'csv']],
   pv: [['delete', 'keep'], IDS],
+  w: [['no', 'pause', 'stop'], IDS],
 };
 export const CALLBACK_PREFIXES = Object.keys(CODECS);
 
@@ -440,7 +441,7 @@ export interface Snapshot {
 
 const SNAPSHOT_TABLES: Record<Exclude<keyof Snapshot, 'outboxMax' | 'noticeRows' | 'outboxNew'>, { query: string; key: (r: Row) => string }> = {
   users: {
-    query: `select id, telegram_id, first_name, username, locale, role, organisation, district, onboarded_at, notifications_paused, daily_cap,
+    query: `select id, telegram_id, first_name, username, locale, role, organisation, district, onboarded_at, notifications_paused, paused_until, daily_cap,
       quiet_start, quiet_end, blocked_at, banned_at, ban_reason, deleted_at, last_seen_at from users`,
     key: (r) => String(r.id),
   },

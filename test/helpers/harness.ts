@@ -15,6 +15,7 @@ import { createTestDb, resetTestDb, type TestDatabase } from './db';
 import { FakeTelegram, type FakeTelegramOptions, type ShownMessage } from './fake-telegram';
 import { callbackUpdate, editedMessageUpdate, messageUpdate, myChatMemberUpdate, type Persona } from './updates';
 import { createDeliveryPort } from '../../src/delivery/port';
+import { sendDueWaves, type WaveContext, waveSettings } from '../../src/domain/waves';
 
 /** A test token in the shape BotFather gives out. */
 export const TEST_TOKEN = '123456789:TEST-token-for-hilfenetz-only_x';
@@ -84,8 +85,13 @@ export class Harness {
 
   /** Runs the periodic sweeps once (expiry reminders, expiry, …) at the clock's time. */
   async sweep(): Promise<Record<string, number | null>> {
-    this.scheduler ??= new Scheduler(this.db.db, this.clock, this.deps.logger, createSweeps(this.config));
+    this.scheduler ??= new Scheduler(this.db.db, this.clock, this.deps.logger, createSweeps(this.config, this.deps.city));
     return this.scheduler.runAll();
+  }
+
+  /** Runs the wave job once (every due wave of a need goes out) at the clock's time; returns the needs handled. */
+  async sendDueWaves(): Promise<number> {
+    return sendDueWaves(this.db.db, waveContext(this));
   }
 
   /** Feeds one raw update to the bot, as the runner would. */
@@ -109,6 +115,11 @@ export class Harness {
   async close(): Promise<void> {
     await this.db.close();
   }
+}
+
+/** The wave job's context, as background work builds it. */
+export function waveContext(h: Pick<Harness, 'clock' | 'config' | 'deps'>): WaveContext {
+  return { clock: h.clock, timeZone: h.deps.city.timezone, quietHours: h.config.QUIET_HOURS, waves: waveSettings(h.config, h.deps.city) };
 }
 
 /** Builds the harness: a fresh database unless one is given. */

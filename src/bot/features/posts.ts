@@ -21,12 +21,13 @@ import {
   publishPost,
   renewPost,
 } from '../../domain/posts';
+import { waveSettings } from '../../domain/waves';
 import { createCallbackData, keyField } from '../../presentation/callback-data/codec';
 import { postData } from '../../presentation/callback-data/posts';
 import { type Context, requireUser } from '../context';
 import { answerStale, defineDialog, removeKeyboard, showScreen } from '../dialog';
 import { createCategoryKeyboard, createDistrictKeyboard } from '../../presentation/keyboards';
-import { formatDate } from '../../presentation/format';
+import { formatDate, formatDuration } from '../../presentation/format';
 import { renderPostCard } from '../../presentation/post';
 import { menuButton, menuData } from '../../presentation/callback-data/menu';
 
@@ -63,7 +64,7 @@ export const draftData = createCallbackData(
 /** Context for the posts domain functions, from the bot's dependencies. */
 export function postsContext(ctx: Context): PostsContext {
   const { config, clock, city } = ctx.deps;
-  return { clock, config, timeZone: city.timezone, quietHours: config.QUIET_HOURS };
+  return { clock, config, timeZone: city.timezone, quietHours: config.QUIET_HOURS, waves: waveSettings(config, city) };
 }
 
 /** /need, /offer, /my and the buttons on one's own posts. */
@@ -277,7 +278,18 @@ async function publish(ctx: Context, draft: Draft): Promise<void> {
       : result.recipients > 0
         ? ctx.t(`posts.published.notified.${draft.kind}`, { count: result.recipients })
         : ctx.t(`posts.published.nobody.${draft.kind}`);
-  await showScreen(ctx, `${outcome}\n\n${card}`, new InlineKeyboard().text(ctx.t('menu.my'), menuButton('my')));
+  const search = draft.postId || result.awaitingReview ? [] : searchLines(ctx, result.post);
+  await showScreen(ctx, [outcome, ...search, '', card].join('\n'), new InlineKeyboard().text(ctx.t('menu.my'), menuButton('my')));
+}
+
+/** Where a freshly published need's search stands: widened at once, more waves to come, or on the desk. */
+function searchLines(ctx: Context, post: PostRow): string[] {
+  if (post.kind !== 'need') return [];
+  const lines: string[] = [];
+  if (post.widenedAt) lines.push(ctx.t('waves.published.widened'));
+  if (post.deskAt) lines.push(ctx.t('waves.published.desk'));
+  else if (post.nextWaveAt) lines.push(ctx.t('waves.published.next', { interval: formatDuration(ctx.deps.config.WAVE_INTERVAL, ctx.locale) }));
+  return lines;
 }
 
 // Typed input and photos while the dialog waits for them.

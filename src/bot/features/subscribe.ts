@@ -2,14 +2,14 @@ import { Composer, InlineKeyboard } from 'grammy';
 import { z } from 'zod';
 import { WHOLE_CITY } from '../../city';
 import type { PostKind, UserRow } from '../../db/schema';
-import { getSubscriptionSets, replaceSubscriptions, setDailyCap, setNotificationsPaused, setQuietHours, type SubscriptionSets } from '../../domain/subscriptions';
+import { getSubscriptionSets, isPaused, replaceSubscriptions, setDailyCap, setNotificationsPaused, setQuietHours, type SubscriptionSets } from '../../domain/subscriptions';
 import { findUserById } from '../../domain/users';
 import { effectiveQuietHours } from '../../domain/time';
 import { createCallbackData, keyField } from '../../presentation/callback-data/codec';
 import { type Context, requireUser } from '../context';
 import { answerStale, defineDialog, showScreen } from '../dialog';
 import { createCategoryKeyboard, createDistrictKeyboard } from '../../presentation/keyboards';
-import { formatMinutes } from '../../presentation/format';
+import { formatDate, formatMinutes } from '../../presentation/format';
 import { menuData } from '../../presentation/callback-data/menu';
 
 /** Daily caps a user can choose; `0` stands for the configured default. */
@@ -79,7 +79,11 @@ function renderOverview(ctx: Context, user: UserRow, sets: SubscriptionSets & { 
     '',
     ctx.t('subscribe.categories', { list: names(sets.categories, (k) => city.categoryName(k, ctx.locale)) }),
     ctx.t('subscribe.districts', { list: names(sets.districts, (k) => city.districtName(k, ctx.locale)) }),
-    ctx.t(user.notificationsPaused ? 'subscribe.paused' : 'subscribe.active'),
+    user.notificationsPaused
+      ? ctx.t('subscribe.paused')
+      : isPaused(user, ctx.deps.clock.now())
+        ? ctx.t('subscribe.pausedUntil', { date: formatDate(user.pausedUntil!, ctx.locale, city.timezone) })
+        : ctx.t('subscribe.active'),
     ctx.t('subscribe.cap', { count: user.dailyCap ?? config.DAILY_NOTIFICATION_CAP }),
     quiet ? ctx.t('subscribe.quiet', { from: formatMinutes(quiet.start), to: formatMinutes(quiet.end) }) : ctx.t('subscribe.noQuiet'),
   ];
@@ -90,11 +94,12 @@ function renderOverview(ctx: Context, user: UserRow, sets: SubscriptionSets & { 
 
 function overviewKeyboard(ctx: Context, user: UserRow): InlineKeyboard {
   const e = (action: 'cats' | 'dists' | 'pause' | 'resume' | 'cap' | 'quiet' | 'done') => subscribeData.encode({ action, value: '-' });
+  const paused = isPaused(user, ctx.deps.clock.now());
   return new InlineKeyboard()
     .text(ctx.t('subscribe.chooseCategories'), e('cats'))
     .text(ctx.t('subscribe.chooseDistricts'), e('dists'))
     .row()
-    .text(ctx.t(user.notificationsPaused ? 'subscribe.resume' : 'subscribe.pause'), e(user.notificationsPaused ? 'resume' : 'pause'))
+    .text(ctx.t(paused ? 'subscribe.resume' : 'subscribe.pause'), e(paused ? 'resume' : 'pause'))
     .row()
     .text(ctx.t('subscribe.capButton'), e('cap'))
     .text(ctx.t('subscribe.quietButton'), e('quiet'))

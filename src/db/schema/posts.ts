@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, serial, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 import { users } from './users';
 
 export const POST_KINDS = ['need', 'offer'] as const;
@@ -39,6 +39,17 @@ export const posts = pgTable(
     closedAt: timestamp('closed_at', { withTimezone: true }),
     firstResponseAt: timestamp('first_response_at', { withTimezone: true }),
     erasedAt: timestamp('erased_at', { withTimezone: true }),
+    // The routing state of a need (src/domain/waves.ts); offers never use these.
+    /** Waves that told somebody so far (the first goes out on publishing). */
+    wave: smallint('wave').notNull().default(0),
+    /** When the last wave was tried. */
+    waveAt: timestamp('wave_at', { withTimezone: true }),
+    /** When the next wave is due; null while none is planned (an offer of help came, nobody is left, not a need). */
+    nextWaveAt: timestamp('next_wave_at', { withTimezone: true }),
+    /** When the search first reached helpers of the neighbouring districts. */
+    widenedAt: timestamp('widened_at', { withTimezone: true }),
+    /** When no eligible helper was left: the need is for the coordinators' desk from then on. */
+    deskAt: timestamp('desk_at', { withTimezone: true }),
   },
   (t) => [
     index('posts_browse_idx')
@@ -48,6 +59,10 @@ export const posts = pgTable(
     index('posts_expiry_idx')
       .on(t.expiresAt)
       .where(sql`${t.status} in ('open', 'in_contact')`),
+    // What the wave job scans: only needs with a wave planned (a handful at any time).
+    index('posts_next_wave_idx')
+      .on(t.nextWaveAt)
+      .where(sql`${t.nextWaveAt} is not null and ${t.status} in ('open', 'in_contact')`),
   ],
 );
 

@@ -21,6 +21,8 @@ export const users = pgTable(
     district: text('district'),
     onboardedAt: timestamp('onboarded_at', { withTimezone: true }),
     notificationsPaused: boolean('notifications_paused').notNull().default(false),
+    /** "Pause for a week" under a need: no notifications until then (the toggle above is open-ended). */
+    pausedUntil: timestamp('paused_until', { withTimezone: true }),
     /** Per-user overrides; null means the configured default. */
     dailyCap: smallint('daily_cap'),
     quietStart: smallint('quiet_start'),

@@ -1,0 +1,376 @@
+import { and, eq, isNull, lte, sql } from 'drizzle-orm';
+import { WHOLE_CITY } from '../city';
+import type { Config } from '../config';
+import { type Database, type Executor, queryRows } from '../db';
+import { contacts, notifications, outbox, posts, PRIORITY, type PostRow, users, type UserRow } from '../db/schema';
+import { coveringDistricts, reachableHelperSql, type RoutingContext, subscribersSql } from './matching';
+import { enqueue, OUTBOX_KINDS } from './outbox';
+import { effectiveQuietHours, quietUntil, quietUntilSql } from './time';
+
+/** How long "Pause for a week" lasts. */
+export const PAUSE_FOR_A_WEEK_MS = 7 * 86_400_000;
+/** The window of a helper's load (notifications counted against HELPER_WEEKLY_CAP). */
+const LOAD_WINDOW_MS = 7 * 86_400_000;
+/** The window of a helper's response record (offers of help per notification). */
+const RECORD_WINDOW_MS = 30 * 86_400_000;
+
+/** How needs travel: WAVE_SIZE, WAVE_INTERVAL, HELPER_WEEKLY_CAP and the city's neighbouring districts. */
+export interface WaveSettings {
+  size: number;
+  intervalMs: number;
+  weeklyCap: number;
+  /** The districts next to a district (city file); the search widens to them. */
+  neighbours(district: string): readonly string[];
+}
+
+/** The wave settings from the configuration and the city. */
+export function waveSettings(
+  config: Pick<Config, 'WAVE_SIZE' | 'WAVE_INTERVAL' | 'HELPER_WEEKLY_CAP'>,
+  city: { neighbours(district: string): readonly string[] },
+): WaveSettings {
+  return { size: config.WAVE_SIZE, intervalMs: config.WAVE_INTERVAL, weeklyCap: config.HELPER_WEEKLY_CAP, neighbours: (d) => city.neighbours(d) };
+}
+
+/** What the wave functions need: routing (clock, time zone, quiet hours) plus the wave settings. */
+export interface WaveContext extends RoutingContext {
+  waves: WaveSettings;
+}
+
+/** The columns of a need that a wave reads. */
+type WavePost = Pick<PostRow, 'id' | 'kind' | 'status' | 'authorId' | 'category' | 'district' | 'wave' | 'waveAt' | 'nextWaveAt' | 'widenedAt' | 'deskAt'>;
+
+/** One run of the ranking statement. */
+interface Told {
+  /** People newly told. */
+  told: number;
+  /** Of them, people from the neighbouring districts. */
+  far: number;
+  /** When the first of them can see it (quiet hours defer the others); null when nobody was told. */
+  firstVisibleAt: Date | null;
+}
+
+/**
+ * Tells the next `limit` helpers of a need, ranked for fairness, in one statement — like routePost:
+ * the candidates, their ranking, the `notifications` rows (whose primary key keeps "at most once per
+ * post") and one outbox row each, deferred to the end of the helper's quiet hours.
+ *
+ * Candidates: subscribers to needs of the category whose districts cover the need (its district or the
+ * whole city), and — once the search may widen — those of the neighbouring districts; minus everyone
+ * already told about it and everyone routing excludes (reachableHelperSql). Ranked by:
+ *   1. whether the helper is at HELPER_WEEKLY_CAP (notifications in 7 days): capped helpers come last of all,
+ *      so they are woken only when nobody else is left, neighbours included;
+ *   2. own district and whole city before neighbouring districts (the search widens only after those);
+ *   3. fewest notifications in the last 7 days;
+ *   4. better response record: offers of help per notification over 30 days, smoothed as
+ *      (offers + 1) / (notifications + 2), so that a newcomer starts in the middle (½), not at 0 or 1;
+ *   5. longest since last notified (never within 30 days first);
+ *   6. random.
+ * Each candidate's last 30 days come from one range scan of notifications_user_idx.
+ */
+async function tellNext(db: Executor, ctx: WaveContext, post: WavePost, wave: number, limit: number): Promise<Told> {
+  const now = ctx.clock.now();
+  const weekAgo = new Date(now.getTime() - LOAD_WINDOW_MS);
+  const monthAgo = new Date(now.getTime() - RECORD_WINDOW_MS);
+  const local = coveringDistricts(post.district);
+  const near = post.district === WHOLE_CITY ? [] : ctx.waves.neighbours(post.district);
+  const localSubscribers = subscribersSql('need', post.category, local);
+  const candidate =
+    near.length > 0 ? sql`(u.id in (${localSubscribers}) or u.id in (${subscribersSql('need', post.category, near)}))` : sql`u.id in (${localSubscribers})`;
+  const isFar = near.length > 0 ? sql`u.id not in (${localSubscribers})` : sql`false`;
+  const notBefore = quietUntilSql(now, ctx.timeZone, ctx.quietHours, sql`r.quiet_start`, sql`r.quiet_end`);
+  const [row] = await queryRows<{ told: number; far: number; first_visible_at: Date | string | null }>(
+    db,
+    sql`with candidates as materialized (
+        select u.id, u.telegram_id, u.quiet_start, u.quiet_end, ${isFar} as far
+        from ${users} u
+        where ${candidate}
+          and ${reachableHelperSql(post.authorId, now)}
+          and not exists (select 1 from ${notifications} t where t.post_id = ${post.id} and t.user_id = u.id)
+      ),
+      ranked as materialized (
+        select c.id, c.telegram_id, c.quiet_start, c.quiet_end, c.far
+        from candidates c
+        cross join lateral (
+          select count(*) filter (where n.created_at > ${weekAgo}) as load,
+                 count(*) as told,
+                 count(*) filter (where n.response = 'offered') as offered,
+                 max(n.created_at) as last_at
+          from ${notifications} n
+          where n.user_id = c.id and n.created_at > ${monthAgo}
+        ) s
+        order by s.load >= ${ctx.waves.weeklyCap}, c.far, s.load, (s.offered + 1)::float8 / (s.told + 2) desc, s.last_at asc nulls first, random()
+        limit ${limit}
+      ),
+      notified as (
+        insert into ${notifications} (post_id, user_id, created_at, wave)
+        select ${post.id}, id, ${now}, ${wave} from ranked
+        on conflict do nothing
+        returning user_id
+      ),
+      queued as (
+        insert into ${outbox} (user_id, chat_id, priority, kind, payload, post_id, not_before, created_at)
+        select r.id, r.telegram_id, ${PRIORITY.notification}, ${OUTBOX_KINDS.postNotify}, '{}'::jsonb, ${post.id}, ${notBefore}, ${now}
+        from ranked r
+        where r.id in (select n.user_id from notified n)
+        returning user_id, not_before
+      )
+      select count(*)::int as told,
+             count(*) filter (where q.user_id in (select id from ranked where far))::int as far,
+             min(q.not_before) as first_visible_at
+      from queued q`,
+  );
+  const first = row?.first_visible_at;
+  return { told: row?.told ?? 0, far: row?.far ?? 0, firstVisibleAt: first ? new Date(first) : null };
+}
+
+/** The next wave is due WAVE_INTERVAL after the first helper of this one could see it. */
+function nextDue(ctx: WaveContext, told: Told): Date {
+  const from = told.firstVisibleAt ?? ctx.clock.now();
+  return new Date(Math.max(from.getTime(), ctx.clock.now().getTime()) + ctx.waves.intervalMs);
+}
+
+function isOpenNeed(post: Pick<PostRow, 'kind' | 'status'>): boolean {
+  return post.kind === 'need' && (post.status === 'open' || post.status === 'in_contact');
+}
+
+/** Whether someone offered help on the need and the seeker has not declined it (waves stay stopped). */
+async function hasOpenOffer(db: Executor, postId: number): Promise<boolean> {
+  const [row] = await queryRows<{ open: boolean }>(
+    db,
+    sql`select exists (select 1 from ${contacts} c where c.post_id = ${postId} and c.status in ('offered', 'accepted')) as open`,
+  );
+  return row?.open ?? false;
+}
+
+/** A short status message to the seeker, in their language, after their quiet hours. */
+async function tellSeeker(
+  db: Executor,
+  ctx: WaveContext,
+  post: WavePost,
+  message: { kind: typeof OUTBOX_KINDS.waveProgress; told: number; widened: boolean } | { kind: typeof OUTBOX_KINDS.waveExhausted },
+): Promise<void> {
+  const [author] = await db.select().from(users).where(eq(users.id, post.authorId));
+  if (!author || author.deletedAt) return;
+  const now = ctx.clock.now();
+  const notBefore = quietUntil(now, ctx.timeZone, effectiveQuietHours(author, ctx.quietHours)) ?? now;
+  const base = { userId: author.id, chatId: author.telegramId, priority: PRIORITY.notification, postId: post.id, notBefore };
+  await enqueue(
+    db,
+    ctx.clock,
+    message.kind === OUTBOX_KINDS.waveProgress
+      ? [{ ...base, kind: OUTBOX_KINDS.waveProgress, payload: { told: message.told, widened: message.widened } }]
+      : [{ ...base, kind: OUTBOX_KINDS.waveExhausted }],
+  );
+}
+
+/** Where a need's search stands after a step. */
+export interface WaveStep {
+  /** People newly told in this step. */
+  told: number;
+  /** True when this step first reached the neighbouring districts. */
+  widened: boolean;
+  /** The need as it is now. */
+  post: PostRow;
+}
+
+async function updated(db: Executor, postId: number, values: Partial<typeof posts.$inferInsert>): Promise<PostRow> {
+  const [row] = await db.update(posts).set(values).where(eq(posts.id, postId)).returning();
+  return row!;
+}
+
+/**
+ * The first wave of a need that was just published (or approved), in the publishing transaction. When
+ * nobody at all can be told, the need is on the coordinators' desk at once (the seeker reads that in the
+ * confirmation of publishing).
+ */
+export async function startWaves(db: Executor, ctx: WaveContext, post: PostRow): Promise<WaveStep> {
+  const now = ctx.clock.now();
+  const told = await tellNext(db, ctx, post, 1, ctx.waves.size);
+  if (told.told === 0) return { told: 0, widened: false, post: await updated(db, post.id, { waveAt: now, nextWaveAt: null, deskAt: post.deskAt ?? now }) };
+  const widened = told.far > 0;
+  return {
+    told: told.told,
+    widened,
+    post: await updated(db, post.id, { wave: 1, waveAt: now, nextWaveAt: nextDue(ctx, told), widenedAt: widened ? now : post.widenedAt }),
+  };
+}
+
+/**
+ * The next wave of a need: the next WAVE_SIZE helpers of the ranking. With `tellSeeker` (the wave job),
+ * the seeker gets one short status ("still looking", or "widened to the neighbouring districts"), and a
+ * wave that finds nobody puts the need on the desk (the seeker is told once). Without it (an edit, a
+ * renewal: the seeker reads the outcome in the bot's answer), a wave that finds nobody changes nothing.
+ */
+async function nextWave(db: Executor, ctx: WaveContext, post: WavePost, options: { tellSeeker: boolean }): Promise<WaveStep> {
+  const now = ctx.clock.now();
+  const told = await tellNext(db, ctx, post, post.wave + 1, ctx.waves.size);
+  if (told.told > 0) {
+    const widened = told.far > 0 && post.widenedAt === null;
+    const row = await updated(db, post.id, { wave: post.wave + 1, waveAt: now, nextWaveAt: nextDue(ctx, told), widenedAt: widened ? now : post.widenedAt });
+    if (options.tellSeeker) await tellSeeker(db, ctx, post, { kind: OUTBOX_KINDS.waveProgress, told: told.told, widened });
+    return { told: told.told, widened, post: row };
+  }
+  if (!options.tellSeeker) {
+    const [row] = await db.select().from(posts).where(eq(posts.id, post.id));
+    return { told: 0, widened: false, post: row! };
+  }
+  const row = await updated(db, post.id, { waveAt: now, nextWaveAt: null, deskAt: post.deskAt ?? now });
+  if (post.deskAt === null) await tellSeeker(db, ctx, post, { kind: OUTBOX_KINDS.waveExhausted });
+  return { told: 0, widened: false, post: row };
+}
+
+/**
+ * The need whose wave is due longest, locked for this transaction; needs another process holds are
+ * skipped. An index scan of posts_next_wave_idx, which holds only needs with a wave planned.
+ */
+export function dueNeed(db: Executor, now: Date) {
+  return db
+    .select()
+    .from(posts)
+    .where(
+      and(
+        lte(posts.nextWaveAt, now),
+        // The partial index's own condition, written out so that the planner can use the index.
+        sql`${posts.status} in ('open', 'in_contact')`,
+        eq(posts.kind, 'need'),
+      ),
+    )
+    .orderBy(posts.nextWaveAt)
+    .limit(1)
+    .for('update', { skipLocked: true });
+}
+
+/**
+ * The wave job: sends every wave that is due, each need in its own short transaction. A due need is
+ * claimed with `FOR UPDATE SKIP LOCKED` and its next wave moves its due time forward before the
+ * transaction commits, so two processes (or two runs) never send the same wave: the second skips the
+ * locked row, and after the commit the row is no longer due (PostgreSQL re-checks the condition on the
+ * committed row). Nothing here calls Telegram: the wave's messages are outbox rows. Returns the number
+ * of needs handled.
+ */
+export async function sendDueWaves(db: Database, ctx: WaveContext, options: { max?: number } = {}): Promise<number> {
+  const max = options.max ?? 200;
+  let handled = 0;
+  while (handled < max) {
+    const done = await db.transaction(async (tx) => {
+      const [due] = await dueNeed(tx, ctx.clock.now());
+      if (!due) return false;
+      await nextWave(tx, ctx, due, { tellSeeker: true });
+      return true;
+    });
+    if (!done) break;
+    handled++;
+  }
+  return handled;
+}
+
+/** How often the wave job runs: a due wave goes out within 5 s or 10% of WAVE_INTERVAL, whichever is larger. */
+export function waveJobPeriodMs(intervalMs: number): number {
+  const allowed = Math.max(5_000, intervalMs / 10);
+  return Math.min(30_000, Math.max(1_000, Math.floor(allowed / 3)));
+}
+
+/**
+ * An edit moved a need to another category or district: the helpers of the new match get one wave now
+ * (nobody is told twice, and the wave counts as the next one, so that edits cannot start a storm of
+ * waves on top of the running one). Edits of text or photo tell nobody.
+ */
+export async function waveAfterEdit(db: Executor, ctx: WaveContext, before: Pick<PostRow, 'category' | 'district'>, post: PostRow): Promise<WaveStep> {
+  const moved = before.category !== post.category || before.district !== post.district;
+  if (!moved || !isOpenNeed(post) || post.publishedAt === null || (await hasOpenOffer(db, post.id))) return { told: 0, widened: false, post };
+  return nextWave(db, ctx, post, { tellSeeker: false });
+}
+
+/**
+ * A need was renewed (or republished after expiry): its waves go on where they stood. A wave goes out
+ * now only when one is due anyway (WAVE_INTERVAL after the last), so renewing tells nobody twice and
+ * cannot speed the waves up; a need whose search had ended gets one more look for helpers who
+ * subscribed since.
+ */
+export async function resumeWavesAfterRenewal(db: Executor, ctx: WaveContext, post: PostRow): Promise<WaveStep> {
+  const now = ctx.clock.now();
+  if (!isOpenNeed(post) || post.publishedAt === null || (await hasOpenOffer(db, post.id))) return { told: 0, widened: false, post };
+  if (post.nextWaveAt !== null && post.nextWaveAt > now) return { told: 0, widened: false, post };
+  const dueAt = post.waveAt ? new Date(post.waveAt.getTime() + ctx.waves.intervalMs) : now;
+  if (dueAt > now) return { told: 0, widened: false, post: await updated(db, post.id, { nextWaveAt: dueAt }) };
+  return nextWave(db, ctx, post, { tellSeeker: false });
+}
+
+/** Someone offered help on a need: it counts for their response record, and no further waves go out. */
+export async function recordOfferOfHelp(db: Executor, postId: number, helperId: number): Promise<void> {
+  await db
+    .update(notifications)
+    .set({ response: 'offered' })
+    .where(and(eq(notifications.postId, postId), eq(notifications.userId, helperId)));
+  await db.update(posts).set({ nextWaveAt: null }).where(and(eq(posts.id, postId), eq(posts.kind, 'need')));
+}
+
+/**
+ * The seeker declined an offer of help: when no other offer is waiting or accepted, the search goes on
+ * with the next wave at once.
+ */
+export async function resumeWavesAfterDeclinedOffer(db: Executor, now: Date, postId: number): Promise<void> {
+  await db.execute(sql`update ${posts} set next_wave_at = ${now}
+    where id = ${postId} and kind = 'need' and status = 'open' and next_wave_at is null
+      and not exists (select 1 from ${contacts} c where c.post_id = ${postId} and c.status in ('offered', 'accepted'))`);
+}
+
+/** The answer to "Not this time" or "Pause for a week". */
+export type HelperAnswer =
+  /** Recorded; `refilled` more helpers were told in their place. */
+  | { outcome: 'recorded'; refilled: number }
+  /** Pressed before: nothing more happens. */
+  | { outcome: 'again' }
+  /** The helper was never told about this need, or it is closed: an old or forged button. */
+  | { outcome: 'stale' };
+
+/**
+ * Records that a helper declined a need they were told about and hands their place to the next helper
+ * of the ranking at once (while the need's waves are running: no offer yet, helpers left). Never shown
+ * to the seeker; it counts for the helper's response record.
+ */
+async function decline(db: Executor, ctx: WaveContext, helper: Pick<UserRow, 'id'>, postId: number): Promise<HelperAnswer> {
+  const [post] = await db.select().from(posts).where(eq(posts.id, postId)).for('update');
+  if (!post || !isOpenNeed(post)) return { outcome: 'stale' };
+  const [told] = await db
+    .select({ response: notifications.response })
+    .from(notifications)
+    .where(and(eq(notifications.postId, postId), eq(notifications.userId, helper.id)));
+  if (!told) return { outcome: 'stale' };
+  if (told.response !== null) return told.response === 'declined' ? { outcome: 'again' } : { outcome: 'stale' };
+  await db
+    .update(notifications)
+    .set({ response: 'declined' })
+    .where(and(eq(notifications.postId, postId), eq(notifications.userId, helper.id), isNull(notifications.response)));
+  if (post.nextWaveAt === null) return { outcome: 'recorded', refilled: 0 };
+  const refill = await tellNext(db, ctx, post, Math.max(post.wave, 1), 1);
+  if (refill.far > 0 && post.widenedAt === null) {
+    await updated(db, post.id, { widenedAt: ctx.clock.now() });
+    await tellSeeker(db, ctx, post, { kind: OUTBOX_KINDS.waveProgress, told: refill.told, widened: true });
+  }
+  return { outcome: 'recorded', refilled: refill.told };
+}
+
+/** "Not this time" under a need's notification. */
+export async function declineNeed(db: Database, ctx: WaveContext, helper: Pick<UserRow, 'id'>, postId: number): Promise<HelperAnswer> {
+  return db.transaction((tx) => decline(tx, ctx, helper, postId));
+}
+
+/**
+ * "Pause for a week" under a need's notification: no notifications for 7 days (resumed earlier in
+ * /subscribe), and this need goes to the next helper as after "Not this time".
+ */
+export async function pauseForAWeek(db: Database, ctx: WaveContext, helper: Pick<UserRow, 'id'>, postId: number): Promise<{ answer: HelperAnswer; until: Date }> {
+  return db.transaction(async (tx) => {
+    const until = new Date(ctx.clock.now().getTime() + PAUSE_FOR_A_WEEK_MS);
+    const [told] = await tx
+      .select({ userId: notifications.userId })
+      .from(notifications)
+      .where(and(eq(notifications.postId, postId), eq(notifications.userId, helper.id)));
+    if (!told) return { answer: { outcome: 'stale' }, until };
+    await tx.update(users).set({ pausedUntil: until }).where(eq(users.id, helper.id));
+    const answer = await decline(tx, ctx, helper, postId);
+    // A closed need or a second press: the pause itself still holds.
+    return { answer: answer.outcome === 'stale' || answer.outcome === 'again' ? { outcome: 'recorded', refilled: 0 } : answer, until };
+  });
+}
