@@ -81,7 +81,7 @@ contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
       case 'to': {
         const dialog = getDialog(ctx, CHOOSER);
         const pending = pendingSchema.safeParse(dialog?.data);
-        if (!dialog || dialog.messageId !== ctx.callbackQuery.message?.message_id || !pending.success) return answerStale(ctx);
+        if (!dialog || dialog.messageId !== ctx.callbackQuery.message?.message_id || !pending.success) return await answerStale(ctx);
         await relayMessage(db, clock, user, data.id, pending.data);
         await endDialog(ctx);
         ctx.deps.delivery.wake();
