@@ -15,7 +15,7 @@ function unwrap(err: unknown): ErrorLike[] {
   const visit = (e: unknown, depth: number) => {
     if (!e || typeof e !== 'object' || seen.has(e) || depth > 5) return;
     seen.add(e);
-    chain.push(e as ErrorLike);
+    chain.push(e);
     const { errors, cause } = e as ErrorLike;
     if (Array.isArray(errors)) for (const inner of errors) visit(inner, depth + 1);
     visit(cause, depth + 1);

@@ -241,6 +241,6 @@ describe('loadStartup', () => {
       `CITY_FILE: ${file}: districts.3.name.uk: missing the uk name`,
       `CITY_FILE: ${file}: districts.5.key: duplicate key "mitte"`,
     ]);
-    expect(() => loadStartup({ env: { BOT_TOKEN: TOKEN, CITY_FILE: file } })).toThrow(/Invalid configuration:\n  - CITY_FILE: /);
+    expect(() => loadStartup({ env: { BOT_TOKEN: TOKEN, CITY_FILE: file } })).toThrow(/Invalid configuration:\n {2}- CITY_FILE: /);
   });
 });

@@ -340,7 +340,7 @@ describe(`fuzz (seed ${SEED}, ${TOTAL} updates)`, () => {
       from: { id: h.telegram.botInfo.id, is_bot: true, first_name: 'Hilfenetz' },
       text: shown?.text ?? 'Hilfenetz',
       ...(shown?.replyMarkup ? { reply_markup: shown.replyMarkup } : {}),
-    } as Message;
+    };
   }
 
   /** The message a forged or replayed press claims to come from: mostly a real one in the presser's chat. */
@@ -355,7 +355,7 @@ describe(`fuzz (seed ${SEED}, ${TOTAL} updates)`, () => {
       [1, () => ({ message: botMessage(p, undefined, rng.pick([0, -1, rng.int(1, 5_000), 2_147_483_647])), how: 'unknown id' })],
       [1, () => ({ how: 'none' })],
       // An inaccessible message (Bot API 7.0): only chat, id and date 0.
-      [1, () => ({ message: { chat: privateChat(p), message_id: own.at(-1)?.messageId ?? 1, date: 0 } as Message, how: 'inaccessible' })],
+      [1, () => ({ message: { chat: privateChat(p), message_id: own.at(-1)?.messageId ?? 1, date: 0 }, how: 'inaccessible' })],
     ])();
   }
 
@@ -615,13 +615,13 @@ describe(`fuzz (seed ${SEED}, ${TOTAL} updates)`, () => {
       }
       case 'channel':
         return {
-          update: { update_id: nextUpdateId(), channel_post: { message_id: rng.int(1, 1000), date: 1, chat: { id: chatId, type: 'channel', title: 'Kanal' }, text: fuzzText(rng) || '/start' } } as Update,
+          update: { update_id: nextUpdateId(), channel_post: { message_id: rng.int(1, 1000), date: 1, chat: { id: chatId, type: 'channel', title: 'Kanal' }, text: fuzzText(rng) || '/start' } },
           expect: 'none',
           what: 'channel post',
         };
       case 'inline':
         return {
-          update: { update_id: nextUpdateId(), inline_query: { id: `iq${++callbackCounter}`, from: { id: p.id, is_bot: false, first_name: p.first_name }, query: fuzzText(rng).slice(0, 256), offset: '' } } as Update,
+          update: { update_id: nextUpdateId(), inline_query: { id: `iq${++callbackCounter}`, from: { id: p.id, is_bot: false, first_name: p.first_name }, query: fuzzText(rng).slice(0, 256), offset: '' } },
           expect: 'none',
           what: 'inline query',
         };

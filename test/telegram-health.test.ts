@@ -31,7 +31,7 @@ describe('TelegramHealth', () => {
     const health = new TelegramHealth({ logger, degradedAfterMs: 90_000, now: () => now });
     expect(health.state().state).toBe('connecting');
 
-    await health.transformer(answer({ ok: true, result: true }), 'getMe', {} as never);
+    await health.transformer(answer({ ok: true, result: true }), 'getMe', {});
     expect(health.state()).toMatchObject({ state: 'up', silentForSeconds: 0 });
     // A refusal from Telegram is still an answer.
     await health.transformer(answer({ ok: false, error_code: 400, description: 'Bad Request' }), 'sendMessage', {} as never);
@@ -39,9 +39,9 @@ describe('TelegramHealth', () => {
 
     for (let i = 0; i < 30; i++) {
       now += 5_000;
-      await expect(health.transformer(networkDown, 'getUpdates', {} as never)).rejects.toThrow(HttpError);
+      await expect(health.transformer(networkDown, 'getUpdates', {})).rejects.toThrow(HttpError);
     }
-    await health.transformer(answer({ ok: false, error_code: 502, description: 'Bad Gateway' }), 'getUpdates', {} as never);
+    await health.transformer(answer({ ok: false, error_code: 502, description: 'Bad Gateway' }), 'getUpdates', {});
     expect(health.isDown).toBe(true);
     expect(health.state()).toMatchObject({ state: 'degraded', silentForSeconds: 150 });
     await flush();
@@ -50,7 +50,7 @@ describe('TelegramHealth', () => {
     expect(lines.filter((l) => l.msg === 'Telegram still cannot be reached; retrying')).toHaveLength(2);
 
     now += 1_000;
-    await health.transformer(answer({ ok: true, result: [] }), 'getUpdates', {} as never);
+    await health.transformer(answer({ ok: true, result: [] }), 'getUpdates', {});
     await flush();
     expect(health.state().state).toBe('up');
     expect(lines.at(-1)).toMatchObject({ msg: 'Telegram reachable again', downForSeconds: 146 });
@@ -61,7 +61,7 @@ describe('TelegramHealth', () => {
     const health = new TelegramHealth({ logger, degradedAfterMs: 1_000 });
     const controller = new AbortController();
     controller.abort();
-    await expect(health.transformer(networkDown, 'getUpdates', {} as never, controller.signal as never)).rejects.toThrow();
+    await expect(health.transformer(networkDown, 'getUpdates', {}, controller.signal as never)).rejects.toThrow();
     expect(health.isDown).toBe(false);
   });
 });
@@ -107,7 +107,7 @@ describe('createInteractiveRetry', () => {
     await expect(retry(failing, 'sendMessage', {} as never)).rejects.toThrow(HttpError);
     expect(calls).toBe(4);
     calls = 0;
-    await expect(retry(failing, 'getUpdates', {} as never)).rejects.toThrow(HttpError);
+    await expect(retry(failing, 'getUpdates', {})).rejects.toThrow(HttpError);
     expect(calls).toBe(1);
     let flaky = 0;
     const recovers = (async () => {

@@ -63,7 +63,7 @@ export async function registerDefaultCommands(api: Api, i18n: Translator, defaul
   const results = await Promise.allSettled(calls);
   const failed = results.filter((r) => r.status === 'rejected');
   if (failed.length > 0) {
-    logger.warn({ failed: failed.length, err: (failed[0] as PromiseRejectedResult).reason?.message }, 'could not register command menus');
+    logger.warn({ failed: failed.length, err: describeError((failed[0] as PromiseRejectedResult).reason) }, 'could not register command menus');
   } else {
     logger.info({ languages: LOCALES.length }, 'command menus registered');
   }

@@ -51,12 +51,12 @@ export class DrizzleSessionStorage<T> implements StorageAdapter<T> {
       read.version === null
         ? await this.db
             .insert(sessions)
-            .values({ key, value: value as unknown, version: 1, updatedAt: now })
+            .values({ key, value, version: 1, updatedAt: now })
             .onConflictDoNothing({ target: sessions.key })
             .returning({ key: sessions.key })
         : await this.db
             .update(sessions)
-            .set({ value: value as unknown, version: sql`${sessions.version} + 1`, updatedAt: now })
+            .set({ value, version: sql`${sessions.version} + 1`, updatedAt: now })
             .where(and(eq(sessions.key, key), eq(sessions.version, read.version)))
             .returning({ key: sessions.key });
     if (written.length === 0) throw new DomainError('errors.sessionConflict');

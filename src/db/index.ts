@@ -31,7 +31,7 @@ export interface DatabaseOptions {
   DATABASE_URL?: string | undefined;
   DATA_DIR?: string;
   /** `memory` gives a throwaway PGlite (tests, benchmarks). */
-  pgliteDataDir?: string | 'memory';
+  pgliteDataDir?: string;
   poolSize?: number;
   logger?: Logger;
 }
@@ -76,7 +76,7 @@ function createPostgres(url: string, options: DatabaseOptions): DatabaseHandle {
     async withSingleConnection(fn) {
       const client = await pool.connect();
       try {
-        return await fn(drizzleNodePg(client, { schema }) as unknown as Database);
+        return await fn(drizzleNodePg(client, { schema }));
       } finally {
         client.release();
       }
@@ -110,6 +110,6 @@ export function connectionErrorSummary(err: unknown): { code?: string; message: 
 
 /** Rows of a raw SQL statement, for both drivers (both results carry `rows`). */
 export async function queryRows<T>(db: Executor, query: ReturnType<typeof sql>): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  const result = (await db.execute(query)) as { rows: T[] };
   return result.rows;
 }

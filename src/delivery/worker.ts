@@ -108,7 +108,7 @@ export class DeliveryWorker {
       claimWindowSeconds: 0.25,
       paidBroadcast: false,
       ...options,
-    } as DeliveryWorker['o'];
+    };
     this.governor = new RateGovernor({
       rate: this.o.rate,
       perChatIntervalMs: this.o.perChatIntervalMs,

@@ -19,6 +19,7 @@ interface QueuedMessageBase {
 }
 
 /** The payload of kind K, which may be left out when the kind's schema accepts an empty payload. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{} extends T` asks whether T accepts an empty object
 type PayloadOf<K extends OutboxKind> = {} extends OutboxPayloadInput<K> ? { payload?: OutboxPayloadInput<K> } : { payload: OutboxPayloadInput<K> };
 
 /**

@@ -60,7 +60,7 @@ export function createTranslator(defaultLocale: Locale = 'de', dir = LOCALES_DIR
   };
   return {
     fixed,
-    t: (locale, key, options) => String(fixed(locale)(key, options as never)),
+    t: (locale, key, options) => String(fixed(locale)(key, options)),
   };
 }
 

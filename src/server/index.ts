@@ -38,7 +38,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { logger } = options;
   let webhook: WebhookHandler | undefined;
 
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+  const handleRequest = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     try {
       if (req.method === 'GET' && path === '/healthz') {
@@ -72,7 +72,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end('{"error":"update failed, please retry"}');
     }
-  });
+  };
+  // Node ignores a request listener's promise; handleRequest answers every failure itself (the 500 above).
+  const server = createServer((req, res) => void handleRequest(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, () => {
@@ -104,7 +106,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
         clearTimeout(timer);
         resolve(v);
       },
-      (e) => {
+      (e: unknown) => {
         clearTimeout(timer);
         reject(e);
       },

@@ -77,8 +77,8 @@ describe('reporting', () => {
     const coordinatorUk = h.user(COORDINATOR_UK);
     await coordinator.send('/start');
     await coordinatorUk.send('/start');
-    await report(maria, maria.find('Neue Anfrage')!, '⚠️ Melden', '😡 Belästigung');
-    await report(jonas, jonas.find('Neue Anfrage')!, '⚠️ Melden', '❓ Anderes');
+    await report(maria, maria.find('Neue Anfrage'), '⚠️ Melden', '😡 Belästigung');
+    await report(jonas, jonas.find('Neue Anfrage'), '⚠️ Melden', '❓ Anderes');
     await h.sweep();
     await h.sweep();
     await h.deliver();
@@ -104,10 +104,10 @@ describe('the moderation queue', () => {
     const { olena, jonas, maria } = await scene();
     const petro = h.user(PEOPLE.petro);
     await onboard(petro, 'helper', 'Гамборн (Hamborn)');
-    await report(maria, maria.find('Neue Anfrage')!, '⚠️ Melden', '💸 Spam oder Betrug');
+    await report(maria, maria.find('Neue Anfrage'), '⚠️ Melden', '💸 Spam oder Betrug');
     await jonas.send('Gib mir deine Adresse, sofort!');
     await h.deliver();
-    await report(olena, olena.find('Gib mir deine Adresse')!, '⚠️ Поскаржитися', '😡 Переслідування');
+    await report(olena, olena.find('Gib mir deine Adresse'), '⚠️ Поскаржитися', '😡 Переслідування');
 
     const coordinator = h.user(COORDINATOR);
     await coordinator.send('/moderation');
@@ -167,10 +167,10 @@ describe('the moderation queue', () => {
 
   it('dismisses and warns', async () => {
     const { maria, jonas, olena } = await scene();
-    await report(maria, maria.find('Neue Anfrage')!, '⚠️ Melden', '❓ Anderes');
+    await report(maria, maria.find('Neue Anfrage'), '⚠️ Melden', '❓ Anderes');
     await jonas.send('Sie sind dumm.');
     await h.deliver();
-    await report(olena, olena.find('Sie sind dumm')!, '⚠️ Поскаржитися', '😡 Переслідування');
+    await report(olena, olena.find('Sie sind dumm'), '⚠️ Поскаржитися', '😡 Переслідування');
     const coordinator = h.user(COORDINATOR_UK);
     await coordinator.send('/moderation');
     await coordinator.click('📋 Розглянути 2 скарги');

@@ -3,6 +3,7 @@ import { PgTable } from 'drizzle-orm/pg-core';
 import { queryRows } from '../../src/db';
 import { privacyData } from '../../src/bot/features/privacy';
 import * as schema from '../../src/db/schema';
+import type { collectUserData } from '../../src/domain/privacy';
 import { auditLog, blocks, contacts, notifications, outbox, posts, relayMessages, reports, sessions, subscriptions, users } from '../../src/db/schema';
 import { createLogger } from '../../src/logger';
 import { clickDistrict, onboard, post, subscribe } from '../helpers/flows';
@@ -17,6 +18,13 @@ const SECOND_NEED = 'Потрібна допомога із заявою на Ki
 const SOFIIA_SAYS = 'Дякую! Мені зручно у вівторок після обіду.';
 const SOFIIA_CAPTION = 'Ось фото довідки';
 const JONAS_SAYS = 'Hallo! Ich kenne eine Vermieterin in Hamborn.';
+
+/** What /mydata exports, before it becomes JSON. */
+type UserDataExport = Awaited<ReturnType<typeof collectUserData>>;
+/** What JSON makes of a value: dates become ISO strings. */
+type AsJson<T> = T extends Date ? string : T extends (infer U)[] ? AsJson<U>[] : T extends object ? { [K in keyof T]: AsJson<T[K]> } : T;
+/** The file /mydata sends, as its reader sees it. */
+const readExport = (text: string) => JSON.parse(text) as AsJson<UserDataExport & { exportedAt: Date }>;
 
 /** /need with a photo, through the dialog's buttons (Ukrainian labels). */
 async function postNeedWithPhoto(user: TestUser, category: string, district: string, text: string): Promise<string> {
@@ -131,24 +139,24 @@ describe('privacy', () => {
       expect(document.file?.name).toBe('hilfenetz-data-2026-03-02.json');
       expect(document.text).toContain('Усі дані, які Hilfenetz зберігає про вас');
       const raw = document.file!.content!.toString('utf8');
-      const data = JSON.parse(raw);
+      const data = readExport(raw);
 
       expect(data.profile).toMatchObject({ telegramId: SOFIIA.id, firstName: 'Софія', username: 'sofiia_dnipro', locale: 'uk', role: 'seeker', district: 'hamborn' });
-      expect(data.posts.map((p: { text: string }) => p.text)).toEqual([NEED_TEXT, SECOND_NEED]);
-      expect(data.posts[0].photoFileId).toBe(postPhoto);
+      expect(data.posts.map((p) => p.text)).toEqual([NEED_TEXT, SECOND_NEED]);
+      expect(data.posts[0]!.photoFileId).toBe(postPhoto);
       expect(data.subscriptions).toEqual([expect.objectContaining({ kind: 'offer', category: 'donations', district: '*' })]);
       expect(data.contacts).toEqual([
         expect.objectContaining({ yourSide: 'author', partner: { role: 'helper', firstName: 'Jonas' }, status: 'accepted' }),
         expect.objectContaining({ yourSide: 'author', partner: { role: 'helper', firstName: 'Maria' }, status: 'offered' }),
       ]);
-      expect(data.relayMessages.sent.map((m: { text: string }) => m.text)).toEqual([SOFIIA_SAYS, SOFIIA_CAPTION]);
-      expect(data.relayMessages.sent[1].photoFileId).toBe(relayPhoto);
-      expect(data.relayMessages.received.map((m: { text: string }) => m.text)).toEqual([JONAS_SAYS]);
+      expect(data.relayMessages.sent.map((m) => m.text)).toEqual([SOFIIA_SAYS, SOFIIA_CAPTION]);
+      expect(data.relayMessages.sent[1]!.photoFileId).toBe(relayPhoto);
+      expect(data.relayMessages.received.map((m) => m.text)).toEqual([JONAS_SAYS]);
       expect(data.notifications).toEqual({ count: 1, postIds: [3], answers: [] });
       // Everything that went to her, in order, all sent (the clock stood still): Jonas's offer of help on her
       // first need, his message, Maria's offer on her second need, and Jonas's offer matching her subscription.
       const at = h.clock.now().toISOString();
-      const delivered = (kind: string, postId: number) => expect.objectContaining({ kind, postId, noticeId: null, status: 'sent', createdAt: at, sentAt: at });
+      const delivered = (kind: string, postId: number): unknown => expect.objectContaining({ kind, postId, noticeId: null, status: 'sent', createdAt: at, sentAt: at });
       expect(data.outbox).toEqual([delivered('contact.request', 1), delivered('relay', 1), delivered('contact.request', 2), delivered('post.notify', 3)]);
       expect(data.session).toEqual(expect.objectContaining({ value: expect.any(Object) }));
       expect(data.reportsMade).toEqual([]);
@@ -165,8 +173,8 @@ describe('privacy', () => {
       expect(raw).not.toContain('senderId');
 
       // The other side's export shows her the same way.
-      const theirs = JSON.parse((await jonas.send('/mydata')).sent[0]!.file!.content!.toString('utf8'));
-      expect(theirs.contacts[0].partner).toEqual({ role: 'seeker', firstName: 'Софія' });
+      const theirs = readExport((await jonas.send('/mydata')).sent[0]!.file!.content!.toString('utf8'));
+      expect(theirs.contacts[0]!.partner).toEqual({ role: 'seeker', firstName: 'Софія' });
       expect(theirs.notifications.count).toBe(1);
       expect(JSON.stringify(theirs)).not.toContain('sofiia_dnipro');
       expect(JSON.stringify(theirs)).not.toContain(String(SOFIIA.id));
@@ -187,12 +195,12 @@ describe('privacy', () => {
       ]);
       await h.db.db.insert(blocks).values({ blockerId: o!.id, blockedId: j!.id, createdAt: now });
 
-      const data = JSON.parse((await olena.send('/mydata')).sent[0]!.file!.content!.toString('utf8'));
+      const data = readExport((await olena.send('/mydata')).sent[0]!.file!.content!.toString('utf8'));
       expect(data.reportsMade).toEqual([expect.objectContaining({ targetType: 'post', targetId: 1, reason: 'spam', status: 'open' })]);
       expect(data.reportsAboutYou).toEqual({ count: 1, open: 0, items: [{ targetType: 'post', targetId: 99, reason: 'harassment', status: 'dismissed', action: null }] });
       expect(data.blocksMade).toEqual([{ blocked: { role: 'helper', firstName: 'Jonas' }, createdAt: now.toISOString() }]);
 
-      const about = JSON.parse((await jonas.send('/mydata')).sent[0]!.file!.content!.toString('utf8'));
+      const about = readExport((await jonas.send('/mydata')).sent[0]!.file!.content!.toString('utf8'));
       expect(about.reportsAboutYou.items[0]).toEqual({ targetType: 'post', targetId: 1, reason: 'spam', status: 'open', action: null });
       expect(JSON.stringify(about.reportsAboutYou)).not.toContain('reporter');
       // Blocks against a person are never revealed to them.

@@ -38,7 +38,7 @@ async function seed(): Promise<{ olena: TestUser; irina: TestUser; jonas: TestUs
   await post(jonas, 'offer', '📦 Spenden & Sachspenden', 'Mitte', JONAS_OFFER);
   await h.deliver();
   h.clock.advanceHours(2);
-  await jonas.click('🤝 Ich kann helfen', jonas.find('Neue Anfrage')!);
+  await jonas.click('🤝 Ich kann helfen', jonas.find('Neue Anfrage'));
   await h.deliver();
   h.clock.set('2026-03-06T12:00:00+01:00');
   return { olena, irina, jonas };

@@ -22,7 +22,7 @@ function recordingDb(): { db: Database; statements: string[] } {
   const logger = { logQuery: (query: string) => void statements.push(query) };
   const client = (h.db.db as unknown as { $client: unknown }).$client;
   const db = h.db.driver === 'pglite' ? drizzlePglite(client as PGlite, { schema, logger }) : drizzleNodePg(client as Pool, { schema, logger });
-  return { db: db as unknown as Database, statements };
+  return { db, statements };
 }
 
 const reading = (table: string) => (statements: string[]) => statements.filter((s) => new RegExp(`^select .* from "${table}"`, 'i').test(s)).length;

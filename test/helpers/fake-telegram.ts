@@ -176,7 +176,7 @@ export class FakeTelegram {
   // ---------- updates for getUpdates (HTTP mode) ----------
 
   pushUpdate(update: Omit<Update, 'update_id'> & { update_id?: number }): Update {
-    const full = { ...update, update_id: update.update_id ?? this.nextUpdateId++ } as Update;
+    const full = { ...update, update_id: update.update_id ?? this.nextUpdateId++ };
     this.updates.push(full);
     const waiters = this.updateWaiters;
     this.updateWaiters = [];
@@ -273,7 +273,7 @@ export class FakeTelegram {
       case 'close':
         return true;
       case 'getFile':
-        return { file_id: p.file_id, file_unique_id: `u${p.file_id}`, file_size: 1000, file_path: `photos/${p.file_id}.jpg` };
+        return { file_id: p.file_id, file_unique_id: `u${String(p.file_id)}`, file_size: 1000, file_path: `photos/${String(p.file_id)}.jpg` };
       default:
         throw new ApiFailure(404, 'Not Found: method not found');
     }
@@ -292,7 +292,7 @@ export class FakeTelegram {
   }
 
   private checkText(value: unknown, parseMode: unknown, max: number): string {
-    const text = String(value ?? '');
+    const text = typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value);
     const plain = parseMode === 'HTML' ? htmlToPlain(text) : text;
     if (parseMode === 'HTML') {
       const problem = validateTelegramHtml(text);
@@ -406,12 +406,12 @@ export class FakeTelegram {
       ...(m.replyMarkup ? { reply_markup: m.replyMarkup } : {}),
     };
     if (m.kind === 'photo') {
-      return { ...base, caption: m.text, photo: [{ file_id: m.file?.fileId ?? 'x', file_unique_id: 'u', width: 1, height: 1 }] } as Message;
+      return { ...base, caption: m.text, photo: [{ file_id: m.file?.fileId ?? 'x', file_unique_id: 'u', width: 1, height: 1 }] };
     }
     if (m.kind === 'document') {
-      return { ...base, caption: m.text, document: { file_id: m.file?.fileId ?? 'x', file_unique_id: 'u', file_name: m.file?.name } } as Message;
+      return { ...base, caption: m.text, document: { file_id: m.file?.fileId ?? 'x', file_unique_id: 'u', file_name: m.file?.name } };
     }
-    return { ...base, text: m.text } as Message;
+    return { ...base, text: m.text };
   }
 
   private async getUpdates(p: Record<string, unknown>): Promise<Update[]> {

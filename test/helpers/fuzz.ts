@@ -347,7 +347,7 @@ export function mediaContent(rng: Rng, fileId: string, caption: () => string): {
         };
     }
   };
-  return { kind, content: build() as Partial<Message>, photo: kind === 'photo' || kind === 'media_group' };
+  return { kind, content: build(), photo: kind === 'photo' || kind === 'media_group' };
 }
 
 // ------------------------------------------------------------------ callback data
@@ -456,8 +456,8 @@ const SNAPSHOT_TABLES: Record<Exclude<keyof Snapshot, 'outboxMax' | 'noticeRows'
       delivered_message_id, erased_at from relay_messages`,
     key: (r) => String(r.id),
   },
-  blocks: { query: 'select * from blocks', key: (r) => `${r.blocker_id}>${r.blocked_id}` },
-  subscriptions: { query: 'select user_id, kind, category, district from subscriptions', key: (r) => `${r.user_id}|${r.kind}|${r.category}|${r.district}` },
+  blocks: { query: 'select * from blocks', key: (r) => `${String(r.blocker_id)}>${String(r.blocked_id)}` },
+  subscriptions: { query: 'select user_id, kind, category, district from subscriptions', key: (r) => `${String(r.user_id)}|${String(r.kind)}|${String(r.category)}|${String(r.district)}` },
   reports: { query: 'select * from reports', key: (r) => String(r.id) },
   invites: { query: 'select * from invites', key: (r) => String(r.id) },
   notices: {
@@ -484,7 +484,7 @@ export async function takeSnapshot(db: Database, previousOutboxMax: number): Pro
   for (const [name, t] of Object.entries(SNAPSHOT_TABLES)) {
     (snapshot as unknown as Record<string, Map<string, Row>>)[name] = new Map((raw[name] as Row[]).map((r) => [t.key(r), r]));
   }
-  snapshot.noticeRows = new Map((raw.noticeRows as Row[]).map((r) => [`${r.notice_id}|${r.status}|${r.error}`, Number(r.n)]));
+  snapshot.noticeRows = new Map((raw.noticeRows as Row[]).map((r) => [`${String(r.notice_id)}|${String(r.status)}|${String(r.error)}`, Number(r.n)]));
   return snapshot;
 }
 
@@ -570,7 +570,7 @@ export function forbiddenChanges(before: Snapshot, after: Snapshot, telegramId: 
       return void out.push(`posts#${key} (someone else's) changed ${show(b, columns)} → ${show(a, columns)}`);
     }
     if (a.author_id !== b.author_id || a.kind !== b.kind) out.push(`posts#${key} (own) changed owner/kind`);
-    if (b.status !== a.status && !OWN_POST_MOVES.has(`${b.status}>${a.status}`)) out.push(`posts#${key} (own) status ${b.status} → ${a.status}`);
+    if (b.status !== a.status && !OWN_POST_MOVES.has(`${String(b.status)}>${String(a.status)}`)) out.push(`posts#${key} (own) status ${String(b.status)} → ${String(a.status)}`);
   });
 
   each('contacts', (key, b, a) => {
@@ -582,7 +582,7 @@ export function forbiddenChanges(before: Snapshot, after: Snapshot, telegramId: 
     const columns = changedColumns(b, a);
     const moves = mine(b.author_id) ? AUTHOR_CONTACT_MOVES : mine(b.responder_id) ? RESPONDER_CONTACT_MOVES : undefined;
     if (!moves) return void out.push(`contacts#${key} (someone else's) changed ${show(b, columns)} → ${show(a, columns)}`);
-    if (['post_id', 'author_id', 'responder_id'].some((c) => columns.includes(c)) || (b.status !== a.status && !moves.has(`${b.status}>${a.status}`))) {
+    if (['post_id', 'author_id', 'responder_id'].some((c) => columns.includes(c)) || (b.status !== a.status && !moves.has(`${String(b.status)}>${String(a.status)}`))) {
       out.push(`contacts#${key} (${mine(b.author_id) ? 'author' : 'responder'}) changed ${show(b, columns)} → ${show(a, columns)}`);
     }
   });
@@ -640,7 +640,7 @@ export function forbiddenChanges(before: Snapshot, after: Snapshot, telegramId: 
   for (const row of after.outboxNew) {
     const kind = String(row.kind);
     const payload = (row.payload ?? {}) as Record<string, unknown>;
-    const contact = payload.contactId !== undefined ? after.contacts.get(String(payload.contactId)) : undefined;
+    const contact = typeof payload.contactId === 'number' ? after.contacts.get(String(payload.contactId)) : undefined;
     const takesPart = contact !== undefined && (mine(contact.author_id) || mine(contact.responder_id));
     const ok =
       kind === 'notice'
@@ -652,7 +652,7 @@ export function forbiddenChanges(before: Snapshot, after: Snapshot, telegramId: 
             : kind.startsWith('contact.')
               ? takesPart
               : false;
-    if (!ok) out.push(`outbox#${row.id} queued: ${show(row)}`);
+    if (!ok) out.push(`outbox#${String(row.id)} queued: ${show(row)}`);
   }
 
   // Notice deliveries: only the author (or a coordinator) may stop them; erasing one's own data cancels

@@ -191,7 +191,7 @@ export class TestUser {
       { file_id: fileId, file_unique_id: `${fileId}u2`, width: 1280, height: 960, file_size: 120_000 },
     ];
     return this.observe(() =>
-      this.harness.handle(messageUpdate(this.persona, own.messageId, { photo, ...(caption ? { caption } : {}), ...extra } as Partial<Message>)),
+      this.harness.handle(messageUpdate(this.persona, own.messageId, { photo, ...(caption ? { caption } : {}), ...extra })),
     );
   }
 
@@ -204,13 +204,13 @@ export class TestUser {
   sendVoice(): Promise<Reaction> {
     const own = this.harness.telegram.recordUserMessage(this.id, '');
     const voice = { file_id: 'voice1', file_unique_id: 'v1', duration: 3 };
-    return this.observe(() => this.harness.handle(messageUpdate(this.persona, own.messageId, { voice } as Partial<Message>)));
+    return this.observe(() => this.harness.handle(messageUpdate(this.persona, own.messageId, { voice })));
   }
 
   sendDocument(name = 'scan.pdf'): Promise<Reaction> {
     const own = this.harness.telegram.recordUserMessage(this.id, '');
     const document = { file_id: this.harness.telegram.newFileId('doc'), file_unique_id: 'd1', file_name: name, mime_type: 'application/pdf' };
-    return this.observe(() => this.harness.handle(messageUpdate(this.persona, own.messageId, { document } as Partial<Message>)));
+    return this.observe(() => this.harness.handle(messageUpdate(this.persona, own.messageId, { document })));
   }
 
   /** Edits one of the user's own earlier messages. */

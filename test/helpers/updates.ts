@@ -58,7 +58,7 @@ export function editedMessageUpdate(p: Persona, messageId: number, text: string)
   return {
     update_id: nextUpdateId(),
     edited_message: { message_id: messageId, date: now - 5, edit_date: now, chat: chatOf(p), from: fromOf(p), text },
-  } as Update;
+  };
 }
 
 /** A button press on a message the bot sent. */
@@ -71,7 +71,7 @@ export function callbackUpdate(p: Persona, message: Message | undefined, data: s
     data,
     ...(message ? { message } : {}),
   } as CallbackQuery;
-  return { update: { update_id: nextUpdateId(), callback_query } as Update, id };
+  return { update: { update_id: nextUpdateId(), callback_query }, id };
 }
 
 /** The user blocked (kicked) or unblocked the bot. */
@@ -101,5 +101,5 @@ export function groupMessageUpdate(p: Persona, chatId: number, text: string): Up
       text,
       ...(entitiesFor(text) ? { entities: entitiesFor(text) } : {}),
     },
-  } as Update;
+  };
 }

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { inspect } from 'node:util';
 
 /** A TCP port that was free a moment ago, for a server a test starts (a bot process, a PostgreSQL). */
 export async function freePort(): Promise<number> {
@@ -35,6 +36,6 @@ export async function waitFor<T>(
     }
     await sleep(intervalMs);
   }
-  const because = lastError === undefined ? '' : ` (last probe error: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
+  const because = lastError === undefined ? '' : ` (last probe error: ${lastError instanceof Error ? lastError.message : inspect(lastError)})`;
   throw new Error(`timed out waiting for ${what}${because}\n${output?.() ?? ''}`);
 }

@@ -137,7 +137,7 @@ describe('webhook endpoint with the production bot', () => {
       headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
       body: stream,
       duplex: 'half',
-    } as RequestInit);
+    });
     await expectRefused(chunked, 413, 'body too large');
     // Announced as 2 MiB and never sent: answered at once.
     const waiting = await headersOnly({ 'content-length': String(2 * MiB), 'x-telegram-bot-api-secret-token': SECRET });

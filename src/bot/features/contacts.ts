@@ -82,7 +82,7 @@ contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
       }
       case 'to': {
         const pending = chooser.forButton(ctx);
-        if (!pending) return answerStale(ctx);
+        if (!pending) return await answerStale(ctx);
         await relayMessage(db, clock, user, data.id, pending.data);
         await chooser.end(ctx);
         ctx.deps.delivery.wake();

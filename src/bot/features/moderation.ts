@@ -207,16 +207,16 @@ coordinators.callbackQuery(moderationData.filter, async (ctx) => {
     switch (data.action) {
       case 'home':
         await ctx.answerCallbackQuery();
-        return showHome(ctx, false);
+        return await showHome(ctx, false);
       case 'rep':
         await ctx.answerCallbackQuery();
-        return showReport(ctx, data.id);
+        return await showReport(ctx, data.id);
       case 'pend':
         await ctx.answerCallbackQuery();
-        return showPending(ctx, data.id);
+        return await showPending(ctx, data.id);
       case 'bl':
         await ctx.answerCallbackQuery();
-        return showBanned(ctx);
+        return await showBanned(ctx);
       case 'dis':
         await dismissReport(db, clock, coordinator, data.id);
         break;
@@ -252,7 +252,7 @@ coordinators.callbackQuery(moderationData.filter, async (ctx) => {
         else await rejectPendingPost(db, clock, coordinator, data.id);
         ctx.deps.delivery.wake();
         await ctx.answerCallbackQuery({ text: ctx.t(data.action === 'appr' ? 'moderation.done.approved' : 'moderation.done.rejected') });
-        return showPending(ctx, 0);
+        return await showPending(ctx, 0);
       }
     }
   } catch (err) {

@@ -18,6 +18,7 @@ export function createRateLimiter(options = DEFAULT_USER_RATE_LIMIT, now: () => 
     timeFrame: options.timeFrameMs,
     limit: options.limit,
     keyGenerator: (ctx) => (ctx.from && ctx.chat?.type === 'private' ? String(ctx.from.id) : undefined),
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the limiter returns this promise from its middleware (so grammY awaits it); only its type says void
     onLimitExceeded: async (ctx) => {
       const id = ctx.from?.id;
       if (id === undefined) return;
