@@ -7,6 +7,8 @@ import { createRenderers } from './delivery';
 import { updateNoticeProgress } from './delivery/notice-progress';
 import { DeliveryWorker } from './delivery/worker';
 import { createRetentionSweep } from './domain/privacy';
+import { announceDesk, deskContext, moveOverdueNeedsToDesk } from './domain/desk';
+import { askDueFollowUps } from './domain/follow-up';
 import { announceModerationQueue } from './domain/moderation';
 import { createSessionSweep } from './domain/sessions';
 import { expirePosts, remindExpiringPosts } from './domain/sweeps';
@@ -37,13 +39,23 @@ export interface BackgroundOptions {
 
 /** The periodic sweeps every process runs (each guarded by an advisory lock, or claiming its work row by row). */
 export function createSweeps(
-  config: Pick<Config, 'RETENTION_DAYS' | 'SESSION_TTL_DAYS' | 'WAVE_SIZE' | 'WAVE_INTERVAL' | 'HELPER_WEEKLY_CAP' | 'QUIET_HOURS'>,
+  config: Pick<Config, 'RETENTION_DAYS' | 'SESSION_TTL_DAYS' | 'WAVE_SIZE' | 'WAVE_INTERVAL' | 'HELPER_WEEKLY_CAP' | 'QUIET_HOURS' | 'DESK_AFTER' | 'FOLLOW_UP_AFTER'>,
   city: CityDirectory,
 ): ScheduledSweep[] {
   const waves = { timeZone: city.timezone, quietHours: config.QUIET_HOURS, waves: waveSettings(config, city) };
   return [
     // Often enough that a due wave goes out within 5 s or 10% of WAVE_INTERVAL; an index scan when nothing is due.
     { name: 'send-due-waves', everyMs: waveJobPeriodMs(config.WAVE_INTERVAL), claims: (db, clock) => sendDueWaves(db, { ...waves, clock }) },
+    // Same promise for the desk and the follow-up: within 5 s or 10% of DESK_AFTER / FOLLOW_UP_AFTER. Each
+    // claims its rows with a conditional UPDATE … RETURNING (SKIP LOCKED for the follow-up), in every process.
+    {
+      name: 'move-needs-to-desk',
+      everyMs: waveJobPeriodMs(config.DESK_AFTER),
+      claims: (db, clock) => moveOverdueNeedsToDesk(db, deskContext(config, clock, city.timezone)),
+    },
+    { name: 'ask-follow-ups', everyMs: waveJobPeriodMs(config.FOLLOW_UP_AFTER), claims: (db, clock) => askDueFollowUps(db, clock) },
+    // New desk items at most every two minutes, in one message; unclaimed ones again daily.
+    { name: 'announce-desk', everyMs: 120_000, sweep: announceDesk },
     { name: 'remind-expiring-posts', everyMs: 60_000, sweep: remindExpiringPosts },
     { name: 'expire-posts', everyMs: 60_000, sweep: expirePosts },
     // Coordinators hear about new reports at most every two minutes, in one message.

@@ -133,6 +133,9 @@ const baseSchema = z.object({
   WAVE_SIZE: int(10, 1, 100_000),
   WAVE_INTERVAL: duration('2h', '10s', '7d'),
   HELPER_WEEKLY_CAP: int(15, 1, 1000),
+  // The Lotsen desk and the follow-up
+  DESK_AFTER: duration('24h', '10s', '30d'),
+  FOLLOW_UP_AFTER: duration('24h', '10s', '30d'),
   // Notices and delivery
   BROADCAST_RATE: int(25, 1, 1000),
   PAID_BROADCAST: boolean(false),

@@ -27,6 +27,7 @@ const COMMANDS: { command: string; for: Audience[] }[] = [
   { command: 'moderation', for: allowedTo('moderation.review') },
   { command: 'invite', for: allowedTo('staff.invite') },
   { command: 'staff', for: allowedTo('staff.list') },
+  { command: 'desk', for: allowedTo('desk.work') },
   { command: 'stats', for: allowedTo('stats.view') },
   { command: 'export', for: allowedTo('stats.export') },
   { command: 'notices', for: everyone },

@@ -22,6 +22,8 @@ import { startFeature } from './features/start';
 import { statsFeature } from './features/stats';
 import { subscribeFeature } from './features/subscribe';
 import { unhandledFeature } from './features/unhandled';
+import { deskFeature } from './features/desk';
+import { followUpFeature } from './features/follow-up';
 import { wavesFeature } from './features/waves';
 import { createChatLease } from './middleware/chat-lease';
 import { injectDeps } from './middleware/deps';
@@ -104,6 +106,8 @@ export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: C
   guarded.use(moderationFeature);
   guarded.use(contactsFeature);
   guarded.use(wavesFeature);
+  guarded.use(deskFeature);
+  guarded.use(followUpFeature);
   guarded.use(subscribeFeature);
   guarded.use(settingsFeature);
   guarded.use(privacyFeature);

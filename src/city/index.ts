@@ -74,6 +74,38 @@ const symmetricNeighbours = (districts: z.output<typeof district>[], ctx: z.Refi
   });
 };
 
+const texts = (max: number) =>
+  z.object(
+    Object.fromEntries(LOCALES.map((l) => [l, z.string().trim().min(1, { error: `missing the ${l} text` }).max(max)])) as Record<Locale, z.ZodString>,
+    { error: 'expected texts in uk, de and ru' },
+  );
+
+/** Empty strings in a city file mean "not known yet": the operator fills them in. */
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .default('')
+    .transform((v) => (v === '' ? undefined : v));
+
+/**
+ * The office responsible for a category, shown on the Lotsen desk and sent to a seeker who is referred
+ * to it. Address, opening hours and web page are optional: the project invents no contact details, the
+ * operator fills in what they know.
+ */
+const office = z.object({
+  category: z.string().regex(KEY, { error: 'expected a category key' }),
+  name: texts(80),
+  description: texts(300),
+  address: optionalText(200),
+  hours: optionalText(200),
+  url: z
+    .union([z.literal(''), z.url({ protocol: /^https?$/, error: 'expected an http(s) URL, or leave it empty' })])
+    .default('')
+    .transform((v) => (v === '' ? undefined : v)),
+});
+
 /** The shape of a city file: districts (with their neighbours) and categories with names in all three languages. */
 export const citySchema = z.object({
   key: z.string().regex(KEY),
@@ -86,10 +118,22 @@ export const citySchema = z.object({
     .min(1)
     .max(40)
     .superRefine(uniqueKeys),
+  offices: z.array(office).max(40).default([]),
+}).superRefine((city, ctx) => {
+  const categories = new Set(city.categories.map((c) => c.key));
+  const seen = new Set<string>();
+  city.offices.forEach((o, index) => {
+    const path = ['offices', index, 'category'];
+    if (!categories.has(o.category)) ctx.addIssue({ code: 'custom', path, message: `unknown category "${o.category}"` });
+    else if (seen.has(o.category)) ctx.addIssue({ code: 'custom', path, message: `"${o.category}" has two offices` });
+    seen.add(o.category);
+  });
 });
 
 /** A validated city; the bot's districts and categories come only from here. */
 export type City = z.output<typeof citySchema>;
+/** The office responsible for a category (city file). */
+export type Office = City['offices'][number];
 
 /** Thrown when a city file cannot be used; the message names the bad entry. */
 export class CityFileError extends Error {
@@ -139,10 +183,17 @@ export function loadCity(file?: string): City {
 export class CityDirectory {
   private readonly districtByKey: Map<string, City['districts'][number]>;
   private readonly categoryByKey: Map<string, City['categories'][number]>;
+  private readonly officeByCategory: Map<string, Office>;
 
   constructor(readonly city: City) {
     this.districtByKey = new Map(city.districts.map((d) => [d.key, d]));
     this.categoryByKey = new Map(city.categories.map((c) => [c.key, c]));
+    this.officeByCategory = new Map(city.offices.map((o) => [o.category, o]));
+  }
+
+  /** The office responsible for a category, when the city file names one. */
+  office(category: string): Office | undefined {
+    return this.officeByCategory.get(category);
   }
 
   get districts() {

@@ -16,7 +16,13 @@ export type AuditAction =
   | 'user.warned'
   | 'user.banned'
   | 'user.unbanned'
-  | 'user.deleted';
+  | 'user.deleted'
+  | 'lotse.granted'
+  | 'lotse.revoked'
+  | 'desk.taken'
+  | 'desk.referred'
+  | 'desk.broadcast'
+  | 'desk.closed';
 
 /** Writes who did what, when; called in the same transaction as the action. */
 export async function audit(

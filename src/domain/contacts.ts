@@ -63,7 +63,13 @@ async function contactForAuthor(db: Executor, user: UserRow, contactId: number):
 }
 
 /** The author accepts: the anonymous relay opens and the responder is told. */
-export async function acceptContact(db: Database, clock: Clock, author: UserRow, contactId: number): Promise<{ contact: ContactRow; responder: UserRow; post: PostRow }> {
+export async function acceptContact(
+  db: Database,
+  clock: Clock,
+  author: UserRow,
+  contactId: number,
+  options: { followUpAfterMs?: number } = {},
+): Promise<{ contact: ContactRow; responder: UserRow; post: PostRow }> {
   return db.transaction(async (tx) => {
     const contact = await contactForAuthor(tx, author, contactId);
     const [post] = await tx.select().from(posts).where(eq(posts.id, contact.postId));
@@ -71,7 +77,9 @@ export async function acceptContact(db: Database, clock: Clock, author: UserRow,
     const [responder] = await tx.select().from(users).where(eq(users.id, contact.responderId));
     if (!responder || responder.deletedAt || responder.bannedAt) throw new DomainError('contacts.errors.unavailable');
     const now = clock.now();
-    const [accepted] = await tx.update(contacts).set({ status: 'accepted', respondedAt: now }).where(eq(contacts.id, contactId)).returning();
+    // On a need, the seeker is asked FOLLOW_UP_AFTER later whether they got the help (src/domain/follow-up.ts).
+    const followUpAt = post.kind === 'need' && options.followUpAfterMs !== undefined ? new Date(now.getTime() + options.followUpAfterMs) : null;
+    const [accepted] = await tx.update(contacts).set({ status: 'accepted', respondedAt: now, followUpAt }).where(eq(contacts.id, contactId)).returning();
     if (post.status === 'open') await tx.update(posts).set({ status: 'in_contact', updatedAt: now }).where(eq(posts.id, post.id));
     await enqueue(tx, clock, [
       { userId: responder.id, chatId: responder.telegramId, kind: OUTBOX_KINDS.contactAccepted, priority: PRIORITY.interactive, payload: { contactId }, postId: post.id },

@@ -20,6 +20,16 @@ export const OUTBOX_CATALOGUE = {
   'wave.progress': z.object({ told: z.number().int().positive(), widened: z.boolean().default(false) }),
   /** To the seeker: no eligible helper is left; the need is on the coordinators' desk. */
   'wave.exhausted': none,
+  /** To the seeker: their need is on the Lotsen desk; a person of the city looks at it personally. */
+  'desk.landed': none,
+  /** To the seeker: the office responsible for their need (city file), in their language. */
+  'desk.referred': z.object({ category: z.string().min(1), closed: z.boolean().default(false) }),
+  /** To coordinators and Lotsen: new desk items and items still without an owner (batched). */
+  'desk.queue': z.object({ fresh: z.number().int().nonnegative().default(0), unclaimed: z.number().int().nonnegative().default(0) }),
+  /** To the seeker, FOLLOW_UP_AFTER after accepting an offer of help: "Did you get the help you needed?". */
+  'followup.ask': aboutContact,
+  /** To the helper: the seeker is looking further (no reasons given). */
+  'followup.looking': aboutContact,
   /** The next morning's summary of the notifications over the daily cap (one per person and day). */
   digest: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }),
   'contact.request': aboutContact,
@@ -63,6 +73,11 @@ export const OUTBOX_KINDS = {
   contactCancelled: 'contact.cancelled',
   relay: 'relay',
   notice: 'notice',
+  deskLanded: 'desk.landed',
+  deskReferred: 'desk.referred',
+  deskQueue: 'desk.queue',
+  followUpAsk: 'followup.ask',
+  followUpLooking: 'followup.looking',
 } as const satisfies Record<string, OutboxKind>;
 
 /** Whether a stored kind is one this version knows (a newer version may have written others). */

@@ -18,11 +18,13 @@ export interface Actor {
   banned: boolean;
   /** The organisation staff act for; notices are signed with it. */
   organisation: string | null;
+  /** Staff marked as Lotse by a coordinator: they work the desk like coordinators. */
+  lotse: boolean;
 }
 
 /** The actor a user's stored profile stands for. */
-export function actorOf(user: Pick<UserRow, 'id' | 'role' | 'bannedAt' | 'organisation'>): Actor {
-  return { userId: user.id, role: user.role ?? 'newcomer', banned: user.bannedAt !== null, organisation: user.organisation };
+export function actorOf(user: Pick<UserRow, 'id' | 'role' | 'bannedAt' | 'organisation' | 'lotse'>): Actor {
+  return { userId: user.id, role: user.role ?? 'newcomer', banned: user.bannedAt !== null, organisation: user.organisation, lotse: user.lotse };
 }
 
 /**
@@ -47,6 +49,8 @@ export const ACTIONS = [
   'staff.promote',
   'moderation.review',
   'moderation.ban',
+  'desk.work',
+  'staff.lotse',
 ] as const;
 /** One of ACTIONS. */
 export type Action = (typeof ACTIONS)[number];
@@ -77,7 +81,13 @@ export const PERMISSIONS: Record<Action, readonly ActorRole[]> = {
   'staff.promote': COORDINATORS,
   'moderation.review': COORDINATORS,
   'moderation.ban': COORDINATORS,
+  // Staff only when a coordinator marked them as Lotse (LOTSE_ONLY below).
+  'desk.work': TRUSTED,
+  'staff.lotse': COORDINATORS,
 };
+
+/** Actions that staff may do only when marked as Lotse (coordinators always may). */
+const LOTSE_ONLY: ReadonlySet<Action> = new Set(['desk.work']);
 
 /** The locale keys of refusals that say more than "not allowed"; anything not listed uses the defaults. */
 const REFUSALS: Partial<Record<Action, { role?: string; banned?: string }>> = {
@@ -85,6 +95,7 @@ const REFUSALS: Partial<Record<Action, { role?: string; banned?: string }>> = {
   'post.renew': { banned: 'posts.errors.banned' },
   'staff.join': { role: 'staff.invite.alreadyCoordinator' },
 };
+const NOT_LOTSE = 'desk.errors.notLotse';
 const MISSING_ROLE = 'errors.forbidden';
 const BANNED = 'moderation.bannedNotice';
 
@@ -94,6 +105,7 @@ const BANNED = 'moderation.bannedNotice';
  */
 export function refusalOf(actor: Actor, action: Action): string | null {
   if (!PERMISSIONS[action].includes(actor.role)) return REFUSALS[action]?.role ?? MISSING_ROLE;
+  if (LOTSE_ONLY.has(action) && actor.role === 'staff' && !actor.lotse) return NOT_LOTSE;
   if (actor.banned) return REFUSALS[action]?.banned ?? BANNED;
   return null;
 }

@@ -68,7 +68,7 @@ export async function revokeStaff(db: Database, clock: Clock, coordinator: Actor
   return db.transaction(async (tx) => {
     const [updated] = await tx
       .update(users)
-      .set({ role: 'helper', organisation: null })
+      .set({ role: 'helper', organisation: null, lotse: false })
       .where(and(eq(users.id, targetId), eq(users.role, 'staff')))
       .returning();
     if (!updated) throw new DomainError('staff.notStaff');

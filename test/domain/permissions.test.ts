@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CityDirectory, loadCity } from '../../src/city';
@@ -19,6 +20,7 @@ import {
 import { cancelNotice, sendNotice } from '../../src/domain/notices';
 import { type Action, ACTIONS, type Actor, ACTOR_ROLES, type ActorRole, actorOf, authorize, can, PERMISSIONS, refusalOf } from '../../src/domain/permissions';
 import { checkMayCreatePost, type PostsContext, publishPost, renewPost } from '../../src/domain/posts';
+import { closeDeskItem, findDeskItem, listDesk, setLotse } from '../../src/domain/desk';
 import { createInvite, listStaff, promoteToCoordinator, redeemInvite, revokeStaff } from '../../src/domain/staff';
 import { collectStats, exportStats } from '../../src/domain/stats';
 import { readLocaleFiles } from '../../src/i18n';
@@ -26,8 +28,8 @@ import { createTestDb, resetTestDb, type TestDatabase } from '../helpers/db';
 
 /** Every kind of actor: each role, not banned and banned. */
 const ACTORS: Actor[] = ACTOR_ROLES.flatMap((role, i) => [
-  { userId: 100 + i, role, banned: false, organisation: role === 'staff' ? 'Caritas' : null },
-  { userId: 200 + i, role, banned: true, organisation: role === 'staff' ? 'Caritas' : null },
+  { userId: 100 + i, role, banned: false, organisation: role === 'staff' ? 'Caritas' : null, lotse: false },
+  { userId: 200 + i, role, banned: true, organisation: role === 'staff' ? 'Caritas' : null, lotse: false },
 ]);
 const describeActor = (a: Actor) => `${a.banned ? 'banned ' : ''}${a.role}`;
 
@@ -39,7 +41,8 @@ describe('the permission table', () => {
 
   describe.each(ACTIONS)('%s', (action) => {
     it.each(ACTORS.map((a) => [describeActor(a), a] as const))('%s: can and authorize agree with PERMISSIONS', (_name, actor) => {
-      const allowed = PERMISSIONS[action].includes(actor.role) && !actor.banned;
+      // Staff work the desk only when marked as Lotse (these actors are not).
+      const allowed = PERMISSIONS[action].includes(actor.role) && !actor.banned && (action !== 'desk.work' || actor.role !== 'staff' || actor.lotse);
       expect(can(actor, action)).toBe(allowed);
       if (allowed) {
         expect(() => authorize(actor, action)).not.toThrow();
@@ -60,7 +63,7 @@ describe('the permission table', () => {
   });
 
   it('refuses with the texts users got before the table existed', () => {
-    const actor = (role: ActorRole, banned = false): Actor => ({ userId: 1, role, banned, organisation: null });
+    const actor = (role: ActorRole, banned = false, lotse = false): Actor => ({ userId: 1, role, banned, organisation: null, lotse });
     // A missing role: the same short "not allowed" everywhere, except a coordinator opening a staff invite.
     expect(refusalOf(actor('seeker'), 'notice.send')).toBe('errors.forbidden');
     expect(refusalOf(actor('staff'), 'notice.stop.any')).toBe('errors.forbidden');
@@ -72,6 +75,12 @@ describe('the permission table', () => {
     expect(refusalOf(actor('staff', true), 'notice.send')).toBe('moderation.bannedNotice');
     // The missing role is named before the ban.
     expect(refusalOf(actor('seeker', true), 'stats.view')).toBe('errors.forbidden');
+    // The desk: coordinators, and staff only when marked as Lotse.
+    expect(refusalOf(actor('staff'), 'desk.work')).toBe('desk.errors.notLotse');
+    expect(refusalOf(actor('staff', false, true), 'desk.work')).toBeNull();
+    expect(refusalOf(actor('staff', true, true), 'desk.work')).toBe('moderation.bannedNotice');
+    expect(refusalOf(actor('helper', false, true), 'desk.work')).toBe('errors.forbidden');
+    expect(refusalOf(actor('coordinator'), 'desk.work')).toBeNull();
   });
 
   it('refuses only with texts that exist in every language', () => {
@@ -87,9 +96,9 @@ describe('the permission table', () => {
   });
 
   it('makes an actor of a stored user: no role yet is a newcomer, a ban date is a ban', () => {
-    const row = { id: 7, role: null, bannedAt: null, organisation: null } satisfies Pick<UserRow, 'id' | 'role' | 'bannedAt' | 'organisation'>;
-    expect(actorOf(row)).toEqual({ userId: 7, role: 'newcomer', banned: false, organisation: null });
-    expect(actorOf({ ...row, role: 'staff', organisation: 'Caritas', bannedAt: new Date() })).toEqual({ userId: 7, role: 'staff', banned: true, organisation: 'Caritas' });
+    const row = { id: 7, role: null, bannedAt: null, organisation: null, lotse: false } satisfies Pick<UserRow, 'id' | 'role' | 'bannedAt' | 'organisation' | 'lotse'>;
+    expect(actorOf(row)).toEqual({ userId: 7, role: 'newcomer', banned: false, organisation: null, lotse: false });
+    expect(actorOf({ ...row, role: 'staff', organisation: 'Caritas', bannedAt: new Date(), lotse: true })).toEqual({ userId: 7, role: 'staff', banned: true, organisation: 'Caritas', lotse: true });
   });
 });
 
@@ -216,6 +225,15 @@ describe('the domain commands', () => {
       await findReport(handle.db, actor, report.id);
       await dismissReport(handle.db, clock, actor, report.id);
     },
+    'desk.work': async (user) => {
+      const actor = actorOf(user);
+      const postId = await publishedNeed(await person('seeker'));
+      await handle.db.update(posts).set({ deskAt: clock.now() }).where(eq(posts.id, postId));
+      await listDesk(handle.db, actor);
+      await findDeskItem(handle.db, actor, postId);
+      await closeDeskItem(handle.db, clock, actor, postId, 'duplicate');
+    },
+    'staff.lotse': async (user) => setLotse(handle.db, clock, actorOf(user), (await person('staff', false, 'Caritas')).id, true),
     'moderation.ban': async (user) => {
       const actor = actorOf(user);
       const target = await person('helper');

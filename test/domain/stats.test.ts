@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 /** Who looks at the overview (the numbers do not depend on who it is). */
-const STAFF: Actor = { userId: 1, role: 'staff', banned: false, organisation: 'Sozialamt Duisburg' };
+const STAFF: Actor = { userId: 1, role: 'staff', banned: false, organisation: 'Sozialamt Duisburg', lotse: false };
 
 let nextTelegramId = 1000;
 async function person(firstName: string, role: 'seeker' | 'helper' = 'seeker'): Promise<UserRow> {

@@ -48,7 +48,7 @@ contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
         return;
       }
       case 'acc': {
-        const { responder, post, contact } = await acceptContact(db, clock, user, data.id);
+        const { responder, post, contact } = await acceptContact(db, clock, user, data.id, { followUpAfterMs: ctx.deps.config.FOLLOW_UP_AFTER });
         ctx.deps.delivery.wake();
         await ctx.answerCallbackQuery();
         const keyboard = new InlineKeyboard().text(ctx.t('contacts.endButton'), contactData.encode({ action: 'ask', id: contact.id }));

@@ -14,11 +14,13 @@ export function createMainMenuKeyboard(ctx: Context, user: UserRow): InlineKeybo
       add('menu.offer', 'offer');
       break;
     case 'staff':
+      if (user.lotse) add('menu.desk', 'desk');
       add('menu.broadcast', 'broadcast');
       add('menu.stats', 'stats');
       break;
     case 'coordinator':
       add('menu.moderation', 'moderation');
+      add('menu.desk', 'desk');
       add('menu.broadcast', 'broadcast');
       add('menu.stats', 'stats');
       break;

@@ -4,6 +4,7 @@ import type { UserRow } from '../../db/schema';
 import { DomainError } from '../../domain/errors';
 import { refusalText } from '../errors';
 import { actorOf } from '../../domain/permissions';
+import { setLotse } from '../../domain/desk';
 import { createInvite, listStaff, promoteToCoordinator, redeemInvite, revokeStaff } from '../../domain/staff';
 import { createCallbackData, idField } from '../../presentation/callback-data/codec';
 import { createDeepLink, parseStartPayload } from '../../presentation/callback-data/deep-link';
@@ -17,7 +18,7 @@ import { renderSummary } from './start';
 import { escapeHtml } from '../../i18n';
 
 /** Buttons of /staff: revoke staff rights, make a staff member coordinator. */
-export const staffData = createCallbackData('sf', ['action', 'id'], z.object({ action: z.enum(['revoke', 'promote']), id: idField }));
+export const staffData = createCallbackData('sf', ['action', 'id'], z.object({ action: z.enum(['revoke', 'promote', 'lotse', 'unlotse']), id: idField }));
 
 /** Staff invites and management, for coordinators. */
 export const staffFeature = new Composer<Context>();
@@ -86,10 +87,13 @@ async function renderStaffList(ctx: Authorized): Promise<{ text: string; keyboar
   lines.push('', ctx.t('staff.list.staff', { count: staff.length }));
   const keyboard = new InlineKeyboard();
   staff.forEach((p, i) => {
-    lines.push(`${i + 1}. ${name(p)} · ${escapeHtml(p.organisation ?? '—')}`);
+    lines.push(`${i + 1}. ${name(p)} · ${escapeHtml(p.organisation ?? '—')}${p.lotse ? ` · ${ctx.t('staff.lotseMark')}` : ''}`);
     keyboard
       .text(ctx.t('staff.list.revoke', { n: i + 1 }), staffData.encode({ action: 'revoke', id: p.id }))
       .text(ctx.t('staff.list.promote', { n: i + 1 }), staffData.encode({ action: 'promote', id: p.id }))
+      .row()
+      // Lotsen work the desk (/desk); the button says what a press makes of them.
+      .text(ctx.t(p.lotse ? 'staff.lotseOff' : 'staff.lotseOn', { n: i + 1 }), staffData.encode({ action: p.lotse ? 'unlotse' : 'lotse', id: p.id }))
       .row();
   });
   if (staff.length === 0) lines.push(ctx.t('staff.list.none'));
@@ -102,9 +106,14 @@ managers.callbackQuery(staffData.filter, async (ctx) => {
   const { db, clock } = ctx.deps;
   try {
     const coordinator = actorOf(ctx.user);
-    const target = data.action === 'revoke' ? await revokeStaff(db, clock, coordinator, data.id) : await promoteToCoordinator(db, clock, coordinator, data.id);
-    ctx.deps.delivery.wake();
-    await ctx.answerCallbackQuery({ text: ctx.t(data.action === 'revoke' ? 'staff.revokedToast' : 'staff.promotedToast', { name: target.firstName ?? '' }) });
+    if (data.action === 'lotse' || data.action === 'unlotse') {
+      const target = await setLotse(db, clock, coordinator, data.id, data.action === 'lotse');
+      await ctx.answerCallbackQuery({ text: ctx.t(target.lotse ? 'staff.lotseOnToast' : 'staff.lotseOffToast', { name: target.firstName ?? '' }) });
+    } else {
+      const target = data.action === 'revoke' ? await revokeStaff(db, clock, coordinator, data.id) : await promoteToCoordinator(db, clock, coordinator, data.id);
+      ctx.deps.delivery.wake();
+      await ctx.answerCallbackQuery({ text: ctx.t(data.action === 'revoke' ? 'staff.revokedToast' : 'staff.promotedToast', { name: target.firstName ?? '' }) });
+    }
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     await ctx.answerCallbackQuery({ text: refusalText(ctx.t, err), show_alert: true });

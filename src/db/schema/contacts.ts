@@ -28,12 +28,18 @@ export const contacts = pgTable(
     respondedAt: timestamp('responded_at', { withTimezone: true }),
     endedAt: timestamp('ended_at', { withTimezone: true }),
     endedBy: integer('ended_by'),
+    /** When the seeker is next asked "Did you get the help you needed?" (FOLLOW_UP_AFTER after accepting). */
+    followUpAt: timestamp('follow_up_at', { withTimezone: true }),
   },
   (t) => [
     uniqueIndex('contacts_post_responder_idx').on(t.postId, t.responderId),
     index('contacts_author_open_idx')
       .on(t.authorId)
       .where(sql`${t.status} in ('offered', 'accepted')`),
+    // What the follow-up job scans: only accepted contacts with a question planned.
+    index('contacts_follow_up_idx')
+      .on(t.followUpAt)
+      .where(sql`${t.followUpAt} is not null`),
     index('contacts_responder_open_idx')
       .on(t.responderId)
       .where(sql`${t.status} in ('offered', 'accepted')`),

@@ -50,6 +50,17 @@ export const posts = pgTable(
     widenedAt: timestamp('widened_at', { withTimezone: true }),
     /** When no eligible helper was left: the need is for the coordinators' desk from then on. */
     deskAt: timestamp('desk_at', { withTimezone: true }),
+    // The Lotsen desk (src/domain/desk.ts).
+    /** When coordinators and Lotsen were last told about this desk item (new, or still unclaimed a day later). */
+    deskAnnouncedAt: timestamp('desk_announced_at', { withTimezone: true }),
+    /** The coordinator or Lotse who took the desk item. */
+    deskOwnerId: integer('desk_owner_id').references(() => users.id),
+    /** When the desk sent the need once more to every subscriber of its category in the city. */
+    deskBroadcastAt: timestamp('desk_broadcast_at', { withTimezone: true }),
+    /** When the desk sent the seeker the responsible office's information. */
+    referredAt: timestamp('referred_at', { withTimezone: true }),
+    /** Why a coordinator or Lotse closed the need (DESK_CLOSE_REASONS); null otherwise. */
+    closeReason: text('close_reason'),
   },
   (t) => [
     index('posts_browse_idx')
@@ -60,6 +71,10 @@ export const posts = pgTable(
       .on(t.expiresAt)
       .where(sql`${t.status} in ('open', 'in_contact')`),
     // What the wave job scans: only needs with a wave planned (a handful at any time).
+    // What the desk sweeps scan: only needs on the desk.
+    index('posts_desk_idx')
+      .on(t.deskAt)
+      .where(sql`${t.deskAt} is not null and ${t.status} in ('open', 'in_contact')`),
     index('posts_next_wave_idx')
       .on(t.nextWaveAt)
       .where(sql`${t.nextWaveAt} is not null and ${t.status} in ('open', 'in_contact')`),

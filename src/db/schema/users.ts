@@ -17,6 +17,8 @@ export const users = pgTable(
     /** null until the user has chosen during /start. */
     role: text('role').$type<Role>(),
     organisation: text('organisation'),
+    /** Staff marked as Lotse by a coordinator work the desk (/desk) like coordinators. */
+    lotse: boolean('lotse').notNull().default(false),
     /** A district key or '*' (whole city); null until chosen. */
     district: text('district'),
     onboardedAt: timestamp('onboarded_at', { withTimezone: true }),
