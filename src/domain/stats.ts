@@ -1,8 +1,8 @@
 import { and, asc, eq, gte, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { type CityDirectory, WHOLE_CITY } from '../city';
 import type { Clock } from '../clock';
-import type { Executor } from '../db';
-import { ACTIVE_POST_STATUSES, POST_KINDS, type PostKind, posts } from '../db/schema';
+import { type Executor, queryRows } from '../db';
+import { ACTIVE_POST_STATUSES, notifications, POST_KINDS, type PostKind, posts, subscriptions } from '../db/schema';
 import { type Actor, authorize } from './permissions';
 import { localParts, zonedTime } from './time';
 
@@ -54,6 +54,68 @@ export interface StatsOverview {
   totals: Record<PostKind, StatsCounts>;
   /** The longest-waiting unanswered needs, oldest first (at most OLDEST_UNANSWERED_LIMIT). */
   oldestUnanswered: UnansweredNeed[];
+  /** Whether the loop closes: offers within 24 h, time to the first offer, the desk, the helpers' load. */
+  loop?: LoopStats;
+}
+
+/** The outcome of the needs of the last RESPONSE_WINDOW_DAYS and the helpers' load of the last 7 days. */
+export interface LoopStats {
+  /** Needs published in the window (removed ones not counted). */
+  needs: number;
+  /** Of them, those published at least 24 h ago (whose 24 hours are over) … */
+  needsOver24h: number;
+  /** … and of those, the ones with an offer of help within 24 h. */
+  offeredWithin24h: number;
+  /** Time from publishing to the first offer of help over the needs that got one; null without any. */
+  medianFirstOfferMs: number | null;
+  p90FirstOfferMs: number | null;
+  /** Needs of the window that reached the Lotsen desk. */
+  reachedDesk: number;
+  /** Helpers (subscribers to needs) and their post notifications in the last 7 days, median and p99. */
+  helpers: number;
+  loadMedian: number | null;
+  loadP99: number | null;
+}
+
+/** The loop's numbers in two statements (posts of the window; one count per helper over notifications_user_idx). */
+export async function collectLoopStats(db: Executor, clock: Clock): Promise<LoopStats> {
+  const now = clock.now();
+  const windowStart = new Date(now.getTime() - RESPONSE_WINDOW_DAYS * DAY_MS);
+  const dayAgo = new Date(now.getTime() - DAY_MS);
+  const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
+  const wait = sql`extract(epoch from first_response_at - published_at)`;
+  const seconds = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v) * 1000));
+  const [needs] = await queryRows<{ needs: number; over: number; offered: number; median: unknown; p90: unknown; desk: number }>(
+    db,
+    sql`select count(*)::int as needs,
+               count(*) filter (where published_at <= ${dayAgo})::int as over,
+               count(*) filter (where published_at <= ${dayAgo} and first_response_at <= published_at + interval '24 hours')::int as offered,
+               percentile_cont(0.5) within group (order by ${wait}) as median,
+               percentile_cont(0.9) within group (order by ${wait}) as p90,
+               count(*) filter (where desk_at is not null)::int as desk
+        from ${posts}
+        where kind = 'need' and status <> 'removed' and published_at >= ${windowStart}`,
+  );
+  const [load] = await queryRows<{ helpers: number; median: unknown; p99: unknown }>(
+    db,
+    sql`select count(*)::int as helpers,
+               percentile_cont(0.5) within group (order by l.n) as median,
+               percentile_cont(0.99) within group (order by l.n) as p99
+        from (select h.user_id, (select count(*) from ${notifications} n where n.user_id = h.user_id and n.created_at > ${weekAgo}) as n
+              from (select distinct ${subscriptions.userId} as user_id from ${subscriptions} where ${subscriptions.kind} = 'need') h) l`,
+  );
+  const count = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v) * 10) / 10);
+  return {
+    needs: needs?.needs ?? 0,
+    needsOver24h: needs?.over ?? 0,
+    offeredWithin24h: needs?.offered ?? 0,
+    medianFirstOfferMs: seconds(needs?.median),
+    p90FirstOfferMs: seconds(needs?.p90),
+    reachedDesk: needs?.desk ?? 0,
+    helpers: load?.helpers ?? 0,
+    loadMedian: count(load?.median),
+    loadP99: count(load?.p99),
+  };
 }
 
 /** Monday 00:00 of the week that contains `now`, in `timeZone` (DST-safe). */
@@ -142,12 +204,16 @@ export async function findUnansweredNeeds(db: Executor, clock: Clock, timeZone: 
   return rows.map((r) => ({ ...r, publishedAt: r.publishedAt! }));
 }
 
-/** The whole overview for /stats and /export: two statements, no rows of posts in JavaScript. */
+/** The whole overview for /stats and /export: four statements, no rows of posts in JavaScript. */
 export async function collectStats(db: Executor, clock: Clock, viewer: Actor, timeZone: string): Promise<StatsOverview> {
   authorize(viewer, 'stats.view');
   const generatedAt = clock.now();
-  const [{ cells, totals, weekStart }, oldestUnanswered] = await Promise.all([countPostsByCell(db, clock, timeZone), findUnansweredNeeds(db, clock, timeZone)]);
-  return { generatedAt, weekStart, cells, totals, oldestUnanswered };
+  const [{ cells, totals, weekStart }, oldestUnanswered, loop] = await Promise.all([
+    countPostsByCell(db, clock, timeZone),
+    findUnansweredNeeds(db, clock, timeZone),
+    collectLoopStats(db, clock),
+  ]);
+  return { generatedAt, weekStart, cells, totals, oldestUnanswered, loop };
 }
 
 /** The areas of the city in display order (districts, then the whole city), plus any unknown keys in the data. */

@@ -99,6 +99,13 @@ describe('/stats and /export', () => {
         '',
         '⏱ Zeit bis zur ersten Antwort (Median): 2 Stunden – aus 1 beantworteten Anfrage der letzten 30 Tage',
         '✅ Diese Woche erfüllt (seit Montag, 02.03.2026): 0 Anfragen · 0 Angebote',
+        '',
+        // Whether help arrives (issue 10): one of the two needs old enough had an offer within 24 hours.
+        '🔁 Kommt Hilfe an? (Anfragen der letzten 30 Tage)',
+        'Hilfsangebot innerhalb von 24 Std.: 50 % (von 2 Anfragen)',
+        'Zeit bis zum ersten Hilfsangebot: Median 2 Stunden, 90 % innerhalb von 2 Stunden',
+        'Beim Lotsen-Schreibtisch gelandet: 50 % (1)',
+        'Benachrichtigungen je Helfende in 7 Tagen: Median 1, p99 1 (1 Helfende)',
       ].join('\n'),
     );
     expect(overview.html).toContain('Spenden &amp; Sachspenden');

@@ -1,11 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { CityDirectory, loadCity, parseCity } from '../../src/city';
 import { ManualClock } from '../../src/clock';
-import { posts, type PostKind, type PostStatus, users, type UserRow } from '../../src/db/schema';
+import { notifications, posts, type PostKind, type PostStatus, users, type UserRow } from '../../src/db/schema';
+import { replaceSubscriptions } from '../../src/domain/subscriptions';
 import { requestContact } from '../../src/domain/contacts';
 import type { Actor } from '../../src/domain/permissions';
 import { closePost, type PostsContext, publishPost } from '../../src/domain/posts';
-import { collectStats, countPostsByCell, createStatsCsv, CSV_COLUMNS, findUnansweredNeeds, startOfWeek } from '../../src/domain/stats';
+import { collectLoopStats, collectStats, countPostsByCell, createStatsCsv, CSV_COLUMNS, findUnansweredNeeds, startOfWeek } from '../../src/domain/stats';
 import { createTestDb, resetTestDb, type TestDatabase } from '../helpers/db';
 
 const TZ = 'Europe/Berlin';
@@ -266,5 +267,43 @@ describe('createStatsCsv', () => {
     expect(lines[2]).toBe('cell;need;*;Ganz Testburg;food;Essen;0;0;0;0;');
     expect(lines[5]).toBe('total;need;;;;;2;1;3;2;91');
     expect(lines[6]).toBe('total;offer;;;;;2;;3;;');
+  });
+});
+
+describe('collectLoopStats', () => {
+  it('measures offers within 24 h, the time to the first offer, the desk and the helpers’ load', async () => {
+    const seeker = await person('Olena');
+    const ago = (ms: number) => new Date(clock.now().getTime() - ms);
+    // Four needs whose 24 hours are over: offers after 1 h, 10 h and 30 h, and none (it reached the desk).
+    await insertPost(seeker.id, { status: 'open', publishedAt: ago(3 * DAY), firstResponseAt: ago(3 * DAY - HOUR) });
+    await insertPost(seeker.id, { status: 'open', publishedAt: ago(3 * DAY), firstResponseAt: ago(3 * DAY - 10 * HOUR) });
+    await insertPost(seeker.id, { status: 'open', publishedAt: ago(3 * DAY), firstResponseAt: ago(3 * DAY - 30 * HOUR) });
+    const desk = await insertPost(seeker.id, { status: 'open', publishedAt: ago(2 * DAY) });
+    await handle.db.update(posts).set({ deskAt: ago(DAY) }).where(eq(posts.id, desk));
+    // Too young for the 24-hour share, too old for the window, removed: not counted there.
+    await insertPost(seeker.id, { status: 'open', publishedAt: ago(HOUR) });
+    await insertPost(seeker.id, { status: 'open', publishedAt: ago(40 * DAY), firstResponseAt: ago(40 * DAY) });
+    await insertPost(seeker.id, { status: 'removed', publishedAt: ago(2 * DAY), firstResponseAt: ago(2 * DAY) });
+    // Three helpers: 0, 2 and 4 post notifications this week (and one older one that does not count).
+    const helpers = [await person('A', 'helper'), await person('B', 'helper'), await person('C', 'helper')];
+    for (const h of helpers) await replaceSubscriptions(handle.db, h.id, 'need', { categories: ['housing'], districts: ['hamborn'] });
+    const told = [[], [1, 2], [1, 2, 3, 4]] as const;
+    for (const [i, list] of told.entries()) {
+      for (const n of list) await handle.db.insert(notifications).values({ postId: 10_000 + n, userId: helpers[i]!.id, createdAt: ago(n * HOUR) });
+    }
+    await handle.db.insert(notifications).values({ postId: 20_000, userId: helpers[0]!.id, createdAt: ago(8 * DAY) });
+
+    const loop = await collectLoopStats(handle.db, clock);
+    expect(loop).toEqual({
+      needs: 5,
+      needsOver24h: 4,
+      offeredWithin24h: 2,
+      medianFirstOfferMs: 10 * HOUR,
+      p90FirstOfferMs: 26 * HOUR,
+      reachedDesk: 1,
+      helpers: 3,
+      loadMedian: 2,
+      loadP99: 4,
+    });
   });
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { CityDirectory } from '../../city';
 import type { Locale } from '../../config';
 import { actorOf, can } from '../../domain/permissions';
-import { collectStats, exportStats, RESPONSE_WINDOW_DAYS, type StatsOverview, statsAreas, statsCategories, UNANSWERED_AFTER_DAYS } from '../../domain/stats';
+import { collectStats, exportStats, type LoopStats, RESPONSE_WINDOW_DAYS, type StatsOverview, statsAreas, statsCategories, UNANSWERED_AFTER_DAYS } from '../../domain/stats';
 import { localDay } from '../../domain/time';
 import { INTL_LOCALE, type TFunction } from '../../i18n';
 import { createCallbackData } from '../../presentation/callback-data/codec';
@@ -171,7 +171,23 @@ function renderWith({ t, locale, city }: OverviewEnv, s: StatsOverview, district
       offers: t('stats.count.offers', { count: s.totals.offer.fulfilledThisWeek }),
     }),
   );
+  if (s.loop) lines.push('', ...renderLoop(t, locale, s.loop));
   return lines.join('\n');
+}
+
+/** Whether help arrives: offers within 24 h, time to the first offer, the desk, the helpers' load. */
+function renderLoop(t: TFunction, locale: Locale, loop: LoopStats): string[] {
+  const percent = (part: number, whole: number) => (whole === 0 ? '—' : `${Math.round((100 * part) / whole)} %`);
+  const lines = [t('stats.loop.title', { days: RESPONSE_WINDOW_DAYS })];
+  lines.push(t('stats.loop.within24h', { share: percent(loop.offeredWithin24h, loop.needsOver24h), count: loop.needsOver24h }));
+  lines.push(
+    loop.medianFirstOfferMs === null || loop.p90FirstOfferMs === null
+      ? t('stats.loop.firstOfferNone')
+      : t('stats.loop.firstOffer', { median: formatDuration(t, locale, loop.medianFirstOfferMs), p90: formatDuration(t, locale, loop.p90FirstOfferMs) }),
+  );
+  lines.push(t('stats.loop.desk', { share: percent(loop.reachedDesk, loop.needs), count: loop.reachedDesk }));
+  lines.push(t('stats.loop.load', { median: loop.loadMedian ?? 0, p99: loop.loadP99 ?? 0, helpers: loop.helpers }));
+  return lines;
 }
 
 const numbers = new Map<Locale, Intl.NumberFormat>();
