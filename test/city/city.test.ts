@@ -92,6 +92,32 @@ describe('city data', () => {
     expect(dir.neighbours('atlantis')).toEqual([]);
   });
 
+  it('names the responsible offices of Duisburg without inventing contact details', () => {
+    const city = new CityDirectory(loadCity());
+    expect(['housing', 'family', 'health', 'authorities', 'work'].map((c) => city.office(c)?.name.de)).toEqual(['Wohnungsamt', 'Jugendamt', 'Gesundheitsamt', 'Ausländerbehörde', 'Jobcenter']);
+    for (const office of loadCity().offices) {
+      expect([office.address, office.hours, office.url]).toEqual([undefined, undefined, undefined]);
+      for (const l of ['uk', 'de', 'ru'] as const) expect(office.description[l].length).toBeGreaterThan(10);
+    }
+    expect(city.office('pets')).toBeUndefined();
+  });
+
+  it('refuses offices of unknown categories, two for one category, bad web pages and missing languages', () => {
+    const broken = structuredClone(duisburg) as unknown as { offices: Record<string, unknown>[] };
+    const base = broken.offices[0]!;
+    const n = broken.offices.length;
+    broken.offices.push({ ...base, category: 'pets', url: 'ftp://x' }, { ...base, category: 'leisure', name: { de: 'Amt' } });
+    expect(() => parseCity(broken, 'broken.json')).toThrow(`offices.${n}.url: expected an http(s) URL, or leave it empty`);
+    expect(() => parseCity(broken, 'broken.json')).toThrow(`offices.${n + 1}.name.uk:`);
+    // Categories are checked once every office is well-formed.
+    broken.offices.splice(n, 2, { ...base, category: 'atlantis' }, { ...base });
+    expect(() => parseCity(broken, 'broken.json')).toThrow(`offices.${n}.category: unknown category "atlantis"`);
+    expect(() => parseCity(broken, 'broken.json')).toThrow(`offices.${n + 1}.category: "housing" has two offices`);
+    const filled = structuredClone(duisburg) as unknown as { offices: Record<string, unknown>[] };
+    filled.offices[0] = { ...filled.offices[0], address: 'Musterstraße 1', hours: 'Mo–Fr 8–12', url: 'https://example.org/amt' };
+    expect(parseCity(filled).offices[0]).toMatchObject({ address: 'Musterstraße 1', hours: 'Mo–Fr 8–12', url: 'https://example.org/amt' });
+  });
+
   it('refuses neighbours that are unknown, the district itself, twice, or one way only', () => {
     const broken = structuredClone(duisburg) as { districts: { key: string; neighbours?: string[] }[] };
     broken.districts[0]!.neighbours = ['hamborn', 'atlantis', 'walsum', 'hamborn', 'sued'];
