@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
-import type { UserFromGetMe } from 'grammy/types';
+import type { Update, UserFromGetMe } from 'grammy/types';
 import type { StandInReply, StandInReport, StandInRequest } from './broadcast-standin-protocol';
 
 /**
@@ -36,6 +36,11 @@ export class StandIn {
       });
       this.request({ type: 'report' });
     });
+  }
+
+  /** Queues updates for getUpdates (a polling bot fetches them). */
+  push(updates: Update[]): void {
+    this.request({ type: 'push', updates });
   }
 
   async close(): Promise<void> {

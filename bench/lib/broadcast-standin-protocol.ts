@@ -1,4 +1,4 @@
-import type { UserFromGetMe } from 'grammy/types';
+import type { Update, UserFromGetMe } from 'grammy/types';
 
 /** One sendMessage as the stand-in saw it. Times are wall-clock milliseconds with fractions. */
 export interface ReceivedSend {
@@ -13,7 +13,8 @@ export interface ReceivedSend {
   status: number;
 }
 
-export type StandInRequest = { type: 'report' } | { type: 'close' };
+/** `push`: updates for getUpdates (polling bots), in this order. */
+export type StandInRequest = { type: 'report' } | { type: 'close' } | { type: 'push'; updates: Update[] };
 
 export type StandInReply =
   | { type: 'ready'; url: string; botInfo: UserFromGetMe }
@@ -23,6 +24,10 @@ export type StandInReply =
       /** Sending calls the stand-in answered with 429. */
       rateLimited: number;
       callsByMethod: Record<string, number>;
+      /** Wall-clock ms of the latest call other than getUpdates (0: none yet). */
+      lastCallAt: number;
+      /** Pushed updates not yet confirmed by a getUpdates offset. */
+      pendingUpdates: number;
       rssMb: number;
     };
 

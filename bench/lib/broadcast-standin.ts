@@ -16,8 +16,11 @@ const preciseNow = () => performance.timeOrigin + performance.now();
 class RecordingTelegram extends FakeTelegram {
   readonly sends: ReceivedSend[] = [];
 
+  lastCallAt = 0;
+
   override async call(method: string, payload: Record<string, unknown>): ReturnType<FakeTelegram['call']> {
     const receivedAt = preciseNow();
+    if (method !== 'getUpdates') this.lastCallAt = receivedAt;
     // FakeTelegram logs the call (calls[].at, Date.now()) synchronously, then waits latencyMs and applies
     // its rate limit when it answers.
     const answer = super.call(method, payload);
@@ -55,7 +58,11 @@ async function main(): Promise<void> {
           [...new Set(telegram.calls.map((c) => c.method))].map((m) => [m, telegram.calls.filter((c) => c.method === m).length]),
         ),
         rssMb: process.memoryUsage().rss / 1024 / 1024,
+        lastCallAt: telegram.lastCallAt,
+        pendingUpdates: telegram.pendingUpdates,
       });
+    } else if (request.type === 'push') {
+      for (const update of request.updates) telegram.pushUpdate(update);
     } else if (request.type === 'close') {
       void server.close().then(() => process.exit(0));
     }

@@ -1,21 +1,12 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { withDatabase } from '../../test/helpers/db';
-import { spawnBot } from '../../test/helpers/spawn-bot';
+import { freePort } from '../../test/helpers/wait';
+import { BENCH_WEBHOOK_PATH, BENCH_WEBHOOK_SECRET, type BotProcess, sleep, startEchoBot, startHilfenetz, stopProcess, waitUntil } from './bot-process';
 import { StandIn } from './broadcast-standin-client';
-import { BENCH_DATABASE_URL, type Driver, openBenchDatabase } from './database';
+import type { Driver } from './database';
 import { FIRST_USER_ID, fireLoad, type LoadResult, type RequestKind } from './hostile-load';
 import { type ProcMemory, ProcMemorySampler, readProcMemory } from './proc-memory';
 
-/** A token in BotFather's shape; the stand-in accepts any. */
-const TOKEN = '123456789:BENCH-token-for-hilfenetz-only_xx';
-const SECRET = 'bench_hostile_secret_0123456789';
-const WEBHOOK_URL = 'https://example.org/telegram';
-const WEBHOOK_PATH = new URL(WEBHOOK_URL).pathname;
 const DATABASE_NAME = 'hilfenetz_bench_hostile';
 /** Preloaded into both processes: --expose-gc and the SIGUSR2 heap probe (nothing in the product). */
 const NODE_OPTIONS = `--expose-gc --import ${pathToFileURL(path.join(__dirname, 'heap-probe.mjs')).href}`;
@@ -63,58 +54,7 @@ export interface CaseOptions {
   log: (line: string) => void;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-  cleanup: () => Promise<void>;
-}
-
-/** src/main.ts in webhook mode, as `npm start` runs it (one node process, tsx as its loader). */
-async function startHilfenetz(driver: Driver, apiRoot: string, port: number): Promise<Running> {
-  const cwd = mkdtempSync(path.join(os.tmpdir(), 'hn-bench-hostile-'));
-  const database = driver === 'postgres' ? await openBenchDatabase('postgres', DATABASE_NAME) : undefined;
-  const storage: Record<string, string> = database ? { DATABASE_URL: withDatabase(BENCH_DATABASE_URL, DATABASE_NAME) } : { DATA_DIR: path.join(cwd, 'data') };
-  const bot = spawnBot(
-    { BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: apiRoot, BOT_MODE: 'webhook', WEBHOOK_URL, WEBHOOK_SECRET: SECRET, PORT: String(port), NODE_OPTIONS, ...storage },
-    cwd,
-  );
-  return {
-    ...bot,
-    cleanup: async () => {
-      await database?.close();
-      rmSync(cwd, { recursive: true, force: true });
-    },
-  };
-}
-
-/** The bare grammY echo bot (echo-bot.ts) in its own process. */
-function startBaseline(apiRoot: string, port: number): Running {
-  // fork() reuses this process's execArgv, i.e. tsx's loader: the child runs TypeScript too.
-  const child = fork(path.join(__dirname, 'echo-bot.ts'), [], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: apiRoot, WEBHOOK_SECRET: SECRET, PORT: String(port), NODE_OPTIONS },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited, cleanup: async () => undefined };
-}
 
 /**
  * Waits while the idle process's VmRSS still moves (PGlite gives back much of what its migrations took
@@ -134,17 +74,8 @@ async function settle(pid: number): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-async function waitUntil(what: string, running: Running, probe: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await probe())) {
-    if (running.child.exitCode !== null) throw new Error(`${what}: the process exited with ${running.child.exitCode}\n${running.output().slice(-3_000)}`);
-    if (performance.now() > deadline) throw new Error(`${what}: not ready after ${timeoutMs / 1000} s\n${running.output().slice(-3_000)}`);
-    await sleep(200);
-  }
-}
-
 /** SIGUSR2 to the heap probe and its answer, if the probe announced itself. */
-async function probeHeap(running: Running): Promise<HeapProbe | undefined> {
+async function probeHeap(running: BotProcess): Promise<HeapProbe | undefined> {
   if (!running.output().includes('{"heapProbe":"ready"}')) return undefined;
   const mark = running.output().length;
   running.child.kill('SIGUSR2');
@@ -176,15 +107,6 @@ function countLogLines(text: string): Record<string, number> {
   return counts;
 }
 
-async function stop(running: Running): Promise<number | null> {
-  if (running.child.exitCode !== null) return running.child.exitCode;
-  running.child.kill('SIGTERM');
-  const timer = setTimeout(() => running.child.kill('SIGKILL'), 15_000);
-  const code = await running.exited;
-  clearTimeout(timer);
-  return code;
-}
-
 /**
  * One process under the load: a fresh Bot API stand-in (its own process), the process started and
  * ready (Hilfenetz: setWebhook seen; baseline: listening), idle until its VmRSS settles, a full GC and
@@ -197,7 +119,11 @@ export async function runCase(options: CaseOptions): Promise<CaseResult> {
   const standIn = await StandIn.start(STAND_IN_RATE, options.latencyMs);
   const port = await freePort();
   const started = performance.now();
-  const running = target === 'hilfenetz' ? await startHilfenetz(options.driver, standIn.url, port) : startBaseline(standIn.url, port);
+  const env = { NODE_OPTIONS };
+  const running =
+    target === 'hilfenetz'
+      ? await startHilfenetz({ driver: options.driver, apiRoot: standIn.url, port, databaseName: DATABASE_NAME, env })
+      : startEchoBot(standIn.url, port, env);
   let sampler: ProcMemorySampler | undefined;
   try {
     if (target === 'hilfenetz') {
@@ -217,7 +143,7 @@ export async function runCase(options: CaseOptions): Promise<CaseResult> {
 
     const logMark = running.output().length;
     const loadStart = performance.now();
-    const load = await fireLoad({ port, path: WEBHOOK_PATH, secret: SECRET, plan: options.plan, concurrency: options.concurrency });
+    const load = await fireLoad({ port, path: BENCH_WEBHOOK_PATH, secret: BENCH_WEBHOOK_SECRET, plan: options.plan, concurrency: options.concurrency });
     log(`    ${target}: load done in ${load.wallSeconds.toFixed(1)} s; waiting ${options.settleSeconds} s …`);
     await sleep(options.settleSeconds * 1_000);
     const after = readProcMemory(pid);
@@ -232,7 +158,7 @@ export async function runCase(options: CaseOptions): Promise<CaseResult> {
     const answered = new Set(
       report.sends.filter((s) => s.status === 200 && s.chatId >= FIRST_USER_ID && s.chatId < FIRST_USER_ID + validSent).map((s) => s.chatId),
     );
-    const exitCode = await stop(running);
+    const exitCode = await stopProcess(running);
     return {
       target,
       driver: target === 'hilfenetz' ? options.driver : null,

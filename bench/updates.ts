@@ -1,0 +1,208 @@
+/**
+ * npm run bench:updates — how many ordinary updates Hilfenetz handles per second, and what each costs.
+ * 1,000 people each send /start, press the first onboarding button, send /help and free text (4,000
+ * updates, uk/de/ru), to src/main.ts as its own process — webhook (32 requests in flight, as Telegram
+ * uses up to 40 connections) and polling (the runner) — on PostgreSQL and on PGlite, against a fresh Bot
+ * API stand-in that answers at once. The baseline in the same run is a bare grammY echo bot, as its own
+ * process: stock `webhookCallback` for webhook, `bot.start()` for polling. Reports updates/s, latency
+ * (webhook: request to response, i.e. the update handled), CPU per update of the bot and of the
+ * PostgreSQL server (all its processes, from /proc), and database transactions per update
+ * (pg_stat_database). Writes the table into BENCHMARKS.md.
+ *
+ *   --users=1000        people (4 updates each)
+ *   --concurrency=32    webhook requests in flight
+ *   --only=webhook|polling
+ *   --drivers=postgres,pglite
+ */
+import { parseArgs } from 'node:util';
+import { Client } from 'pg';
+import { freePort } from '../test/helpers/wait';
+import { BENCH_WEBHOOK_PATH, BENCH_WEBHOOK_SECRET, type BotProcess, sleep, startEchoBot, startHilfenetz, stopProcess, waitUntil } from './lib/bot-process';
+import { StandIn } from './lib/broadcast-standin-client';
+import { positiveInts } from './lib/cli';
+import { BENCH_DATABASE_URL, type Driver } from './lib/database';
+import { table, writeSection } from './lib/report-file';
+import { FIRST_UPDATE_USER, planUpdates, postgresCpuMs, postUpdates, processCpuMs } from './lib/updates-load';
+
+type Mode = 'webhook' | 'polling';
+type Target = { kind: 'hilfenetz'; driver: Driver } | { kind: 'baseline' };
+
+interface CaseResult {
+  name: string;
+  mode: Mode;
+  updates: number;
+  wallSeconds: number;
+  perSecond: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  botCpuMsPerUpdate: number;
+  pgCpuMsPerUpdate: number | null;
+  transactionsPerUpdate: number | null;
+  /** People who got at least one answer, and how many 200s the webhook gave. */
+  answered: number;
+  ok: number;
+}
+
+const DATABASE_NAME = 'hilfenetz_bench_updates';
+/** Far above the load: the stand-in answers, it does not throttle. */
+const STAND_IN_RATE = 1_000_000;
+
+async function committedTransactions(): Promise<number> {
+  const client = new Client({ connectionString: BENCH_DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>('select xact_commit + xact_rollback as n from pg_stat_database where datname = $1', [DATABASE_NAME]);
+    return Number(rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
+}
+
+function caseName(target: Target, mode: Mode): string {
+  if (target.kind === 'baseline') return mode === 'webhook' ? 'baseline: grammY echo bot, stock webhookCallback' : 'baseline: grammY echo bot, bot.start()';
+  return `Hilfenetz, ${mode}${mode === 'polling' ? ' (runner)' : ''}, ${target.driver === 'postgres' ? 'PostgreSQL' : 'PGlite'}`;
+}
+
+async function runCase(target: Target, mode: Mode, users: number, concurrency: number, log: (line: string) => void): Promise<CaseResult> {
+  const standIn = await StandIn.start(STAND_IN_RATE, 0);
+  const port = mode === 'webhook' ? await freePort() : undefined;
+  let running: BotProcess | undefined;
+  try {
+    running =
+      target.kind === 'hilfenetz'
+        ? await startHilfenetz({ driver: target.driver, apiRoot: standIn.url, port, databaseName: DATABASE_NAME, env: { LOG_LEVEL: 'warn' } })
+        : startEchoBot(standIn.url, port);
+    const bot = running;
+    if (target.kind === 'hilfenetz' && mode === 'webhook') {
+      await waitUntil('hilfenetz', bot, async () => ((await standIn.report()).callsByMethod.setWebhook ?? 0) > 0, 120_000);
+    } else if (target.kind === 'hilfenetz') {
+      await waitUntil('hilfenetz', bot, async () => ((await standIn.report()).callsByMethod.getUpdates ?? 0) > 0, 120_000);
+    } else {
+      await waitUntil('baseline', bot, () => bot.output().includes('ready\n'), 60_000);
+    }
+    await sleep(2_000); // start-up work (migrations, first jobs) is not the load's
+    const pid = bot.child.pid!;
+    const plan = planUpdates(users);
+    const usesPostgres = target.kind === 'hilfenetz' && target.driver === 'postgres';
+    const cpu0 = processCpuMs(pid)!;
+    const pg0 = usesPostgres ? postgresCpuMs() : 0;
+    const tx0 = usesPostgres ? await committedTransactions() : 0;
+    const started = performance.now();
+    let p50Ms: number | null = null;
+    let p99Ms: number | null = null;
+    let ok = 0;
+    if (mode === 'webhook') {
+      const load = await postUpdates({ port: port!, path: BENCH_WEBHOOK_PATH, secret: BENCH_WEBHOOK_SECRET, plan, concurrency });
+      p50Ms = load.p50Ms;
+      p99Ms = load.p99Ms;
+      ok = load.statuses['200'] ?? 0;
+    } else {
+      const startedAt = performance.timeOrigin + performance.now();
+      standIn.push(plan);
+      // Done when every update was fetched and the bot has made no call for a second.
+      let report = await standIn.report();
+      while (report.pendingUpdates > 0 || report.lastCallAt < startedAt || performance.timeOrigin + performance.now() - report.lastCallAt < 1_000) {
+        await sleep(100);
+        report = await standIn.report();
+      }
+      ok = plan.length;
+    }
+    const report = await standIn.report();
+    const wallSeconds = mode === 'webhook' ? (performance.now() - started) / 1000 : (report.lastCallAt - (performance.timeOrigin + started)) / 1000;
+    const cpu1 = processCpuMs(pid)!;
+    const pg1 = usesPostgres ? postgresCpuMs() : 0;
+    await sleep(1_500); // the server publishes its statistics at most once a second
+    const tx1 = usesPostgres ? await committedTransactions() : 0;
+    const answered = new Set(report.sends.filter((s) => s.status === 200 && s.chatId >= FIRST_UPDATE_USER && s.chatId < FIRST_UPDATE_USER + users).map((s) => s.chatId)).size;
+    const result: CaseResult = {
+      name: caseName(target, mode),
+      mode,
+      updates: plan.length,
+      wallSeconds,
+      perSecond: plan.length / wallSeconds,
+      p50Ms,
+      p99Ms,
+      botCpuMsPerUpdate: (cpu1 - cpu0) / plan.length,
+      pgCpuMsPerUpdate: usesPostgres ? (pg1 - pg0) / plan.length : null,
+      // Minus the one transaction of the statistics query itself.
+      transactionsPerUpdate: usesPostgres ? (tx1 - tx0 - 1) / plan.length : null,
+      answered,
+      ok,
+    };
+    log(`  ${result.name}: ${result.perSecond.toFixed(0)} updates/s, bot ${result.botCpuMsPerUpdate.toFixed(2)} ms CPU/update`);
+    return result;
+  } finally {
+    if (running) {
+      await stopProcess(running);
+      await running.cleanup();
+    }
+    await standIn.close();
+  }
+}
+
+const f = (x: number | null, digits = 0) => (x === null ? '–' : x.toFixed(digits));
+
+function render(results: CaseResult[], command: string): string {
+  const baselines = new Map(results.filter((r) => r.name.startsWith('baseline')).map((r) => [r.mode, r.perSecond]));
+  return [
+    '## Ordinary updates: bench:updates',
+    '',
+    `\`${command}\` — 1,000 people each send /start, press the first onboarding button, send /help and free`,
+    'text (4,000 updates, uk/de/ru in turn), to `src/main.ts` as its own process against a Bot API stand-in',
+    'that answers at once; webhook with 32 requests in flight, polling through the runner. Baseline in the same',
+    'run: a bare grammY echo bot in its own process (stock `webhookCallback`; `bot.start()` for polling). CPU',
+    'from /proc (bot process; PostgreSQL: all its processes); transactions from `pg_stat_database`.',
+    '',
+    ...table(
+      ['Process', 'Updates/s', 'Ratio to baseline', 'p50 ms', 'p99 ms', 'Bot CPU ms/update', 'PostgreSQL CPU ms/update', 'Transactions/update', 'People answered'],
+      results.map((r) => [
+        r.name,
+        f(r.perSecond),
+        r.name.startsWith('baseline') ? '1' : f(r.perSecond / (baselines.get(r.mode) ?? Number.NaN), 2),
+        f(r.p50Ms),
+        f(r.p99Ms),
+        f(r.botCpuMsPerUpdate, 2),
+        f(r.pgCpuMsPerUpdate, 2),
+        f(r.transactionsPerUpdate, 2),
+        `${r.answered.toLocaleString('en')} of ${(r.updates / 4).toLocaleString('en')}`,
+      ]),
+    ),
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      users: { type: 'string', default: '1000' },
+      concurrency: { type: 'string', default: '32' },
+      only: { type: 'string' },
+      drivers: { type: 'string', default: 'postgres,pglite' },
+    },
+    strict: true,
+  });
+  const users = positiveInts(values.users, 'users')[0]!;
+  const concurrency = positiveInts(values.concurrency, 'concurrency')[0]!;
+  const modes: Mode[] = values.only === 'webhook' || values.only === 'polling' ? [values.only] : ['webhook', 'polling'];
+  const drivers = values.drivers.split(',').map((d) => {
+    if (d !== 'postgres' && d !== 'pglite') throw new Error(`--drivers expects postgres and/or pglite, got ${d}`);
+    return d;
+  });
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const results: CaseResult[] = [];
+  for (const mode of modes) {
+    log(`${mode}:`);
+    results.push(await runCase({ kind: 'baseline' }, mode, users, concurrency, log));
+    for (const driver of drivers) results.push(await runCase({ kind: 'hilfenetz', driver }, mode, users, concurrency, log));
+  }
+  const command = `npm run bench:updates${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const section = render(results, command);
+  log(section);
+  writeSection('BENCHMARKS.md', '## Ordinary updates: bench:updates', section);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
