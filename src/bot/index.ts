@@ -30,7 +30,7 @@ import { injectDeps } from './middleware/deps';
 import { privateOnly } from './middleware/private-only';
 import { createRateLimiter } from './middleware/rate-limit';
 import { replaceNul } from './middleware/sanitize';
-import { loadUser } from './middleware/user';
+import { guessLocale, loadUser } from './middleware/user';
 import { DrizzleSessionStorage } from './session-storage';
 
 /** Options that differ between production and tests; production passes none of them. */
@@ -88,15 +88,12 @@ export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: C
   guarded.use(privateOnly);
   guarded.use(createRateLimiter(options.userRateLimit));
   guarded.use(answerCallbacksLast);
+  const sessions = new DrizzleSessionStorage<SessionData>(deps.db, deps.clock);
+  guarded.use(guessLocale);
+  // The lease loads the sender with the chat's session; loadUser covers updates without a private chat.
+  guarded.use(createChatLease(getSessionKey, sessions));
   guarded.use(loadUser);
-  guarded.use(createChatLease(getSessionKey));
-  guarded.use(
-    session<SessionData, Context>({
-      initial: () => ({}),
-      storage: new DrizzleSessionStorage<SessionData>(deps.db, deps.clock),
-      getSessionKey,
-    }),
-  );
+  guarded.use(session<SessionData, Context>({ initial: () => ({}), storage: sessions, getSessionKey }));
   // Order matters: dialogs that consume typed input come before the relay, which takes the rest.
   guarded.use(browseFeature);
   guarded.use(staffFeature);

@@ -1,7 +1,7 @@
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Clock } from '../clock';
-import type { Executor } from '../db';
-import { sessionLeases, sessions } from '../db/schema';
+import { type Executor, queryRows } from '../db';
+import { sessionLeases, sessions, type UserRow, users } from '../db/schema';
 import type { Sweep } from './sweeps';
 
 const DAY_MS = 86_400_000;
@@ -40,6 +40,74 @@ export async function renewSessionLease(db: Executor, clock: Clock, key: string,
 /** Gives the chat back to the next update, in whichever process it waits. */
 export async function releaseSessionLease(db: Executor, key: string, owner: string): Promise<void> {
   await db.delete(sessionLeases).where(and(eq(sessionLeases.key, key), eq(sessionLeases.owner, owner)));
+}
+
+/** A stored session as one update read it. */
+export interface StoredSession {
+  value: unknown;
+  version: number;
+}
+
+/** What an update of a private chat needs before its handler runs: the sender and the chat's session. */
+export interface ChatState {
+  user: UserRow | null;
+  session: StoredSession | null;
+}
+
+const prepareChatState = (db: Executor) =>
+  db
+    .select({ user: users, value: sessions.value, version: sessions.version })
+    .from(sql`(select 1) as one`)
+    .leftJoin(users, eq(users.telegramId, sql.placeholder('telegramId')))
+    .leftJoin(sessions, eq(sessions.key, sql.placeholder('key')))
+    .prepare('chat_state');
+/** Built once per database object: the SQL is not rebuilt for every update. */
+const chatStateStatements = new WeakMap<Executor, ReturnType<typeof prepareChatState>>();
+
+/**
+ * The sender's row and the chat's session in one prepared statement, read after the chat's lease was
+ * taken (so the session is the one the previous update of the chat left).
+ */
+export async function readChatState(db: Executor, telegramId: number, key: string): Promise<ChatState> {
+  let prepared = chatStateStatements.get(db);
+  if (!prepared) {
+    prepared = prepareChatState(db);
+    chatStateStatements.set(db, prepared);
+  }
+  const [row] = await prepared.execute({ telegramId, key });
+  return {
+    user: row?.user ?? null,
+    session: row && row.version !== null ? { value: row.value, version: row.version } : null,
+  };
+}
+
+/**
+ * Ends an update of a chat in one statement: writes its changed session onto the version it read
+ * (compare-and-set; `expectedVersion` null: there was no row) and gives the lease back. Without a
+ * session to write, only the lease. Returns false when the session was not written because another
+ * process changed it meanwhile (the lease is given back all the same).
+ */
+export async function finishChatUpdate(
+  db: Executor,
+  clock: Clock,
+  lease: { key: string; owner: string },
+  write: { value: unknown; expectedVersion: number | null } | null,
+): Promise<boolean> {
+  const release = sql`delete from ${sessionLeases} where ${sessionLeases.key} = ${lease.key} and ${sessionLeases.owner} = ${lease.owner}`;
+  if (!write) {
+    await db.execute(release);
+    return true;
+  }
+  const value = sql`${JSON.stringify(write.value)}::jsonb`;
+  const now = sql`${clock.now().toISOString()}::timestamptz`;
+  const store =
+    write.expectedVersion === null
+      ? sql`insert into ${sessions} (key, value, version, updated_at) values (${lease.key}, ${value}, 1, ${now})
+            on conflict (key) do nothing returning 1`
+      : sql`update ${sessions} set value = ${value}, version = version + 1, updated_at = ${now}
+            where key = ${lease.key} and version = ${write.expectedVersion} returning 1`;
+  const [row] = await queryRows<{ written: number }>(db, sql`with stored as (${store}), released as (${release}) select count(*)::int as written from stored`);
+  return (row?.written ?? 0) > 0;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Clock } from '../clock';
 import type { Locale } from '../config';
 import type { Executor } from '../db';
@@ -12,19 +12,62 @@ export interface TelegramProfile {
 }
 
 /**
+ * How stale `last_seen_at` may get: an update of a known person whose name and state did not change
+ * writes nothing when they were seen less than this long ago (the figures that use it count days).
+ */
+export const LAST_SEEN_RESOLUTION_MS = 60_000;
+
+/** A known user as this update shows them: whether anything needs writing. */
+function needsRefresh(row: UserRow, firstName: string, username: string | null, now: Date, isAdmin: boolean): boolean {
+  return (
+    row.firstName !== firstName ||
+    row.username !== username ||
+    row.blockedAt !== null ||
+    row.deletedAt !== null ||
+    (isAdmin && row.role !== 'coordinator') ||
+    now.getTime() - row.lastSeenAt.getTime() >= LAST_SEEN_RESOLUTION_MS
+  );
+}
+
+const prepareByTelegramId = (db: Executor) =>
+  db
+    .select()
+    .from(users)
+    .where(eq(users.telegramId, sql.placeholder('telegramId')))
+    .prepare('user_by_telegram_id');
+/** Built once per database (or transaction) object: the SQL is not rebuilt for every update. */
+const byTelegramId = new WeakMap<Executor, ReturnType<typeof prepareByTelegramId>>();
+
+/** The user with this Telegram id, if known (a prepared statement: it runs for nearly every update). */
+export async function findUserByTelegramId(db: Executor, telegramId: number): Promise<UserRow | undefined> {
+  let prepared = byTelegramId.get(db);
+  if (!prepared) {
+    prepared = prepareByTelegramId(db);
+    byTelegramId.set(db, prepared);
+  }
+  const [row] = await prepared.execute({ telegramId });
+  return row;
+}
+
+/**
  * Creates the user on first contact (language from Telegram, coordinator when listed in
- * ADMIN_TELEGRAM_IDS) and refreshes name and last-seen on every later update. One statement.
+ * ADMIN_TELEGRAM_IDS) and refreshes name and last-seen on later updates — only when something changed
+ * or last-seen is older than LAST_SEEN_RESOLUTION_MS, so that most updates write nothing. `known` is the
+ * row the caller already read for this update (null: none); without it the row is read here.
  */
 export async function upsertUser(
   db: Executor,
   clock: Clock,
   profile: TelegramProfile,
   initial: { locale: Locale; isAdmin: boolean },
+  known?: UserRow | null,
 ): Promise<UserRow> {
   const now = clock.now();
   // Cut by code points, not UTF-16 units: a name must not end in half an emoji.
   const firstName = [...profile.firstName].slice(0, 64).join('');
   const username = profile.username ? [...profile.username].slice(0, 64).join('') : null;
+  const current = known === undefined ? await findUserByTelegramId(db, profile.id) : known;
+  if (current && !needsRefresh(current, firstName, username, now, initial.isAdmin)) return current;
   const refresh = {
     firstName,
     username,
@@ -36,9 +79,10 @@ export async function upsertUser(
     // A listed admin is a coordinator even if they started the bot before being listed.
     ...(initial.isAdmin ? { role: 'coordinator' as const } : {}),
   };
-  // The common case is one UPDATE; an INSERT … ON CONFLICT would burn a sequence value every time.
-  const [existing] = await db.update(users).set(refresh).where(eq(users.telegramId, profile.id)).returning();
-  if (existing) return existing;
+  if (current) {
+    const [updated] = await db.update(users).set(refresh).where(eq(users.id, current.id)).returning();
+    if (updated) return updated;
+  }
   const [row] = await db
     .insert(users)
     .values({

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { MiddlewareFn } from 'grammy';
 import { describeError } from '../../logger';
 import { DomainError } from '../../domain/errors';
-import { acquireSessionLease, releaseSessionLease, renewSessionLease } from '../../domain/sessions';
+import { acquireSessionLease, readChatState, renewSessionLease } from '../../domain/sessions';
 import type { Context } from '../context';
+import type { DrizzleSessionStorage } from '../session-storage';
+import { applyUser } from './user';
 
 /** Timings of the per-chat lease; production uses the defaults. */
 export interface ChatLeaseOptions {
@@ -26,9 +28,14 @@ export const DEFAULT_CHAT_LEASE: ChatLeaseOptions = { leaseMs: 5_000, renewEvery
  * another process holds it, and gives it back when it is done. Each step is one short statement on a
  * pooled connection: no transaction and no connection is held while the handler talks to Telegram.
  * The session's compare-and-set (session-storage.ts) still guards the rare case of a lease that ran out.
+ *
+ * Three statements frame an update: the lease; the sender's row and the chat's session together (the
+ * session handed to `storage`, the sender loaded as `loadUser` would); and at the end the changed session
+ * written with the lease's release (`storage.finish`).
  */
 export function createChatLease(
   getKey: (ctx: Context) => string | undefined,
+  storage: Pick<DrizzleSessionStorage<unknown>, 'prime' | 'finish' | 'hasPendingWrite'>,
   options: ChatLeaseOptions = DEFAULT_CHAT_LEASE,
 ): MiddlewareFn<Context> {
   // One owner per bot instance; within an instance, `sequentialize` already orders a chat's updates.
@@ -46,24 +53,35 @@ export function createChatLease(
     }
     const waitedMs = Math.round(performance.now() - started);
     if (waitedMs >= 100) ctx.log.debug({ ms: waitedMs }, 'waited for the chat lease');
-    const renewal = setInterval(() => {
-      renewSessionLease(db, clock, key, owner, options.leaseMs).then(
-        (held) => {
-          // The session's compare-and-set now decides whether this update's changes are kept.
-          if (!held) ctx.log.warn('chat lease lost while handling an update');
-        },
-        (err: unknown) => ctx.log.warn({ err: describeError(err) }, 'could not renew the chat lease'),
-      );
-    }, options.renewEveryMs);
+    let renewal: NodeJS.Timeout | undefined;
+    let ok = false;
     try {
-      return await next();
+      const state = await readChatState(db, ctx.from?.id ?? 0, key);
+      storage.prime(key, state.session);
+      await applyUser(ctx, state.user);
+      renewal = setInterval(() => {
+        renewSessionLease(db, clock, key, owner, options.leaseMs).then(
+          (held) => {
+            // The session's compare-and-set now decides whether this update's changes are kept.
+            if (!held) ctx.log.warn('chat lease lost while handling an update');
+          },
+          (err: unknown) => ctx.log.warn({ err: describeError(err) }, 'could not renew the chat lease'),
+        );
+      }, options.renewEveryMs);
+      await next();
+      ok = true;
     } finally {
       clearInterval(renewal);
-      // A failed release (the database went away) only delays the chat's next update until the lease
-      // runs out; this instance takes its own lease back at once.
-      await releaseSessionLease(db, key, owner).catch((err: unknown) =>
-        ctx.log.warn({ err: describeError(err) }, 'could not release the chat lease'),
-      );
+      if (ok && storage.hasPendingWrite(key)) {
+        // The update's session goes out with the release; its failure is the update's.
+        await storage.finish(key, owner, true);
+      } else {
+        // A failed release (the database went away) only delays the chat's next update until the lease
+        // runs out; this instance takes its own lease back at once.
+        await storage
+          .finish(key, owner, false)
+          .catch((err: unknown) => ctx.log.warn({ err: describeError(err) }, 'could not release the chat lease'));
+      }
     }
   };
 }
