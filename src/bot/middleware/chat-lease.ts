@@ -31,7 +31,10 @@ export const DEFAULT_CHAT_LEASE: ChatLeaseOptions = { leaseMs: 5_000, renewEvery
  *
  * Three statements frame an update: the lease; the sender's row and the chat's session together (the
  * session handed to `storage`, the sender loaded as `loadUser` would); and at the end the changed session
- * written with the lease's release (`storage.finish`).
+ * written with the lease's release (`storage.finish`). The lease and the reads cannot be one statement:
+ * its reads would see the database as of the statement's start, which can be before the release (with
+ * the session written) of the process that held the chat, so the session would be an older one and its
+ * write refused (sessions-multiprocess.test.ts showed it).
  */
 export function createChatLease(
   getKey: (ctx: Context) => string | undefined,
