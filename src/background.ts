@@ -42,7 +42,7 @@ export function createSweeps(
   config: Pick<Config, 'RETENTION_DAYS' | 'SESSION_TTL_DAYS' | 'WAVE_SIZE' | 'WAVE_INTERVAL' | 'HELPER_WEEKLY_CAP' | 'QUIET_HOURS' | 'DESK_AFTER' | 'FOLLOW_UP_AFTER'>,
   city: CityDirectory,
 ): ScheduledSweep[] {
-  const waves = { timeZone: city.timezone, quietHours: config.QUIET_HOURS, waves: waveSettings(config, city) };
+  const waves = { timeZone: city.timezone, quietHours: config.QUIET_HOURS, waves: waveSettings(config, city), isProtected: (c: string) => city.isProtected(c) };
   return [
     // Often enough that a due wave goes out within 5 s or 10% of WAVE_INTERVAL; an index scan when nothing is due.
     { name: 'send-due-waves', everyMs: waveJobPeriodMs(config.WAVE_INTERVAL), claims: (db, clock) => sendDueWaves(db, { ...waves, clock }) },

@@ -141,6 +141,8 @@ const baseSchema = z.object({
   PAID_BROADCAST: boolean(false),
   INVITE_TTL_HOURS: int(72, 1, 24 * 30),
   // Safety and privacy
+  /** How long an organisation's invite link (verified helpers of a protected category) can be used. */
+  ORG_INVITE_TTL: duration('7d', '10s', '90d'),
   PREMODERATE_FIRST_POST: boolean(false),
   RETENTION_DAYS: int(90, 1, 3650),
   SESSION_TTL_DAYS: int(30, 1, 3650),

@@ -19,6 +19,7 @@ import {
 import { onboard, post, subscribe } from './helpers/flows';
 import { createHarness, type Harness, PEOPLE, type TestUser } from './helpers/harness';
 import { editedMessageUpdate, groupMessageUpdate, messageUpdate, myChatMemberUpdate, nextUpdateId, type Persona } from './helpers/updates';
+import { verifyPeople } from './helpers/verification';
 
 /**
  * Bad input: thousands of generated updates — malformed texts, unexpected media, forged and replayed
@@ -256,6 +257,8 @@ describe(`fuzz (seed ${SEED}, ${TOTAL} updates)`, () => {
     await onboard(bruno, 'helper', 'Hamborn');
     await subscribe(jonas, ['🏠 Wohnen'], ['Hamborn']);
     await subscribe(maria, ['🏠 Wohnen', '🩺 Gesundheit'], ['Hamborn']);
+    // Housing is a protected category: only verified helpers are told of its needs or may offer help.
+    await verifyPeople(h, jonas, maria);
 
     await post(olena, 'need', '🏠 Житло', 'Гамборн (Hamborn)', 'Шукаю кімнату для себе й доньки, недорого.');
     await post(irina, 'need', '🏛 Ведомства и документы', 'Центр (Mitte)', 'Нужна помощь с заявлением в Jobcenter.');

@@ -28,6 +28,8 @@ const COMMANDS: { command: string; for: Audience[] }[] = [
   { command: 'invite', for: allowedTo('staff.invite') },
   { command: 'staff', for: allowedTo('staff.list') },
   { command: 'desk', for: allowedTo('desk.work') },
+  { command: 'verified', for: allowedTo('verification.review') },
+  { command: 'orginvite', for: allowedTo('verification.invite') },
   { command: 'stats', for: allowedTo('stats.view') },
   { command: 'export', for: allowedTo('stats.export') },
   { command: 'notices', for: everyone },

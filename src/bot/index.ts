@@ -19,6 +19,7 @@ import { privacyFeature } from './features/privacy';
 import { settingsFeature } from './features/settings';
 import { staffFeature } from './features/staff';
 import { startFeature } from './features/start';
+import { verificationFeature } from './features/verification';
 import { statsFeature } from './features/stats';
 import { subscribeFeature } from './features/subscribe';
 import { unhandledFeature } from './features/unhandled';
@@ -97,6 +98,7 @@ export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: C
   // Order matters: dialogs that consume typed input come before the relay, which takes the rest.
   guarded.use(browseFeature);
   guarded.use(staffFeature);
+  guarded.use(verificationFeature);
   guarded.use(startFeature);
   guarded.use(postsFeature);
   guarded.use(noticesFeature);

@@ -114,7 +114,17 @@ export const citySchema = z.object({
   timezone,
   districts: z.array(district).min(1).max(40).superRefine(uniqueKeys).superRefine(symmetricNeighbours),
   categories: z
-    .array(entry.extend({ emoji: z.string().min(1).max(16), hint: names.optional() }))
+    .array(
+      entry.extend({
+        emoji: z.string().min(1).max(16),
+        hint: names.optional(),
+        /**
+         * A protected category (family and childcare, housing): only helpers verified by a coordinator are
+         * told of its needs or may offer help on them (src/domain/verification.ts).
+         */
+        protected: z.boolean({ error: 'expected true or false' }).default(false),
+      }),
+    )
     .min(1)
     .max(40)
     .superRefine(uniqueKeys),
@@ -220,6 +230,14 @@ export class CityDirectory {
   }
   isCategory(key: string): boolean {
     return this.categoryByKey.has(key);
+  }
+  /** Whether only verified helpers may be told of this category's needs and offer help on them. */
+  isProtected(key: string): boolean {
+    return this.categoryByKey.get(key)?.protected ?? false;
+  }
+  /** The protected categories' keys, in the city file's order. */
+  get protectedCategories(): string[] {
+    return this.city.categories.filter((c) => c.protected).map((c) => c.key);
   }
 
   districtName(key: string | null | undefined, locale: Locale): string {

@@ -4,6 +4,7 @@ import { loadContact } from '../domain/contacts';
 import { OUTBOX_KINDS } from '../domain/outbox';
 import { isActive } from '../domain/posts';
 import { followUpData } from '../presentation/callback-data/follow-up';
+import { safetyReportData } from '../presentation/callback-data/verification';
 import { menuButton } from '../presentation/callback-data/menu';
 import { postLabel } from '../presentation/labels';
 import { renderOffice } from '../presentation/office';
@@ -47,7 +48,11 @@ export function createDeskRenderers() {
         .text(env.t('followUp.later'), followUpData.encode({ answer: 'later', id: contactId }))
         .row()
         .text(env.t('followUp.no'), followUpData.encode({ answer: 'no', id: contactId }));
-      return message(env.t('followUp.ask', { label: postLabel(env, loaded.post) }), keyboard);
+      const question = env.t('followUp.ask', { label: postLabel(env, loaded.post) });
+      // Protected categories: was everything all right with the helper? One tap reaches the coordinators.
+      if (!env.city.isProtected(loaded.post.category)) return message(question, keyboard);
+      keyboard.row().text(env.t('followUp.reportButton'), safetyReportData.encode({ id: contactId }));
+      return message(`${question}\n\n${env.t('followUp.safety')}`, keyboard);
     },
     [OUTBOX_KINDS.followUpLooking]: async (_row, { contactId }, env) => {
       const loaded = await loadContact(env.db, contactId);

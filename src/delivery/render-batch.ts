@@ -1,8 +1,9 @@
-import { and, inArray, or } from 'drizzle-orm';
-import type { Executor } from '../db';
-import { blocks, posts, type OutboxRow, type PostRow } from '../db/schema';
+import { and, inArray, or, sql } from 'drizzle-orm';
+import { type Executor, queryRows } from '../db';
+import { blocks, posts, type OutboxRow, type PostRow, users } from '../db/schema';
 import { isBlockedPair } from '../domain/contacts';
 import { findPost } from '../domain/posts';
+import { isVerifiedHelper, verifiedHelperSql } from '../domain/verification';
 
 const pairKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
@@ -13,10 +14,14 @@ const pairKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
  * did not load (a relayed message's pair) is looked up on demand and kept for the rest of the batch.
  */
 export class RenderBatch {
+  /** Which of the batch's recipients are verified helpers; loaded at the first question (protected needs only). */
+  private verified?: Map<number, boolean>;
+
   private constructor(
     private readonly db: Executor,
     private readonly posts: Map<number, PostRow | null>,
     private readonly blocked: Map<string, boolean>,
+    private readonly recipients: readonly number[],
   ) {}
 
   /** Loads the posts of `rows` and the block pairs between their authors and the rows' recipients. */
@@ -45,7 +50,7 @@ export class RenderBatch {
         );
       for (const b of found) blocked.set(pairKey(b.blocker, b.blocked), true);
     }
-    return new RenderBatch(db, loaded, blocked);
+    return new RenderBatch(db, loaded, blocked, [...new Set(rows.map((row) => row.userId))]);
   }
 
   /** The post as loaded for this batch; undefined when it no longer exists. */
@@ -65,5 +70,26 @@ export class RenderBatch {
       this.blocked.set(key, blocked);
     }
     return blocked;
+  }
+
+  /**
+   * Whether a recipient is a verified helper now (a notification of a protected need goes out only then).
+   * The first question loads the answer for every recipient of the batch in one query.
+   */
+  async isVerifiedHelper(userId: number): Promise<boolean> {
+    if (!this.verified) {
+      this.verified = new Map(this.recipients.map((id) => [id, false]));
+      if (this.recipients.length > 0) {
+        const ids = sql.join(this.recipients.map((id) => sql`${id}`), sql`, `);
+        for (const row of await queryRows<{ id: number }>(this.db, sql`select u.id from ${users} u where u.id in (${ids}) and ${verifiedHelperSql()}`)) {
+          this.verified.set(Number(row.id), true);
+        }
+      }
+    }
+    const known = this.verified.get(userId);
+    if (known !== undefined) return known;
+    const verified = await isVerifiedHelper(this.db, userId);
+    this.verified.set(userId, verified);
+    return verified;
   }
 }

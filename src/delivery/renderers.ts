@@ -74,6 +74,8 @@ const renderPostNotification: Renderer<'post.notify'> = async (row, _payload, en
   const post = await postOf(row, env);
   if (!post || !isActive(post)) return cancelled('post no longer open');
   if (await env.batch.isBlocked(post.authorId, env.recipient.id)) return cancelled('blocked');
+  // Queued while verified (quiet hours, a cap), withdrawn since: a protected need no longer goes out.
+  if (post.kind === 'need' && env.city.isProtected(post.category) && !(await env.batch.isVerifiedHelper(env.recipient.id))) return cancelled('no longer verified');
   const gate = await notificationGate(env);
   if (gate) return gate;
   const card = renderPostCard({ t: env.t, locale: env.locale, city: env.city, now: env.clock.now() }, post, 'notification');

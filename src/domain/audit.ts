@@ -22,7 +22,15 @@ export type AuditAction =
   | 'desk.taken'
   | 'desk.referred'
   | 'desk.broadcast'
-  | 'desk.closed';
+  | 'desk.closed'
+  | 'verification.requested'
+  | 'verification.granted'
+  | 'verification.declined'
+  | 'verification.withdrawn'
+  | 'organisation.invite.created'
+  | 'organisation.joined'
+  | 'organisation.withdrawn'
+  | 'report.safety';
 
 /** Writes who did what, when; called in the same transaction as the action. */
 export async function audit(

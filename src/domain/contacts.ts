@@ -7,6 +7,7 @@ import { enqueue, OUTBOX_KINDS } from './outbox';
 import { actorOf, authorize } from './permissions';
 import { isActive } from './posts';
 import { recordOfferOfHelp, resumeWavesAfterDeclinedOffer } from './waves';
+import { assertMayHelpWith, type Protection } from './verification';
 
 /** Relayed texts longer than this would not fit into one Telegram message with our header. */
 export const RELAY_TEXT_MAX = 3800;
@@ -24,9 +25,16 @@ export async function isBlockedPair(db: Executor, a: number, b: number): Promise
 /**
  * "I can help" (on a need) or "I'm interested" (on an offer): asks the post's author, who decides.
  * Nothing about the author is revealed to the responder before the author accepts. Refuses one's own
- * post, closed posts ("already taken" when fulfilled), banned users, blocked pairs and a second press.
+ * post, closed posts ("already taken" when fulfilled), banned users, blocked pairs, a second press, and
+ * on a need of a protected category (`protection`) anyone who is not a verified helper.
  */
-export async function requestContact(db: Database, clock: Clock, responder: UserRow, postId: number): Promise<{ contact: ContactRow; post: PostRow }> {
+export async function requestContact(
+  db: Database,
+  clock: Clock,
+  responder: UserRow,
+  postId: number,
+  protection: Protection = {},
+): Promise<{ contact: ContactRow; post: PostRow }> {
   return db.transaction(async (tx) => {
     const [post] = await tx.select().from(posts).where(eq(posts.id, postId)).for('update');
     if (!post) throw new DomainError('contacts.errors.postGone');
@@ -34,6 +42,8 @@ export async function requestContact(db: Database, clock: Clock, responder: User
     if (post.status === 'fulfilled') throw new DomainError('contacts.errors.alreadyTaken');
     if (!isActive(post)) throw new DomainError('contacts.errors.postGone');
     authorize(actorOf(responder), 'contact.request');
+    // A need of a protected category: verified helpers only (the refusal says how to get verified).
+    await assertMayHelpWith(tx, protection, responder.id, post);
     const [author] = await tx.select().from(users).where(eq(users.id, post.authorId));
     if (!author || author.bannedAt || author.deletedAt) throw new DomainError('contacts.errors.postGone');
     if (await isBlockedPair(tx, responder.id, author.id)) throw new DomainError('contacts.errors.unavailable');

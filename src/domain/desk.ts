@@ -11,6 +11,7 @@ import { enqueue, OUTBOX_KINDS } from './outbox';
 import { type Actor, actorOf, authorize } from './permissions';
 import { cancelWaitingContacts } from './posts';
 import { effectiveQuietHours, quietUntil, quietUntilSql } from './time';
+import { protectedNeedSql } from './verification';
 
 /** Why a coordinator or Lotse closed a desk item ("referred" is set by referring to an office). */
 export const DESK_CLOSE_REASONS = ['resolved', 'unreachable', 'out_of_scope', 'duplicate'] as const;
@@ -207,7 +208,8 @@ export async function referToOffice(db: Database, clock: Clock, actor: Actor, po
 
 /**
  * Sends the need once more, to every subscriber of its category in the whole city who was not told yet
- * (whatever their district; nobody is told twice). Once per need. The seeker hears how many were told.
+ * (whatever their district; nobody is told twice) — verified ones only in a protected category. Once per
+ * need. The seeker hears how many were told.
  */
 export async function broadcastDeskItem(db: Database, ctx: RoutingContext, actor: Actor, postId: number): Promise<number> {
   authorize(actor, 'desk.work');
@@ -222,7 +224,7 @@ export async function broadcastDeskItem(db: Database, ctx: RoutingContext, actor
           select u.id, u.telegram_id, u.quiet_start, u.quiet_end
           from ${users} u
           where u.id in (${subscribersSql('need', post.category, null)})
-            and ${reachableHelperSql(post.authorId, now)}
+            and ${reachableHelperSql(post.authorId, now)}${protectedNeedSql(ctx, post)}
             and not exists (select 1 from ${notifications} t where t.post_id = ${post.id} and t.user_id = u.id)
         ),
         notified as (

@@ -5,9 +5,10 @@ import { type Executor, queryRows } from '../db';
 import { blocks, notifications, outbox, posts, PRIORITY, type PostRow, subscriptions, users } from '../db/schema';
 import { OUTBOX_KINDS } from './outbox';
 import { type QuietHours, quietUntilSql } from './time';
+import { protectedNeedSql, type Protection } from './verification';
 
-/** What routing needs besides the post. */
-export interface RoutingContext {
+/** What routing needs besides the post (`isProtected`: the city's protected categories, see Protection). */
+export interface RoutingContext extends Protection {
   clock: Clock;
   timeZone: string;
   /** QUIET_HOURS; a user's own setting wins. */
@@ -51,13 +52,14 @@ export function coveringDistricts(district: string): readonly string[] | null {
  * - an offer: everyone subscribed to offers in it, and the authors of open needs in that category and a
  *   compatible district.
  * A whole-city subscription covers every district; a whole-city post reaches the category's subscribers
- * in every district. Excluded: see reachableHelperSql.
+ * in every district. Excluded: see reachableHelperSql; a need of a protected category reaches only
+ * verified helpers (verifiedHelperSql).
  *
  * The candidates are a semi-join (`u.id in (…)`), not a join plus DISTINCT: someone subscribed to both the
  * district and the whole city is one row without a sort, and the planner's estimate stays the number of
  * subscriptions (see routePost).
  */
-function recipientsQuery(post: Pick<PostRow, 'id' | 'kind' | 'category' | 'district' | 'authorId'>, now: Date): SQL {
+function recipientsQuery(post: Pick<PostRow, 'id' | 'kind' | 'category' | 'district' | 'authorId'>, now: Date, protection: Protection): SQL {
   const subscribed = subscribersSql(post.kind, post.category, coveringDistricts(post.district));
   const needAuthors =
     post.kind === 'offer'
@@ -68,12 +70,17 @@ function recipientsQuery(post: Pick<PostRow, 'id' | 'kind' | 'category' | 'distr
   return sql`select u.id, u.telegram_id, u.quiet_start, u.quiet_end
     from ${users} u
     where u.id in (${subscribed}${needAuthors})
-      and ${reachableHelperSql(post.authorId, now)}`;
+      and ${reachableHelperSql(post.authorId, now)}${protectedNeedSql(protection, post)}`;
 }
 
 /** The user ids a post would reach now, for tests; routing uses the same query inside its one statement. */
-export async function findRecipients(db: Executor, post: Pick<PostRow, 'id' | 'kind' | 'category' | 'district' | 'authorId'>, now: Date): Promise<number[]> {
-  const rows = await queryRows<{ id: number }>(db, sql`select distinct r.id from (${recipientsQuery(post, now)}) r order by r.id`);
+export async function findRecipients(
+  db: Executor,
+  post: Pick<PostRow, 'id' | 'kind' | 'category' | 'district' | 'authorId'>,
+  now: Date,
+  protection: Protection = {},
+): Promise<number[]> {
+  const rows = await queryRows<{ id: number }>(db, sql`select distinct r.id from (${recipientsQuery(post, now, protection)}) r order by r.id`);
   return rows.map((r) => r.id);
 }
 
@@ -103,7 +110,7 @@ export async function routePost(
   const notBefore = quietUntilSql(now, ctx.timeZone, ctx.quietHours, sql`r.quiet_start`, sql`r.quiet_end`);
   const [result] = await queryRows<{ n: number }>(
     db,
-    sql`with recipients as materialized (select * from (${recipientsQuery(post, now)}) x order by id),
+    sql`with recipients as materialized (select * from (${recipientsQuery(post, now, ctx)}) x order by id),
       notified as (
         insert into ${notifications} (post_id, user_id, created_at)
         select ${post.id}, id, ${now} from recipients

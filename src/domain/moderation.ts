@@ -71,6 +71,58 @@ export async function createReport(db: Database, clock: Clock, reporter: UserRow
   });
 }
 
+/**
+ * "Report a problem" under the follow-up of a protected category: the seeker reports the helper of one of
+ * their conversations. Unlike other reports it reaches every coordinator at once (not in the batched
+ * summary) and waits in the moderation queue like any report. The helper is never told who reported.
+ * Only the seeker of the conversation can report it, once.
+ */
+export async function createSafetyReport(db: Database, clock: Clock, seeker: Pick<UserRow, 'id'>, contactId: number): Promise<ReportRow> {
+  return db.transaction(async (tx) => {
+    const [contact] = await tx.select().from(contacts).where(eq(contacts.id, contactId));
+    if (!contact || contact.authorId !== seeker.id) throw new DomainError('moderation.report.notFound');
+    const now = clock.now();
+    const [report] = await tx
+      .insert(reports)
+      .values({
+        reporterId: seeker.id,
+        targetType: 'contact',
+        targetId: contactId,
+        targetUserId: contact.responderId,
+        reason: 'other',
+        status: 'open',
+        createdAt: now,
+        // Told now, one by one: the batched summary leaves it out.
+        announcedAt: now,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!report) throw new DomainError('followUp.reportedAlready');
+    const coordinators = await tx
+      .select()
+      .from(users)
+      .where(and(eq(users.role, 'coordinator'), isNull(users.deletedAt), isNull(users.blockedAt)));
+    await enqueue(
+      tx,
+      clock,
+      coordinators.map((c) => ({ userId: c.id, chatId: c.telegramId, kind: OUTBOX_KINDS.reportUrgent, priority: PRIORITY.interactive, payload: { reportId: report.id }, postId: contact.postId })),
+    );
+    await audit(tx, clock, { actorId: seeker.id, action: 'report.safety', targetUserId: contact.responderId, details: { reportId: report.id, contactId } });
+    return report;
+  });
+}
+
+/** The conversation and need of an open safety report (for the urgent message to coordinators). */
+export async function findReportedContact(db: Executor, reportId: number): Promise<{ report: ReportRow; contact: typeof contacts.$inferSelect; post: typeof posts.$inferSelect } | null> {
+  const [row] = await db
+    .select({ report: reports, contact: contacts, post: posts })
+    .from(reports)
+    .innerJoin(contacts, eq(contacts.id, reports.targetId))
+    .innerJoin(posts, eq(posts.id, contacts.postId))
+    .where(and(eq(reports.id, reportId), eq(reports.targetType, 'contact'), eq(reports.status, 'open')));
+  return row ?? null;
+}
+
 /** Everything a coordinator needs to judge one report. */
 export interface ReportContext {
   report: ReportRow;
@@ -83,6 +135,8 @@ export interface ReportContext {
   post?: typeof posts.$inferSelect;
   relay?: typeof relayMessages.$inferSelect & { postId: number };
   notice?: typeof notices.$inferSelect;
+  /** A safety report: the conversation the seeker reported and its need. */
+  safety?: { contact: typeof contacts.$inferSelect; post: typeof posts.$inferSelect };
 }
 
 /** The oldest open report (or the one after `afterId`), with its context. */
@@ -114,6 +168,9 @@ async function loadReportContext(db: Executor, report: ReportRow, open: number, 
       .innerJoin(contacts, eq(contacts.id, relayMessages.contactId))
       .where(eq(relayMessages.id, report.targetId));
     if (row) context.relay = { ...row.message, postId: row.postId };
+  } else if (report.targetType === 'contact') {
+    const [row] = await db.select({ contact: contacts, post: posts }).from(contacts).innerJoin(posts, eq(posts.id, contacts.postId)).where(eq(contacts.id, report.targetId));
+    if (row) context.safety = row;
   } else {
     const [notice] = await db.select().from(notices).where(eq(notices.id, report.targetId));
     if (notice) context.notice = notice;

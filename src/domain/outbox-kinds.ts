@@ -48,6 +48,18 @@ export const OUTBOX_CATALOGUE = {
   'moderation.unbanned': none,
   'moderation.approved': z.object({ recipients: z.number().int().nonnegative() }),
   'moderation.rejected': none,
+  /** To coordinators, at once: a helper asks to be verified (Verify / Decline buttons). */
+  'verification.request': z.object({ userId: id }),
+  /** To the helper: a coordinator verified them. */
+  'verification.granted': none,
+  /** To the helper: a coordinator declined their request. */
+  'verification.declined': none,
+  /** To the helper: a coordinator withdrew their verification (`stillVerified`: an organisation still verifies them). */
+  'verification.withdrawn': z.object({ stillVerified: z.boolean().default(false) }),
+  /** To a member who lost their verification with their organisation's. */
+  'verification.orgWithdrawn': z.object({ organisationId: id }),
+  /** To coordinators, at once: a seeker reported a problem with a helper (protected categories' follow-up). */
+  'report.urgent': z.object({ reportId: id }),
   'moderation.queue': z.object({ reports: z.number().int().nonnegative().default(0), pending: z.number().int().nonnegative().default(0) }),
 } as const satisfies Record<string, z.ZodObject>;
 
@@ -78,6 +90,12 @@ export const OUTBOX_KINDS = {
   deskQueue: 'desk.queue',
   followUpAsk: 'followup.ask',
   followUpLooking: 'followup.looking',
+  verificationRequest: 'verification.request',
+  verificationGranted: 'verification.granted',
+  verificationDeclined: 'verification.declined',
+  verificationWithdrawn: 'verification.withdrawn',
+  verificationOrganisationWithdrawn: 'verification.orgWithdrawn',
+  reportUrgent: 'report.urgent',
 } as const satisfies Record<string, OutboxKind>;
 
 /** Whether a stored kind is one this version knows (a newer version may have written others). */

@@ -51,6 +51,10 @@ export const ACTIONS = [
   'moderation.ban',
   'desk.work',
   'staff.lotse',
+  'verification.request',
+  'verification.join',
+  'verification.review',
+  'verification.invite',
 ] as const;
 /** One of ACTIONS. */
 export type Action = (typeof ACTIONS)[number];
@@ -84,6 +88,11 @@ export const PERMISSIONS: Record<Action, readonly ActorRole[]> = {
   // Staff only when a coordinator marked them as Lotse (LOTSE_ONLY below).
   'desk.work': TRUSTED,
   'staff.lotse': COORDINATORS,
+  // Staff and coordinators count as verified already (a coordinator invited or appointed them).
+  'verification.request': ['newcomer', 'seeker', 'helper'],
+  'verification.join': ['newcomer', 'seeker', 'helper'],
+  'verification.review': COORDINATORS,
+  'verification.invite': COORDINATORS,
 };
 
 /** Actions that staff may do only when marked as Lotse (coordinators always may). */
@@ -94,6 +103,8 @@ const REFUSALS: Partial<Record<Action, { role?: string; banned?: string }>> = {
   'post.create': { banned: 'posts.errors.banned' },
   'post.renew': { banned: 'posts.errors.banned' },
   'staff.join': { role: 'staff.invite.alreadyCoordinator' },
+  'verification.request': { role: 'verification.errors.staff' },
+  'verification.join': { role: 'verification.errors.staff' },
 };
 const NOT_LOTSE = 'desk.errors.notLotse';
 const MISSING_ROLE = 'errors.forbidden';

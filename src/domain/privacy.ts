@@ -17,7 +17,10 @@ import {
   type Role,
   sessions,
   subscriptions,
+  organisationMembers,
+  organisations,
   users,
+  verifications,
 } from '../db/schema';
 import { endConversationsOf } from './contacts';
 import { OUTBOX_KINDS } from './outbox';
@@ -153,6 +156,16 @@ export async function collectUserData(db: Executor, userId: number) {
     .from(notices)
     .where(eq(notices.authorId, userId))
     .orderBy(notices.id);
+  const [verification] = await db
+    .select({ status: verifications.status, requestedAt: verifications.requestedAt, decidedAt: verifications.decidedAt })
+    .from(verifications)
+    .where(eq(verifications.userId, userId));
+  const memberships = await db
+    .select({ organisation: organisations.name, joinedAt: organisationMembers.joinedAt, withdrawnAt: organisations.withdrawnAt })
+    .from(organisationMembers)
+    .innerJoin(organisations, eq(organisations.id, organisationMembers.organisationId))
+    .where(eq(organisationMembers.userId, userId))
+    .orderBy(organisationMembers.joinedAt);
   const audit = await db
     .select({ action: auditLog.action, actorId: auditLog.actorId, createdAt: auditLog.createdAt })
     .from(auditLog)
@@ -192,6 +205,8 @@ export async function collectUserData(db: Executor, userId: number) {
     session: session ? { value: session.value, updatedAt: session.updatedAt } : null,
     outbox: messages,
     noticesWritten,
+    // Verification for the protected categories: one's own request and the organisations one joined.
+    verification: { request: verification ?? null, organisations: memberships },
     auditLog: audit.map((a) => ({ action: a.action, byYou: a.actorId === userId, createdAt: a.createdAt })),
   };
 }
@@ -222,8 +237,9 @@ export function deletedTelegramId(userId: number): number {
  * active posts close (people waiting for an answer are told) and every post loses its text and photo;
  * open conversations and the user's unanswered offers of help end (each partner is told that the
  * conversation ended, nothing more: endConversationsOf, as for a ban); texts and
- * photos of relayed messages the user sent are erased; subscriptions, notification records, the session
- * and queued messages go, and so do the notification settings. Reports and blocks stay, pointing at
+ * photos of relayed messages the user sent are erased; subscriptions, notification records, the session,
+ * queued messages and verification (the request, organisation memberships) go, and so do the notification
+ * settings. Reports and blocks stay, pointing at
  * the now anonymous row, as do role, district and language for statistics (organisation, ban and the
  * timestamps stay too: they describe what happened, not who it was). Returns null for a user who is
  * already deleted.
@@ -285,6 +301,9 @@ export async function deleteUserData(db: Database, clock: Clock, userId: number)
     await tx.update(notices).set({ progressChatId: null }).where(eq(notices.progressChatId, telegramId));
 
     const subs = await tx.delete(subscriptions).where(eq(subscriptions.userId, userId)).returning({ userId: subscriptions.userId });
+    // Verification rows go: a verification is about a person, and the person is gone.
+    await tx.delete(verifications).where(eq(verifications.userId, userId));
+    await tx.delete(organisationMembers).where(eq(organisationMembers.userId, userId));
     await tx.delete(notifications).where(eq(notifications.userId, userId));
     await tx.delete(sessions).where(eq(sessions.key, String(telegramId)));
 

@@ -6,6 +6,7 @@ import { contacts, notifications, outbox, posts, PRIORITY, type PostRow, users, 
 import { coveringDistricts, reachableHelperSql, type RoutingContext, subscribersSql } from './matching';
 import { enqueue, OUTBOX_KINDS } from './outbox';
 import { effectiveQuietHours, quietUntil, quietUntilSql } from './time';
+import { protectedNeedSql } from './verification';
 
 /** How long "Pause for a week" lasts. */
 export const PAUSE_FOR_A_WEEK_MS = 7 * 86_400_000;
@@ -56,7 +57,8 @@ interface Told {
  *
  * Candidates: subscribers to needs of the category whose districts cover the need (its district or the
  * whole city), and — once the search may widen — those of the neighbouring districts; minus everyone
- * already told about it and everyone routing excludes (reachableHelperSql). Ranked by:
+ * already told about it and everyone routing excludes (reachableHelperSql); for a protected category,
+ * verified helpers only (verifiedHelperSql). Ranked by:
  *   1. whether the helper is at HELPER_WEEKLY_CAP (notifications in 7 days): capped helpers come last of all,
  *      so they are woken only when nobody else is left, neighbours included;
  *   2. own district and whole city before neighbouring districts (the search widens only after those);
@@ -84,7 +86,7 @@ async function tellNext(db: Executor, ctx: WaveContext, post: WavePost, wave: nu
         select u.id, u.telegram_id, u.quiet_start, u.quiet_end, ${isFar} as far
         from ${users} u
         where ${candidate}
-          and ${reachableHelperSql(post.authorId, now)}
+          and ${reachableHelperSql(post.authorId, now)}${protectedNeedSql(ctx, post)}
           and not exists (select 1 from ${notifications} t where t.post_id = ${post.id} and t.user_id = u.id)
       ),
       ranked as materialized (

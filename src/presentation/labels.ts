@@ -12,3 +12,14 @@ export function displayName(user: Pick<UserRow, 'firstName' | 'organisation'>, f
   const name = user.firstName?.trim() || fallback;
   return user.organisation ? `${name} (${user.organisation})` : name;
 }
+
+/** "🏠 Wohnen, 👨‍👩‍👧 Familie & Kinderbetreuung": the city's protected categories, for messages about verification. */
+export function protectedCategoriesLabel(env: { city: CityDirectory; locale: Locale }): string {
+  return env.city.protectedCategories.map((key) => env.city.categoryLabel(key, env.locale)).join(', ');
+}
+
+/** How a person asking to be verified is shown to coordinators: first name and, with their consent, Telegram username. */
+export function nameWithUsername(user: Pick<UserRow, 'firstName' | 'username'>, noUsername: string): string {
+  const name = user.firstName?.trim() || '—';
+  return user.username ? `${name} (@${user.username})` : `${name} (${noUsername})`;
+}

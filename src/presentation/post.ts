@@ -6,6 +6,7 @@ import { escapeHtml, type TFunction } from '../i18n';
 import { contactData } from './callback-data/contacts';
 import { postData } from './callback-data/posts';
 import { reportData } from './callback-data/reports';
+import { verifyRequestData } from './callback-data/verification';
 import { waveData } from './callback-data/waves';
 import { formatAge, formatDate } from './format';
 
@@ -47,14 +48,18 @@ export function renderPostCard(env: CardEnv, post: Pick<PostRow, 'id' | 'kind' |
 
 /**
  * The buttons under a post someone else wrote: contact, photo, report. `answers` adds a need
- * notification's "Not this time" and "Pause for a week" (src/domain/waves.ts).
+ * notification's "Not this time" and "Pause for a week" (src/domain/waves.ts); `verifyFirst` replaces "I can
+ * help" by "Get verified" (a protected category, a viewer who is not verified).
  */
 export function createPostActionsKeyboard(
   t: TFunction,
   post: Pick<PostRow, 'id' | 'kind' | 'photoFileId'>,
-  options: { photoButton: boolean; answers?: boolean },
+  options: { photoButton: boolean; answers?: boolean; verifyFirst?: boolean },
 ): InlineKeyboard {
-  const keyboard = new InlineKeyboard().text(t(post.kind === 'need' ? 'contacts.canHelp' : 'contacts.interested'), contactData.encode({ action: 'req', id: post.id }));
+  // A need of a protected category seen by someone not verified: the way to get verified instead of "I can help".
+  const keyboard = options.verifyFirst
+    ? new InlineKeyboard().text(t('verification.askButton'), verifyRequestData.encode({ action: 'ask' }))
+    : new InlineKeyboard().text(t(post.kind === 'need' ? 'contacts.canHelp' : 'contacts.interested'), contactData.encode({ action: 'req', id: post.id }));
   if (options.answers && post.kind === 'need') {
     keyboard.row().text(t('waves.notThisTime'), waveData.encode({ action: 'no', id: post.id })).text(t('waves.pauseWeek'), waveData.encode({ action: 'pause', id: post.id }));
   }

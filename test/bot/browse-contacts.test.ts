@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { blocks, contacts, outbox, relayMessages } from '../../src/db/schema';
 import { onboard, post, subscribe } from '../helpers/flows';
 import { type Harness, PEOPLE, useHarness } from '../helpers/harness';
+import { verifyPeople } from '../helpers/verification';
 
 const harness = useHarness({ env: { MAX_OPEN_POSTS: '20', MAX_POSTS_PER_DAY: '20' } });
 let h: Harness;
@@ -28,6 +29,8 @@ describe('/browse', () => {
     }
     const jonas = h.user(PEOPLE.jonas);
     await onboard(jonas, 'helper', 'Hamborn');
+    // Housing is a protected category (test/bot/verification.test.ts shows it to someone not verified).
+    await verifyPeople(h, jonas);
     await jonas.send('/browse');
     const list = jonas.last;
     expect(list.text).toContain('Offene Anfragen');
@@ -80,6 +83,8 @@ describe('conversations', () => {
     await subscribe(jonas, ['🏠 Wohnen', '🩺 Gesundheit'], ['🏙 Ganz Duisburg']);
     await onboard(maria, 'helper', 'Hamborn');
     await subscribe(maria, ['🏠 Wohnen', '🩺 Gesundheit'], ['🏙 Ganz Duisburg']);
+    // Housing is a protected category: only verified helpers are told of its needs.
+    await verifyPeople(h, jonas, maria);
     await onboard(olena, 'seeker', 'Гамборн (Hamborn)');
     await post(olena, 'need', '🏠 Житло', 'Гамборн (Hamborn)', 'Шукаю кімнату на два місяці.');
     await post(olena, 'need', '🩺 Здоров\'я', 'Гамборн (Hamborn)', 'Потрібен стоматолог для сина.');

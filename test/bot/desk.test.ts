@@ -5,6 +5,7 @@ import { replaceSubscriptions } from '../../src/domain/subscriptions';
 import { onboard, post } from '../helpers/flows';
 import { type Harness, PEOPLE, type TestUser, useHarness } from '../helpers/harness';
 import type { Persona } from '../helpers/updates';
+import { verifyHelpers } from '../helpers/verification';
 
 const HOUR = 3_600_000;
 // The desk comes before the next wave here, so that both ways onto the desk can be seen.
@@ -38,6 +39,8 @@ async function helper(n: number, district: string, categories = ['housing'], lan
   await onboard(user, 'helper', h.deps.city.districtName(district, lang));
   const id = await userId(persona);
   await replaceSubscriptions(h.db.db, id, 'need', { categories, districts: [district] });
+  // Housing is a protected category: only verified helpers are told of its needs.
+  await verifyHelpers(h, id);
   return { user, id };
 }
 

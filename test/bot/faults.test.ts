@@ -3,6 +3,7 @@ import { notifications, outbox, posts } from '../../src/db/schema';
 import { DEFAULT_USER_RATE_LIMIT } from '../../src/bot/middleware/rate-limit';
 import { onboard, subscribe } from '../helpers/flows';
 import { createHarness, type Harness, PEOPLE, useHarness } from '../helpers/harness';
+import { verifyPeople } from '../helpers/verification';
 
 const harness = useHarness();
 let h: Harness;
@@ -16,6 +17,7 @@ describe('faults', () => {
     const jonas = h.user(PEOPLE.jonas);
     await onboard(jonas, 'helper', 'Hamborn');
     await subscribe(jonas, ['🏠 Wohnen'], ['Hamborn']);
+    await verifyPeople(h, jonas); // housing is protected: verified helpers only
     await onboard(olena, 'seeker', 'Гамборн (Hamborn)');
     await olena.send('/need');
     await olena.click('🏠 Житло');

@@ -5,6 +5,7 @@ import { replaceSubscriptions } from '../../src/domain/subscriptions';
 import { onboard, post } from '../helpers/flows';
 import { type Harness, PEOPLE, type TestUser, useHarness } from '../helpers/harness';
 import type { Persona } from '../helpers/updates';
+import { verifyHelpers } from '../helpers/verification';
 
 const HOUR = 3_600_000;
 const harness = useHarness({ env: { WAVE_SIZE: '2', WAVE_INTERVAL: '3h', FOLLOW_UP_AFTER: '1h', DESK_AFTER: '30d' } });
@@ -28,6 +29,8 @@ async function helper(n: number, lang: Lang = 'de'): Promise<{ user: TestUser; i
   await onboard(user, 'helper', h.deps.city.districtName('hamborn', lang));
   const [row] = await h.db.db.select({ id: users.id }).from(users).where(eq(users.telegramId, persona.id));
   await replaceSubscriptions(h.db.db, row!.id, 'need', { categories: ['housing'], districts: ['hamborn'] });
+  // Housing is a protected category: only verified helpers are told of its needs.
+  await verifyHelpers(h, row!.id);
   return { user, id: row!.id };
 }
 
@@ -64,6 +67,7 @@ async function postRow(postId: number) {
   return row!;
 }
 
+const REPORT = { uk: '⚠️ Повідомити про проблему', de: '⚠️ Ein Problem melden', ru: '⚠️ Сообщить о проблеме' } as const;
 const questions = (user: TestUser) => user.messages.filter((m) => m.text.startsWith('💬'));
 
 describe('follow-up after an accepted offer of help', () => {
@@ -85,13 +89,17 @@ describe('follow-up after an accepted offer of help', () => {
     await h.sweep();
     await h.deliver();
     expect(questions(olena)).toHaveLength(1);
-    expect(olena.last.text).toBe('💬 Щодо вашого запиту 🏠 Житло · Гамборн (Hamborn) (#1): чи отримали ви потрібну допомогу?');
-    expect(olena.buttons()).toEqual([...ASK.uk]);
+    // Housing is protected: the question also asks about the helper, with "report a problem".
+    expect(olena.last.text).toBe(
+      '💬 Щодо вашого запиту 🏠 Житло · Гамборн (Hamborn) (#1): чи отримали ви потрібну допомогу?\n\n🛡 Чи все було гаразд із помічником? Якщо ні, скажіть нам – координація побачить це одразу.',
+    );
+    expect(olena.buttons()).toEqual([...ASK.uk, REPORT.uk]);
 
     // Still in progress: asked again three days later, not before.
     const later = await olena.click('⏳ Ще триває');
     expect(later.sent[0]?.text).toBe('Добре, ми запитаємо ще раз через три дні.');
-    expect(olena.buttons(questions(olena)[0])).toEqual([]);
+    // The answer buttons go; "report a problem" stays.
+    expect(olena.buttons(questions(olena)[0])).toEqual([REPORT.uk]);
     h.clock.advance(3 * 24 * HOUR - 1_000);
     await h.sweep();
     await h.deliver();
@@ -123,7 +131,7 @@ describe('follow-up after an accepted offer of help', () => {
     h.clock.advance(HOUR);
     await h.sweep();
     await h.deliver();
-    expect(irina.buttons()).toEqual([...ASK.ru]);
+    expect(irina.buttons()).toEqual([...ASK.ru, REPORT.ru]);
     expect((await irina.click('✅ Да, спасибо')).sent[0]?.text).toBe('Здорово, что получилось! Ваш запрос выполнен.');
     expect(await postRow(postId)).toMatchObject({ status: 'fulfilled' });
     const again = await irina.press(`fu:no:${contactId}`, irina.last);

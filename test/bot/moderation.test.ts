@@ -3,6 +3,7 @@ import { auditLog, posts, reports, users } from '../../src/db/schema';
 import { onboard, post, subscribe } from '../helpers/flows';
 import { createHarness, type Harness, PEOPLE, type TestUser, useHarness } from '../helpers/harness';
 import type { Persona } from '../helpers/updates';
+import { verifyPeople } from '../helpers/verification';
 
 const COORDINATOR: Persona = { id: 999_001, first_name: 'Sabine', language_code: 'de' };
 const COORDINATOR_UK: Persona = { id: 999_002, first_name: 'Оксана', language_code: 'uk' };
@@ -23,8 +24,10 @@ async function scene() {
   const maria = h.user(PEOPLE.maria);
   await onboard(jonas, 'helper', 'Hamborn');
   await subscribe(jonas, ['🏠 Wohnen'], ['Hamborn']);
+  await verifyPeople(h, jonas); // housing is protected: verified helpers only
   await onboard(maria, 'helper', 'Hamborn');
   await subscribe(maria, ['🏠 Wohnen'], ['Hamborn']);
+  await verifyPeople(h, maria); // housing is protected: verified helpers only
   await onboard(olena, 'seeker', 'Гамборн (Hamborn)');
   await post(olena, 'need', '🏠 Житло', 'Гамборн (Hamborn)', 'Шукаю кімнату для себе й доньки.');
   await h.deliver();
@@ -214,6 +217,7 @@ describe('pre-moderation of first posts', () => {
     const jonas = pre.user(PEOPLE.jonas);
     await onboard(jonas, 'helper', 'Hamborn');
     await subscribe(jonas, ['🏠 Wohnen'], ['🏙 Ganz Duisburg']);
+    await verifyPeople(h, jonas); // housing is protected: verified helpers only
     const olena = pre.user(PEOPLE.olena);
     await onboard(olena, 'seeker', 'Гамборн (Hamborn)');
     await post(olena, 'need', '🏠 Житло', 'Гамборн (Hamborn)', 'Шукаю кімнату для себе й доньки.');

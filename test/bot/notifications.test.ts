@@ -3,6 +3,7 @@ import { outbox } from '../../src/db/schema';
 import { localDay, nextMorning, quietUntil, zonedTime } from '../../src/domain/time';
 import { onboard, post, subscribe } from '../helpers/flows';
 import { type Harness, PEOPLE, type TestUser, useHarness } from '../helpers/harness';
+import { verifyPeople } from '../helpers/verification';
 
 const harness = useHarness({ env: { MAX_OPEN_POSTS: '20', MAX_POSTS_PER_DAY: '20' } });
 let h: Harness;
@@ -27,6 +28,8 @@ function notificationsOf(user: TestUser): number {
 async function helperWithHousing(user: TestUser): Promise<void> {
   await onboard(user, 'helper', 'Hamborn');
   await subscribe(user, ['🏠 Wohnen'], ['🏙 Ganz Duisburg']);
+  // Housing is a protected category: only verified helpers are told of its needs.
+  await verifyPeople(harness.current, user);
 }
 
 describe('notification controls', () => {

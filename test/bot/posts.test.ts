@@ -4,6 +4,7 @@ import { runSweep } from '../../src/domain/sweeps';
 import { remindExpiringPosts } from '../../src/domain/sweeps';
 import { onboard, post, subscribe } from '../helpers/flows';
 import { type Harness, PEOPLE, useHarness } from '../helpers/harness';
+import { verifyPeople } from '../helpers/verification';
 
 const harness = useHarness({ env: { MAX_OPEN_POSTS: '3', MAX_POSTS_PER_DAY: '4' } });
 let h: Harness;
@@ -154,6 +155,8 @@ describe('writing a post', () => {
     await subscribe(jonas, ['🏠 Wohnen', '👨‍👩‍👧 Familie & Kinderbetreuung'], ['🏙 Ganz Duisburg']);
     await onboard(maria, 'helper', 'Hamborn');
     await subscribe(maria, ['👨‍👩‍👧 Familie & Kinderbetreuung'], ['Hamborn']);
+    // Housing and family are protected categories: only verified helpers are told of their needs.
+    await verifyPeople(h, jonas, maria);
     await onboard(olena, 'seeker', 'Гамборн (Hamborn)');
     await post(olena, 'need', '🏠 Житло', 'Гамборн (Hamborn)', 'Шукаю житло для сім\'ї з трьох осіб.');
     await h.deliver();
@@ -228,6 +231,7 @@ describe('expiry and renewal', () => {
     await jonas.send('/browse');
     expect(jonas.last.text).toContain('Hier gibt es gerade keine offenen Anfragen');
     await subscribe(jonas, ['🏠 Wohnen'], ['Hamborn']);
+    await verifyPeople(h, jonas);
     await h.deliver();
     expect(jonas.find('Neue Anfrage')).toBeUndefined();
 

@@ -9,6 +9,7 @@ import { createLogger } from '../../src/logger';
 import { clickDistrict, onboard, post, subscribe } from '../helpers/flows';
 import { createHarness, type Harness, PEOPLE, type TestUser, useHarness } from '../helpers/harness';
 import type { Persona } from '../helpers/updates';
+import { verifyPeople } from '../helpers/verification';
 
 /** The person who asks for her data and then has it deleted: a seeker with a Telegram username. */
 const SOFIIA: Persona = { id: 380_733, first_name: 'Софія', username: 'sofiia_dnipro', language_code: 'uk' };
@@ -75,6 +76,7 @@ describe('privacy', () => {
     await subscribe(sofiia, ['📦 Пожертви та речі'], ['🏙 Увесь Дуйсбург']);
     await onboard(jonas, 'helper', 'Hamborn');
     await subscribe(jonas, ['🏠 Wohnen'], ['Hamborn']);
+    await verifyPeople(h, jonas); // housing is protected: verified helpers only
     await onboard(maria, 'helper', 'Mitte');
     await subscribe(maria, ['🏛 Behörden & Formulare'], ['🏙 Ganz Duisburg']);
 
@@ -328,6 +330,7 @@ describe('privacy', () => {
       const jonas = h.user(PEOPLE.jonas);
       await onboard(jonas, 'helper', 'Hamborn');
       await subscribe(jonas, ['🏠 Wohnen'], ['Hamborn']);
+      await verifyPeople(h, jonas); // housing is protected: verified helpers only
       await jonas.send('/deleteme');
       await jonas.click('🗑 Ja, alles löschen');
       expect(jonas.last.text).toContain('Ihre Daten wurden gelöscht.');
@@ -363,6 +366,7 @@ describe('logs', () => {
     await onboard(olena, 'seeker', 'Гамборн (Hamborn)');
     await onboard(jonas, 'helper', 'Hamborn');
     await subscribe(jonas, ['🏠 Wohnen'], ['Hamborn']);
+    await verifyPeople(h, jonas); // housing is protected: verified helpers only
     await post(olena, 'need', '🏠 Житло', 'Гамборн (Hamborn)', secrets.post);
     await h.deliver();
     await jonas.click('🤝 Ich kann helfen', jonas.find('Neue Anfrage'));

@@ -3,6 +3,7 @@ import { posts, users } from '../../src/db/schema';
 import { onboard, post } from '../helpers/flows';
 import { createHarness, type Harness, PEOPLE, useHarness } from '../helpers/harness';
 import { callbackUpdate, groupMessageUpdate } from '../helpers/updates';
+import { verifyPeople } from '../helpers/verification';
 
 const harness = useHarness({ env: { ADMIN_TELEGRAM_IDS: '999001' } });
 let h: Harness;
@@ -154,6 +155,8 @@ describe('/start onboarding', () => {
     expect(first.sent.map((m) => m.text)).toEqual([expect.stringContaining('Willkommen bei Hilfenetz, Jonas!')]);
     await jonas.click('🤝 Ich möchte helfen');
     await jonas.click('Hamborn');
+    // Housing is protected: a verified helper gets "I can help" (test/bot/verification.test.ts: anyone else).
+    await verifyPeople(h, jonas);
     const opened = await jonas.send('/start post_1');
     expect(opened.sent[0]?.text).toContain('Шукаю кімнату на два місяці');
     expect(jonas.buttons(opened.sent[0])).toEqual(['🤝 Ich kann helfen', '⚠️ Melden']);

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { contacts, notifications, posts, users } from '../../src/db/schema';
 import { onboard, post, subscribe } from '../helpers/flows';
 import { type Harness, PEOPLE, useHarness } from '../helpers/harness';
+import { verifyPeople } from '../helpers/verification';
 
 const harness = useHarness();
 let h: Harness;
@@ -29,6 +30,8 @@ describe('a need reaches exactly the right helpers, and seeker and helper meet s
     await subscribe(petro, ['🏠 Житло'], ['Центр (Mitte)']);
     await onboard(irina, 'helper', 'Хамборн (Hamborn)');
     await subscribe(irina, ['🩺 Здоровье'], ['Хамборн (Hamborn)']);
+    // Housing is a protected category: only verified helpers are told of its needs.
+    await verifyPeople(h, jonas, maria, petro);
     expect(jonas.last.text).toContain('Themen: Wohnen');
     expect(jonas.last.text).toContain('Bezirke: Hamborn');
 

@@ -7,6 +7,7 @@ import { TEST_DATABASE_URL } from '../helpers/db';
 import { clickDistrict, onboard, post } from '../helpers/flows';
 import { type Harness, PEOPLE, type TestUser, useHarness, waveContext } from '../helpers/harness';
 import type { Persona } from '../helpers/updates';
+import { verifyHelpers } from '../helpers/verification';
 
 const WAVE_MINUTES = 30;
 const harness = useHarness({ env: { WAVE_SIZE: '3', WAVE_INTERVAL: `${WAVE_MINUTES}m`, MAX_OPEN_POSTS: '20', MAX_POSTS_PER_DAY: '20' } });
@@ -38,6 +39,8 @@ async function helper(n: number, district: string, options: { lang?: Lang; categ
   await onboard(user, 'helper', h.deps.city.districtName(district, lang));
   const [row] = await h.db.db.select().from(users).where(eq(users.telegramId, persona.id));
   await replaceSubscriptions(h.db.db, row!.id, 'need', { categories: options.categories ?? ['housing'], districts: options.districts ?? [district] });
+  // Housing is a protected category: only verified helpers are told of its needs.
+  await verifyHelpers(h, row!.id);
   return { user, id: row!.id, lang };
 }
 

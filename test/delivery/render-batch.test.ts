@@ -4,7 +4,8 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { Pool } from 'pg';
 import type { Database } from '../../src/db';
 import * as schema from '../../src/db/schema';
-import { blocks, outbox, posts, PRIORITY, users } from '../../src/db/schema';
+import { eq } from 'drizzle-orm';
+import { blocks, outbox, posts, PRIORITY, users, verifications } from '../../src/db/schema';
 import { createRenderers } from '../../src/delivery';
 import { RenderBatch } from '../../src/delivery/render-batch';
 import { enqueue, OUTBOX_KINDS } from '../../src/domain/outbox';
@@ -29,7 +30,7 @@ const reading = (table: string) => (statements: string[]) => statements.filter((
 const postQueries = reading('posts');
 const blockQueries = reading('blocks');
 
-/** An open need by a new author, and `n` people to notify about it. */
+/** An open need by a new author, and `n` people to notify about it (health: not a protected category). */
 async function postWithRecipients(n: number) {
   const now = h.clock.now();
   const person = (i: number) => ({ telegramId: 7_000_000 + i, firstName: `P${i}`, locale: 'de', role: 'helper' as const, createdAt: now, lastSeenAt: now });
@@ -37,7 +38,7 @@ async function postWithRecipients(n: number) {
   const expiresAt = new Date(now.getTime() + 14 * 86_400_000);
   const [post] = await h.db.db
     .insert(posts)
-    .values({ authorId: author!.id, kind: 'need', category: 'housing', district: 'hamborn', text: 'Suche ein Zimmer für zwei Monate.', language: 'de', status: 'open', createdAt: now, publishedAt: now, updatedAt: now, expiresAt })
+    .values({ authorId: author!.id, kind: 'need', category: 'health', district: 'hamborn', text: 'Suche eine Kinderärztin in Hamborn.', language: 'de', status: 'open', createdAt: now, publishedAt: now, updatedAt: now, expiresAt })
     .returning();
   return { author: author!, recipients, post: post! };
 }
@@ -86,5 +87,23 @@ describe('render batch', () => {
     expect(postQueries(statements)).toBe(1);
     expect(blockQueries(statements)).toBe(1);
     expect(h.telegram.callsOf('sendMessage')).toHaveLength(39);
+  });
+
+  it('sends a protected need only to recipients still verified, asking about all of them in one query', async () => {
+    const { recipients, post } = await postWithRecipients(12);
+    await h.db.db.update(posts).set({ category: 'housing' });
+    // Verified one by one, or staff; the rest were verified when routed and lost it since.
+    await h.db.db.insert(verifications).values(recipients.slice(0, 5).map((r) => ({ userId: r.id, status: 'verified' as const, decidedAt: h.clock.now() })));
+    await h.db.db.update(users).set({ role: 'staff' }).where(eq(users.id, recipients[11]!.id));
+    await notify(recipients, post.id);
+
+    const { db, statements } = recordingDb();
+    const renderEnv = { db, clock: h.clock, config: h.config, city: h.deps.city, i18n: h.deps.i18n, botUsername: h.telegram.botInfo.username };
+    const stats = await h.deliveryWorker({ db, renderEnv, renderers: createRenderers() }).drain();
+    expect(stats).toMatchObject({ sent: 6, skipped: 6, failed: 0 });
+    expect(statements.filter((q) => q.includes('"verifications"'))).toHaveLength(1);
+    expect(new Set(h.telegram.callsOf('sendMessage').map((c) => Number(c.payload.chat_id)))).toEqual(
+      new Set([...recipients.slice(0, 5), recipients[11]!].map((r) => r.telegramId)),
+    );
   });
 });

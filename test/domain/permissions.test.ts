@@ -25,6 +25,7 @@ import { createInvite, listStaff, promoteToCoordinator, redeemInvite, revokeStaf
 import { collectStats, exportStats } from '../../src/domain/stats';
 import { readLocaleFiles } from '../../src/i18n';
 import { createTestDb, resetTestDb, type TestDatabase } from '../helpers/db';
+import { createOrganisationInvite, decideVerification, joinOrganisation, listVerified, requestVerification, withdrawOrganisation, withdrawVerification } from '../../src/domain/verification';
 
 /** Every kind of actor: each role, not banned and banned. */
 const ACTORS: Actor[] = ACTOR_ROLES.flatMap((role, i) => [
@@ -234,6 +235,22 @@ describe('the domain commands', () => {
       await closeDeskItem(handle.db, clock, actor, postId, 'duplicate');
     },
     'staff.lotse': async (user) => setLotse(handle.db, clock, actorOf(user), (await person('staff', false, 'Caritas')).id, true),
+    'verification.request': async (user) => requestVerification(handle.db, clock, actorOf(user)),
+    'verification.join': async (user) => {
+      const { code } = await createOrganisationInvite(handle.db, clock, await coordinator(), 'Caritas', 86_400_000);
+      return joinOrganisation(handle.db, clock, actorOf(user), code);
+    },
+    'verification.review': async (user) => {
+      const actor = actorOf(user);
+      const helper = await person('helper');
+      await requestVerification(handle.db, clock, actorOf(helper));
+      await listVerified(handle.db, clock, actor);
+      await decideVerification(handle.db, clock, actor, helper.id, 'verify');
+      await withdrawVerification(handle.db, clock, actor, helper.id);
+      const { organisation } = await createOrganisationInvite(handle.db, clock, await coordinator(), `Verein ${++textCounter}`, 86_400_000);
+      await withdrawOrganisation(handle.db, clock, actor, organisation.id);
+    },
+    'verification.invite': async (user) => createOrganisationInvite(handle.db, clock, actorOf(user), 'Diakonie', 86_400_000),
     'moderation.ban': async (user) => {
       const actor = actorOf(user);
       const target = await person('helper');

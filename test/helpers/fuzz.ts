@@ -380,6 +380,9 @@ const CODECS: Record<string, readonly (readonly string[])[]> = {
   st: [['refresh', 'csv']],
   pv: [['delete', 'keep'], IDS],
   w: [['no', 'pause', 'stop'], IDS],
+  vr: [['ask', 'send', 'ok']],
+  vf: [['ok', 'no', 'lok', 'lno', 'wd', 'wdy', 'wo', 'woy', 'list', 'grant'], ['-', '0', ...IDS]],
+  fs: [IDS],
 };
 export const CALLBACK_PREFIXES = Object.keys(CODECS);
 
@@ -430,6 +433,9 @@ export interface Snapshot {
   reports: Map<string, Row>;
   invites: Map<string, Row>;
   notices: Map<string, Row>;
+  verifications: Map<string, Row>;
+  organisations: Map<string, Row>;
+  members: Map<string, Row>;
   audit: Map<string, Row>;
   sessions: Map<string, Row>;
   outboxMax: number;
@@ -460,6 +466,9 @@ const SNAPSHOT_TABLES: Record<Exclude<keyof Snapshot, 'outboxMax' | 'noticeRows'
   subscriptions: { query: 'select user_id, kind, category, district from subscriptions', key: (r) => `${String(r.user_id)}|${String(r.kind)}|${String(r.category)}|${String(r.district)}` },
   reports: { query: 'select * from reports', key: (r) => String(r.id) },
   invites: { query: 'select * from invites', key: (r) => String(r.id) },
+  verifications: { query: 'select * from verifications', key: (r) => String(r.user_id) },
+  organisations: { query: 'select * from organisations', key: (r) => String(r.id) },
+  members: { query: 'select * from organisation_members', key: (r) => `${String(r.organisation_id)}|${String(r.user_id)}` },
   notices: {
     query: `select id, author_id, organisation, audience, districts, languages, md5(texts::text) as texts, media_type, media_file_id, status,
       recipient_count, created_at, finished_at, cancelled_at from notices`,
@@ -627,11 +636,20 @@ export function forbiddenChanges(before: Snapshot, after: Snapshot, telegramId: 
   const deletedSelf = [...after.audit.values()].some((r) => !before.audit.has(String(r.id)) && r.action === 'user.deleted' && mine(r.actor_id) && mine(r.target_user_id));
   each('audit', (key, b, a) => {
     if (!a || b) return void out.push(`audit_log#${key} ${a ? 'changed' : 'disappeared'}`);
-    const ownDeletion = a.action === 'user.deleted' && mine(a.actor_id) && mine(a.target_user_id);
+    // Erasing one's own data, asking to be verified, and a seeker's "report a problem" are one's own business.
+    const ownDeletion = (a.action === 'user.deleted' || a.action === 'verification.requested') && mine(a.actor_id) && mine(a.target_user_id);
+    const ownSafetyReport = a.action === 'report.safety' && mine(a.actor_id);
     const noticeId = (a.details as { noticeId?: number } | null)?.noticeId;
     const ownNotice = mayBroadcast && mine(a.actor_id) && (a.action === 'notice.sent' || a.action === 'notice.cancelled') && mine(after.notices.get(String(noticeId))?.author_id);
-    if (!ownDeletion && !ownNotice) out.push(`audit_log#${key} created: ${show(a)}`);
+    if (!ownDeletion && !ownNotice && !ownSafetyReport) out.push(`audit_log#${key} created: ${show(a)}`);
   });
+
+  // A request for one's own verification; deciding it (verified, declined, withdrawn) is a coordinator's.
+  each('verifications', (key, _b, a) => {
+    if (!a || !mine(a.user_id) || a.status !== 'requested' || a.decided_by !== null) out.push(`verifications#${key} ${a ? `now ${show(a)}` : 'disappeared'}`);
+  });
+  each('organisations', (key) => out.push(`organisations#${key} changed`));
+  each('members', (key) => out.push(`organisation_members ${key} changed`));
 
   each('sessions', (key) => {
     if (telegramId === undefined || key !== String(telegramId)) out.push(`sessions ${key} (someone else's) changed`);
@@ -651,7 +669,11 @@ export function forbiddenChanges(before: Snapshot, after: Snapshot, telegramId: 
             ? takesPart && (Number(payload.fromChatId) === telegramId || payload.fromChatId === undefined)
             : kind.startsWith('contact.')
               ? takesPart
-              : false;
+              : kind === 'verification.request'
+                ? mine(payload.userId)
+                : kind === 'report.urgent'
+                  ? mine(after.reports.get(String(payload.reportId))?.reporter_id)
+                  : false;
     if (!ok) out.push(`outbox#${String(row.id)} queued: ${show(row)}`);
   }
 
@@ -691,7 +713,7 @@ export function privilegedChanges(before: Snapshot, after: Snapshot, options: { 
   for (const [key, a] of after.users) {
     if (!before.users.has(key) && (!SELF_CHOSEN.includes(a.role as string | null) || a.organisation !== null || a.banned_at !== null)) out.push(`users#${key} new: ${show(a, PRIVILEGED)}`);
   }
-  const exact = (name: 'invites' | 'notices', allowed: (row: Row) => boolean = () => false) => {
+  const exact = (name: 'invites' | 'notices' | 'verifications' | 'organisations' | 'members', allowed: (row: Row) => boolean = () => false) => {
     const keys = new Set([...before[name].keys(), ...after[name].keys()]);
     for (const key of keys) {
       const b = before[name].get(key);
@@ -702,13 +724,20 @@ export function privilegedChanges(before: Snapshot, after: Snapshot, options: { 
     }
   };
   exact('invites');
+  exact('organisations');
+  exact('members');
+  // Asking to be verified is anyone's own business; deciding (verified, declined, withdrawn) is a coordinator's.
+  const requested = (row: Row) => row.status === 'requested' && row.decided_by === null;
+  exact('verifications', requested);
   exact('notices', (row) => options.broadcaster !== undefined && Number(row.author_id) === options.broadcaster);
   for (const [key, b] of before.audit) if (!after.audit.has(key)) out.push(`audit_log#${key} disappeared: ${show(b)}`);
   for (const [key, a] of after.audit) {
     if (before.audit.has(key)) continue;
-    const ownDeletion = a.action === 'user.deleted' && a.actor_id === a.target_user_id;
+    const ownDeletion = (a.action === 'user.deleted' || a.action === 'verification.requested') && a.actor_id === a.target_user_id;
+    // A seeker's "report a problem" about their own conversation's helper (the report itself is checked below).
+    const ownSafetyReport = a.action === 'report.safety';
     const ownNotice = options.broadcaster !== undefined && Number(a.actor_id) === options.broadcaster && (a.action === 'notice.sent' || a.action === 'notice.cancelled');
-    if (!ownDeletion && !ownNotice) out.push(`audit_log#${key} new: ${show(a)}`);
+    if (!ownDeletion && !ownNotice && !ownSafetyReport) out.push(`audit_log#${key} new: ${show(a)}`);
   }
   const HANDLING = ['status', 'action', 'handled_by', 'handled_at', 'target_user_id', 'reporter_id'];
   for (const [key, b] of before.reports) {

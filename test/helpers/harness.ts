@@ -119,7 +119,13 @@ export class Harness {
 
 /** The wave job's context, as background work builds it. */
 export function waveContext(h: Pick<Harness, 'clock' | 'config' | 'deps'>): WaveContext {
-  return { clock: h.clock, timeZone: h.deps.city.timezone, quietHours: h.config.QUIET_HOURS, waves: waveSettings(h.config, h.deps.city) };
+  return {
+    clock: h.clock,
+    timeZone: h.deps.city.timezone,
+    quietHours: h.config.QUIET_HOURS,
+    waves: waveSettings(h.config, h.deps.city),
+    isProtected: (c) => h.deps.city.isProtected(c),
+  };
 }
 
 /** Builds the harness: a fresh database unless one is given. */

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { WHOLE_CITY } from '../../city';
 import type { PostKind, UserRow } from '../../db/schema';
 import { browsePosts, findPost, isActive } from '../../domain/posts';
+import { isVerifiedHelper } from '../../domain/verification';
+import { verifyRequestData } from '../../presentation/callback-data/verification';
 import { createCallbackData, keyField } from '../../presentation/callback-data/codec';
 import { parseStartPayload } from '../../presentation/callback-data/deep-link';
 import { postData } from '../../presentation/callback-data/posts';
@@ -106,6 +108,9 @@ async function renderList(ctx: Context, state: BrowseState): Promise<{ text: str
   });
   const lines = [ctx.t(`browse.title.${state.kind}`), filter, ''];
   const keyboard = new InlineKeyboard();
+  // Needs of protected categories are shown to everyone, marked 🔒; who is not verified learns how to be.
+  const locked = (post: { kind: PostKind; category: string }) => post.kind === 'need' && city.isProtected(post.category);
+  const showNote = page.some(locked) && !(await isVerifiedHelper(db, requireUser(ctx).id));
   if (page.length === 0) {
     lines.push(ctx.t(`browse.empty.${state.kind}`));
   } else {
@@ -113,7 +118,7 @@ async function renderList(ctx: Context, state: BrowseState): Promise<{ text: str
     page.forEach((post, i) => {
       const n = state.page * PAGE_SIZE + i + 1;
       lines.push(
-        `<b>${n}.</b> ${escapeHtml(city.categoryLabel(post.category, ctx.locale))} · 📍 ${escapeHtml(city.districtName(post.district, ctx.locale))} · ${formatAge(post.publishedAt ?? post.createdAt, clock.now(), ctx.locale)}`,
+        `<b>${n}.</b> ${locked(post) ? '🔒 ' : ''}${escapeHtml(city.categoryLabel(post.category, ctx.locale))} · 📍 ${escapeHtml(city.districtName(post.district, ctx.locale))} · ${formatAge(post.publishedAt ?? post.createdAt, clock.now(), ctx.locale)}`,
         `${escapeHtml(shorten(post.text ?? '', 160))}`,
         `<i>${ctx.t('posts.card.language', { language: ctx.t(`common.languageNames.${post.language}`) })}${post.photoFileId ? ' · 📷' : ''}</i>`,
         '',
@@ -125,6 +130,10 @@ async function renderList(ctx: Context, state: BrowseState): Promise<{ text: str
     if (state.page + 1 < pages) keyboard.text(ctx.t('browse.next'), browseData.encode({ ...state, view: 'l', page: Math.min(MAX_PAGE, state.page + 1) }));
     keyboard.row();
     lines.push(ctx.t('browse.openHint'));
+    if (showNote) {
+      lines.push(ctx.t('verification.browseNote'));
+      keyboard.text(ctx.t('verification.askButton'), verifyRequestData.encode({ action: 'ask' })).row();
+    }
   }
   keyboard
     .text(ctx.t('browse.filterCategory'), browseData.encode({ ...state, view: 'c' }))
@@ -147,9 +156,13 @@ async function showPost(ctx: Context, postId: number): Promise<void> {
   // Opened by a button or by a t.me link (/start post_<id>), which has no query to answer.
   if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => undefined);
   const own = post.authorId === user.id;
-  const card = renderPostCard({ t: ctx.t, locale: ctx.locale, city: ctx.deps.city, now: ctx.deps.clock.now() }, post, own ? 'own' : 'detail');
+  // A need of a protected category: who is not verified sees it with a note and the way to get verified.
+  const verifyFirst = !own && post.kind === 'need' && ctx.deps.city.isProtected(post.category) && !(await isVerifiedHelper(ctx.deps.db, user.id));
+  const card =
+    renderPostCard({ t: ctx.t, locale: ctx.locale, city: ctx.deps.city, now: ctx.deps.clock.now() }, post, own ? 'own' : 'detail') +
+    (verifyFirst ? `\n\n${ctx.t('verification.postNote')}` : '');
   const message = postMessage(card, post.photoFileId);
-  const keyboard = own ? ownPostKeyboard(ctx, post) : createPostActionsKeyboard(ctx.t, post, { photoButton: !message.photoInline });
+  const keyboard = own ? ownPostKeyboard(ctx, post) : createPostActionsKeyboard(ctx.t, post, { photoButton: !message.photoInline, verifyFirst });
   if (message.method === 'sendPhoto') await ctx.replyWithPhoto(post.photoFileId!, { caption: card, reply_markup: keyboard });
   else await ctx.reply(card, { reply_markup: keyboard, link_preview_options: { is_disabled: true } });
 }

@@ -20,6 +20,7 @@ import { contactData } from '../../presentation/callback-data/contacts';
 import { type Context, requireUser } from '../context';
 import { answerStale, defineDialog, showScreen } from '../dialog';
 import { shorten } from '../../presentation/format';
+import { explainVerificationRequired } from './verification';
 
 const pendingSchema = z.object({ sourceMessageId: z.number().int(), text: z.string().nullable(), photoFileId: z.string().nullable() });
 /** With several open conversations: the message waits here until the user picks where it goes. */
@@ -41,7 +42,7 @@ contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
   try {
     switch (data.action) {
       case 'req': {
-        const { post } = await requestContact(db, clock, user, data.id);
+        const { post } = await requestContact(db, clock, user, data.id, { isProtected: (c) => ctx.deps.city.isProtected(c) });
         ctx.deps.delivery.wake();
         await ctx.answerCallbackQuery({ text: ctx.t('contacts.requestedToast') });
         await ctx.reply(ctx.t(`contacts.requested.${post.kind}`, { label: postLabel({ city: ctx.deps.city, locale: ctx.locale }, post) }));
@@ -95,6 +96,8 @@ contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
   } catch (err) {
     if (err instanceof DomainError) {
       await ctx.answerCallbackQuery({ text: refusalText(ctx.t, err), show_alert: true });
+      // Not verified for a protected category: the way to get verified, one tap away.
+      if (err.key === 'verification.errors.required') await explainVerificationRequired(ctx);
       return;
     }
     throw err;

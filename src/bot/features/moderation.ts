@@ -28,6 +28,7 @@ import { type Context, requireUser } from '../context';
 import { answerStale, showScreen } from '../dialog';
 import { formatAge, shorten } from '../../presentation/format';
 import { renderPostCard } from '../../presentation/post';
+import { postLabel } from '../../presentation/labels';
 import { type Authorized, gate } from '../permissions';
 import { postsContext } from './posts';
 import { menuData } from '../../presentation/callback-data/menu';
@@ -144,6 +145,12 @@ async function showReport(ctx: Authorized, afterId: number): Promise<void> {
   } else if (context.relay) {
     lines.push(ctx.t('moderation.queue.relayContext', { postId: context.relay.postId }), `<blockquote>${escapeHtml(context.relay.text ?? ctx.t('posts.card.erased'))}</blockquote>`);
     if (context.relay.photoFileId) lines.push(ctx.t('posts.card.hasPhoto'));
+  } else if (context.safety) {
+    const { contact, post } = context.safety;
+    lines.push(
+      ctx.t('moderation.queue.safetyContext', { label: postLabel({ city, locale: ctx.locale }, post), since: formatAge(contact.respondedAt ?? contact.createdAt, clock.now(), ctx.locale) }),
+      renderPostCard({ t: ctx.t, locale: ctx.locale, city, now: clock.now() }, post, 'none'),
+    );
   } else if (context.notice) {
     const text = Object.values(context.notice.texts)[0] ?? '';
     lines.push(`☑️ ${escapeHtml(context.notice.organisation)}`, `<blockquote>${escapeHtml(shorten(text, 800))}</blockquote>`);

@@ -64,7 +64,7 @@ export const draftData = createCallbackData(
 /** Context for the posts domain functions, from the bot's dependencies. */
 export function postsContext(ctx: Context): PostsContext {
   const { config, clock, city } = ctx.deps;
-  return { clock, config, timeZone: city.timezone, quietHours: config.QUIET_HOURS, waves: waveSettings(config, city) };
+  return { clock, config, timeZone: city.timezone, quietHours: config.QUIET_HOURS, waves: waveSettings(config, city), isProtected: (c) => city.isProtected(c) };
 }
 
 /** /need, /offer, /my and the buttons on one's own posts. */

@@ -10,6 +10,9 @@ import { answerStale, showScreen } from '../dialog';
 import { createDistrictKeyboard, createLanguageRow } from '../../presentation/keyboards';
 import { useLocale } from '../middleware/user';
 import { menuButton } from '../../presentation/callback-data/menu';
+import { verifyRequestData } from '../../presentation/callback-data/verification';
+import { type VerificationState, verificationState } from '../../domain/verification';
+import { mayAskForVerification, verificationLine } from './verification';
 
 /** Settings buttons are stateless: an older settings message keeps working and shows current values. */
 export const settingsData = createCallbackData(
@@ -28,7 +31,8 @@ export const settingsFeature = new Composer<Context>();
 
 settingsFeature.command('settings', async (ctx) => {
   const user = requireUser(ctx);
-  await ctx.reply(renderSettings(ctx, user), { reply_markup: createSettingsKeyboard(ctx, user) });
+  const verification = await verificationState(ctx.deps.db, user);
+  await ctx.reply(renderSettings(ctx, user, verification), { reply_markup: createSettingsKeyboard(ctx, user, verification) });
 });
 
 settingsFeature.callbackQuery(settingsData.filter, async (ctx) => {
@@ -39,10 +43,12 @@ settingsFeature.callbackQuery(settingsData.filter, async (ctx) => {
   const back = { label: ctx.t('common.buttons.back'), data: settingsData.encode({ action: 'menu', value: '-' }) };
 
   switch (data.action) {
-    case 'menu':
+    case 'menu': {
       await ctx.answerCallbackQuery();
-      await showScreen(ctx, renderSettings(ctx, user), createSettingsKeyboard(ctx, user));
+      const verification = await verificationState(db, user);
+      await showScreen(ctx, renderSettings(ctx, user, verification), createSettingsKeyboard(ctx, user, verification));
       return;
+    }
     case 'role': {
       if (!isSelfChosenRole(user.role)) {
         await ctx.answerCallbackQuery({ text: ctx.t('settings.roleLocked'), show_alert: true });
@@ -94,14 +100,15 @@ settingsFeature.callbackQuery(settingsData.filter, async (ctx) => {
   user = await markOnboardedIfComplete(db, clock, user);
   ctx.user = user;
   await ctx.answerCallbackQuery({ text: ctx.t('settings.saved') });
-  await showScreen(ctx, `${ctx.t('settings.saved')}\n\n${renderSettings(ctx, user)}`, createSettingsKeyboard(ctx, user));
+  const verification = await verificationState(db, user);
+  await showScreen(ctx, `${ctx.t('settings.saved')}\n\n${renderSettings(ctx, user, verification)}`, createSettingsKeyboard(ctx, user, verification));
   if (data.action === 'setrole' || data.action === 'setlang') {
     await registerChatCommands(ctx.api, ctx.chat!.id, user.role, ctx.locale, i18n, logger);
   }
 });
 
-/** The current settings as text. */
-export function renderSettings(ctx: Context, user: UserRow): string {
+/** The current settings as text (with where the user stands with verification, when it is known). */
+export function renderSettings(ctx: Context, user: UserRow, verification?: VerificationState): string {
   const lines = [
     ctx.t('settings.title'),
     ctx.t('settings.role', { role: user.role ? ctx.t(`common.roles.${user.role}`) : ctx.t('common.notSet') }),
@@ -111,10 +118,12 @@ export function renderSettings(ctx: Context, user: UserRow): string {
     ctx.t('settings.district', { district: user.district ? ctx.deps.city.districtName(user.district, ctx.locale) : ctx.t('common.notSet') }),
     ctx.t('settings.language', { language: ctx.t(`common.languages.${ctx.locale}`) }),
   );
+  // Only where protected categories exist: elsewhere verification means nothing.
+  if (verification && ctx.deps.city.protectedCategories.length > 0) lines.push(verificationLine(ctx, verification));
   return lines.join('\n');
 }
 
-function createSettingsKeyboard(ctx: Context, user: UserRow): InlineKeyboard {
+function createSettingsKeyboard(ctx: Context, user: UserRow, verification: VerificationState): InlineKeyboard {
   const keyboard = new InlineKeyboard();
   if (isSelfChosenRole(user.role)) keyboard.text(ctx.t('settings.changeRole'), settingsData.encode({ action: 'role', value: '-' })).row();
   keyboard
@@ -123,5 +132,8 @@ function createSettingsKeyboard(ctx: Context, user: UserRow): InlineKeyboard {
     .text(ctx.t('settings.changeLanguage'), settingsData.encode({ action: 'lang', value: '-' }))
     .row();
   if (user.role === 'seeker' || user.role === 'helper') keyboard.text(ctx.t('menu.subscribe'), menuButton('subscribe')).row();
+  if (isSelfChosenRole(user.role) && ctx.deps.city.protectedCategories.length > 0 && mayAskForVerification(verification)) {
+    keyboard.text(ctx.t('verification.askButton'), verifyRequestData.encode({ action: 'ask' })).row();
+  }
   return keyboard;
 }

@@ -4,7 +4,8 @@ import { users } from './users';
 
 export const REPORT_REASONS = ['spam', 'harassment', 'inappropriate', 'other'] as const;
 export type ReportReason = (typeof REPORT_REASONS)[number];
-export const REPORT_TARGETS = ['post', 'relay', 'notice'] as const;
+/** `contact`: a seeker's "report a problem" about the helper of a conversation (follow-up, protected categories). */
+export const REPORT_TARGETS = ['post', 'relay', 'notice', 'contact'] as const;
 export type ReportTarget = (typeof REPORT_TARGETS)[number];
 
 /** A user's report of a post, a relayed message or a notice; coordinators work the queue. */

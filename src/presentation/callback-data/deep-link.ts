@@ -11,6 +11,10 @@ const deepLink = z.union([
     .transform((s) => ({ type: 'staff' as const, code: s.slice('staff_'.length) })),
   z
     .string()
+    .regex(/^org_[A-Za-z0-9_-]{16,48}$/)
+    .transform((s) => ({ type: 'organisation' as const, code: s.slice('org_'.length) })),
+  z
+    .string()
     .regex(/^post_[1-9]\d{0,9}$/)
     .transform((s) => Number(s.slice('post_'.length)))
     // Post ids are PostgreSQL integers: a larger number names no post (and would fail the query).
