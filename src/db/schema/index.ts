@@ -9,3 +9,4 @@ export * from './outbox';
 export * from './notices';
 export * from './moderation';
 export * from './translations';
+export * from './posters';
