@@ -32,6 +32,7 @@ const COMMANDS: { command: string; for: Audience[] }[] = [
   { command: 'orginvite', for: allowedTo('verification.invite') },
   { command: 'stats', for: allowedTo('stats.view') },
   { command: 'export', for: allowedTo('stats.export') },
+  { command: 'poster', for: allowedTo('poster.create') },
   { command: 'notices', for: everyone },
   { command: 'settings', for: everyone },
   { command: 'language', for: everyone },

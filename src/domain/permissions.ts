@@ -55,6 +55,7 @@ export const ACTIONS = [
   'verification.join',
   'verification.review',
   'verification.invite',
+  'poster.create',
 ] as const;
 /** One of ACTIONS. */
 export type Action = (typeof ACTIONS)[number];
@@ -93,6 +94,7 @@ export const PERMISSIONS: Record<Action, readonly ActorRole[]> = {
   'verification.join': ['newcomer', 'seeker', 'helper'],
   'verification.review': COORDINATORS,
   'verification.invite': COORDINATORS,
+  'poster.create': TRUSTED,
 };
 
 /** Actions that staff may do only when marked as Lotse (coordinators always may). */

@@ -23,6 +23,7 @@ import { checkMayCreatePost, type PostsContext, publishPost, renewPost } from '.
 import { closeDeskItem, findDeskItem, listDesk, setLotse } from '../../src/domain/desk';
 import { createInvite, listStaff, promoteToCoordinator, redeemInvite, revokeStaff } from '../../src/domain/staff';
 import { collectStats, exportStats } from '../../src/domain/stats';
+import { checkPosterRequest } from '../../src/domain/posters';
 import { readLocaleFiles } from '../../src/i18n';
 import { createTestDb, resetTestDb, type TestDatabase } from '../helpers/db';
 import { createOrganisationInvite, decideVerification, joinOrganisation, listVerified, requestVerification, withdrawOrganisation, withdrawVerification } from '../../src/domain/verification';
@@ -251,6 +252,7 @@ describe('the domain commands', () => {
       await withdrawOrganisation(handle.db, clock, actor, organisation.id);
     },
     'verification.invite': async (user) => createOrganisationInvite(handle.db, clock, actorOf(user), 'Diakonie', 86_400_000),
+    'poster.create': async (user) => checkPosterRequest(actorOf(user), city, 'hamborn'),
     'moderation.ban': async (user) => {
       const actor = actorOf(user);
       const target = await person('helper');

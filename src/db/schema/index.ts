@@ -9,3 +9,5 @@ export * from './outbox';
 export * from './notices';
 export * from './moderation';
 export * from './verification';
+export * from './translations';
+export * from './posters';
