@@ -169,7 +169,7 @@ const renderContactOutcome = (key: 'declined' | 'ended' | 'cancelled'): Renderer
 /** A relayed photo's header and text together; Telegram's captions hold 1024 characters. */
 const RELAY_CAPTION_MAX = 1000;
 
-const renderRelay: Renderer<'relay'> = async (_row, { relayMessageId, fromChatId }, env) => {
+const renderRelay: Renderer<'relay'> = async (_row, { relayMessageId, fromChatId, quote }, env) => {
   const [message] = await env.db.select().from(relayMessages).where(eq(relayMessages.id, relayMessageId));
   if (!message) return cancelled('message gone');
   const loaded = await loadContact(env.db, message.contactId);
@@ -179,6 +179,8 @@ const renderRelay: Renderer<'relay'> = async (_row, { relayMessageId, fromChatId
   const header = env.t('contacts.relayHeader', { name: displayName(sender, env.t('contacts.someone')), label: postLabel(env, loaded.post) });
   const keyboard = new InlineKeyboard().text(env.t('moderation.reportButton'), reportData.encode({ target: 'relay', id: message.id, reason: '-' }));
   const afterSend = (messageId: number) => markRelayDelivered(env.db, message.id, messageId);
+  // The message it answers, quoted; if the recipient deleted it meanwhile, the message goes without the quote.
+  const replyTo = quote !== undefined ? { reply_parameters: { message_id: quote, allow_sending_without_reply: true } } : {};
   if (message.photoFileId && fromChatId) {
     // The text is shortened before it is escaped (a cut through "&amp;" or a tag is HTML Telegram refuses),
     // so that the caption stays within Telegram's 1024 characters.
@@ -189,13 +191,14 @@ const renderRelay: Renderer<'relay'> = async (_row, { relayMessageId, fromChatId
     return {
       send: {
         method: 'copyMessage',
-        payload: { from_chat_id: fromChatId, message_id: message.sourceMessageId, caption, parse_mode: 'HTML', reply_markup: keyboard },
+        payload: { from_chat_id: fromChatId, message_id: message.sourceMessageId, caption, parse_mode: 'HTML', reply_markup: keyboard, ...replyTo },
       },
       afterSend,
     };
   }
   if (message.text === null) return cancelled('erased');
-  return { ...text(`${header}\n\n${escapeHtml(message.text)}`, keyboard), afterSend };
+  const payload = { text: `${header}\n\n${escapeHtml(message.text)}`, parse_mode: 'HTML', link_preview_options: { is_disabled: true }, reply_markup: keyboard, ...replyTo };
+  return { send: { method: 'sendMessage', payload }, afterSend };
 };
 
 /** Renderers for everything the Suche & Biete features queue. */
