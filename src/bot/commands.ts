@@ -30,6 +30,7 @@ const COMMANDS: { command: string; for: Audience[] }[] = [
   { command: 'desk', for: allowedTo('desk.work') },
   { command: 'stats', for: allowedTo('stats.view') },
   { command: 'export', for: allowedTo('stats.export') },
+  { command: 'poster', for: allowedTo('poster.create') },
   { command: 'notices', for: everyone },
   { command: 'settings', for: everyone },
   { command: 'language', for: everyone },

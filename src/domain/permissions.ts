@@ -51,6 +51,7 @@ export const ACTIONS = [
   'moderation.ban',
   'desk.work',
   'staff.lotse',
+  'poster.create',
 ] as const;
 /** One of ACTIONS. */
 export type Action = (typeof ACTIONS)[number];
@@ -84,6 +85,7 @@ export const PERMISSIONS: Record<Action, readonly ActorRole[]> = {
   // Staff only when a coordinator marked them as Lotse (LOTSE_ONLY below).
   'desk.work': TRUSTED,
   'staff.lotse': COORDINATORS,
+  'poster.create': TRUSTED,
 };
 
 /** Actions that staff may do only when marked as Lotse (coordinators always may). */
