@@ -144,6 +144,14 @@ const baseSchema = z.object({
   PREMODERATE_FIRST_POST: boolean(false),
   RETENTION_DAYS: int(90, 1, 3650),
   SESSION_TTL_DAYS: int(30, 1, 3650),
+  // Machine translation through a self-hosted, LibreTranslate-compatible engine (unset: no translation)
+  TRANSLATE_URL: z
+    .url({ protocol: /^https?$/, error: 'expected the http(s) URL of a LibreTranslate-compatible server, e.g. http://libretranslate:5000' })
+    .transform((v) => v.replace(/\/+$/, ''))
+    .optional(),
+  TRANSLATE_API_KEY: z.string().min(1).max(512).optional(),
+  TRANSLATE_WAIT: duration('5s', '0s', '60s'),
+  TRANSLATE_TIMEOUT: duration('10s', '1s', '2m'),
 });
 
 /** The validated configuration; parsed once at start and passed down. */

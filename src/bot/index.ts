@@ -26,6 +26,7 @@ import { unhandledFeature } from './features/unhandled';
 import { deskFeature } from './features/desk';
 import { followUpFeature } from './features/follow-up';
 import { wavesFeature } from './features/waves';
+import { translationFeature } from './features/translation';
 import { createChatLease } from './middleware/chat-lease';
 import { injectDeps } from './middleware/deps';
 import { privateOnly } from './middleware/private-only';
@@ -104,6 +105,7 @@ export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: C
   guarded.use(moderationFeature);
   guarded.use(contactsFeature);
   guarded.use(wavesFeature);
+  guarded.use(translationFeature);
   guarded.use(deskFeature);
   guarded.use(followUpFeature);
   guarded.use(subscribeFeature);

@@ -43,6 +43,10 @@ export const OUTBOX_CATALOGUE = {
    */
   relay: z.object({ relayMessageId: id, contactId: id, fromChatId: z.number().int().optional(), quote: id.optional() }),
   notice: none,
+  /** Edits a post's notification that went out with the original once its translation is stored (postId on the row). */
+  'post.translated': z.object({ messageId: id, caption: z.boolean().default(false) }),
+  /** Edits a relayed message that went out with the original once its translation is stored. */
+  'relay.translated': z.object({ relayMessageId: id, contactId: id, messageId: id, caption: z.boolean().default(false) }),
   'staff.revoked': none,
   'staff.promoted': none,
   'moderation.removed': withReason,
@@ -81,6 +85,8 @@ export const OUTBOX_KINDS = {
   deskQueue: 'desk.queue',
   followUpAsk: 'followup.ask',
   followUpLooking: 'followup.looking',
+  postTranslated: 'post.translated',
+  relayTranslated: 'relay.translated',
 } as const satisfies Record<string, OutboxKind>;
 
 /** Whether a stored kind is one this version knows (a newer version may have written others). */
