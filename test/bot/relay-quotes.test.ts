@@ -3,6 +3,7 @@ import { relayMessages } from '../../src/db/schema';
 import { onboard, post, subscribe } from '../helpers/flows';
 import type { ShownMessage } from '../helpers/fake-telegram';
 import { type Harness, PEOPLE, type TestUser, useHarness } from '../helpers/harness';
+import { verifyPeople } from '../helpers/verification';
 
 const harness = useHarness();
 let h: Harness;
@@ -16,6 +17,7 @@ async function openConversation(): Promise<{ olena: TestUser; jonas: TestUser }>
   const jonas = h.user(PEOPLE.jonas);
   await onboard(jonas, 'helper', 'Hamborn');
   await subscribe(jonas, ['🏠 Wohnen'], ['🏙 Ganz Duisburg']);
+  await verifyPeople(h, jonas); // housing is protected: verified helpers only
   await onboard(olena, 'seeker', 'Гамборн (Hamborn)');
   await post(olena, 'need', '🏠 Житло', 'Гамборн (Hamborn)', 'Шукаю кімнату на два місяці.');
   await h.deliver();
