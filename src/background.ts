@@ -1,3 +1,4 @@
+import { deleteExpiredWebAccess } from './domain/web-auth';
 import { Api } from 'grammy';
 import type { Deps } from './bot/context';
 import type { Config } from './config';
@@ -63,6 +64,8 @@ export function createSweeps(
     // Retention counts in days: once an hour is precise enough and keeps the scans rare.
     { name: 'erase-expired-texts', everyMs: 3_600_000, sweep: createRetentionSweep(config.RETENTION_DAYS) },
     { name: 'delete-stale-sessions', everyMs: 3_600_000, sweep: createSessionSweep(config.SESSION_TTL_DAYS) },
+    // Web desk login links and sessions a day past their end open nothing; they go.
+    { name: 'delete-expired-web-access', everyMs: 3_600_000, sweep: deleteExpiredWebAccess },
   ];
 }
 

@@ -19,6 +19,7 @@ import { createLogger, describeError, type Logger } from './logger';
 import { startBackgroundWork, type BackgroundWork } from './background';
 import { type RunningServer, startServer } from './server';
 import { createWebhookHandler } from './server/webhook';
+import { createWebHandler } from './web';
 import { loadStartup } from './startup';
 import { describeDatabaseStartError, describeListenError } from './startup-errors';
 import { confirmIdentity, createProbeApi, identityRetryDelayMs, pollingStoppedMessage, TelegramHealth } from './telegram-health';
@@ -89,6 +90,11 @@ async function main(): Promise<void> {
   const deps = { db: database.db, logger, clock: systemClock, city, i18n, delivery };
   const bot = createBot(config, deps, { rethrowTransient: config.BOT_MODE === 'webhook', inFlight });
   bot.api.config.use(health.transformer);
+  if (config.PUBLIC_URL) {
+    // The coordinators' web desk on the same server as /healthz and the webhook; off without PUBLIC_URL.
+    server.setWebHandler(createWebHandler({ db: database.db, clock: systemClock, city, i18n, logger: logger.child({ component: 'web' }), config, wake: () => background?.worker.wake() }));
+    logger.info({ url: `${config.PUBLIC_URL}/web/` }, 'web desk enabled');
+  }
   if (config.BOT_MODE === 'webhook') {
     server.setWebhookHandler(createWebhookHandler({ bot, secret: config.WEBHOOK_SECRET ?? '', logger, isReady: () => bot.isInited() }));
   }

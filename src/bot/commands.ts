@@ -28,6 +28,7 @@ const COMMANDS: { command: string; for: Audience[] }[] = [
   { command: 'invite', for: allowedTo('staff.invite') },
   { command: 'staff', for: allowedTo('staff.list') },
   { command: 'desk', for: allowedTo('desk.work') },
+  { command: 'dashboard', for: allowedTo('web.login') },
   { command: 'stats', for: allowedTo('stats.view') },
   { command: 'export', for: allowedTo('stats.export') },
   { command: 'notices', for: everyone },

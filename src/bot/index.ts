@@ -22,6 +22,7 @@ import { startFeature } from './features/start';
 import { statsFeature } from './features/stats';
 import { subscribeFeature } from './features/subscribe';
 import { unhandledFeature } from './features/unhandled';
+import { dashboardFeature } from './features/dashboard';
 import { deskFeature } from './features/desk';
 import { followUpFeature } from './features/follow-up';
 import { wavesFeature } from './features/waves';
@@ -104,6 +105,7 @@ export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: C
   guarded.use(contactsFeature);
   guarded.use(wavesFeature);
   guarded.use(deskFeature);
+  guarded.use(dashboardFeature);
   guarded.use(followUpFeature);
   guarded.use(subscribeFeature);
   guarded.use(settingsFeature);

@@ -51,6 +51,11 @@ export const ACTIONS = [
   'moderation.ban',
   'desk.work',
   'staff.lotse',
+  'web.login',
+  'needs.view',
+  'notices.view',
+  'audit.view',
+  'helpers.view',
 ] as const;
 /** One of ACTIONS. */
 export type Action = (typeof ACTIONS)[number];
@@ -84,6 +89,13 @@ export const PERMISSIONS: Record<Action, readonly ActorRole[]> = {
   // Staff only when a coordinator marked them as Lotse (LOTSE_ONLY below).
   'desk.work': TRUSTED,
   'staff.lotse': COORDINATORS,
+  // The web desk (src/web): staff see the overview and their organisation's notices, coordinators everything.
+  'web.login': TRUSTED,
+  'needs.view': COORDINATORS,
+  // Staff see only their own organisation's notices (the domain narrows the list).
+  'notices.view': TRUSTED,
+  'audit.view': COORDINATORS,
+  'helpers.view': COORDINATORS,
 };
 
 /** Actions that staff may do only when marked as Lotse (coordinators always may). */

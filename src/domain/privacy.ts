@@ -18,6 +18,8 @@ import {
   sessions,
   subscriptions,
   users,
+  webLogins,
+  webSessions,
 } from '../db/schema';
 import { endConversationsOf } from './contacts';
 import { OUTBOX_KINDS } from './outbox';
@@ -287,6 +289,9 @@ export async function deleteUserData(db: Database, clock: Clock, userId: number)
     const subs = await tx.delete(subscriptions).where(eq(subscriptions.userId, userId)).returning({ userId: subscriptions.userId });
     await tx.delete(notifications).where(eq(notifications.userId, userId));
     await tx.delete(sessions).where(eq(sessions.key, String(telegramId)));
+    // Web desk access ends with the person (staff and coordinators who delete themselves).
+    await tx.delete(webSessions).where(eq(webSessions.userId, userId));
+    await tx.delete(webLogins).where(eq(webLogins.userId, userId));
 
     await tx
       .update(users)

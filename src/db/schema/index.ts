@@ -8,3 +8,4 @@ export * from './contacts';
 export * from './outbox';
 export * from './notices';
 export * from './moderation';
+export * from './web';
