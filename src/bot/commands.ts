@@ -31,6 +31,7 @@ const COMMANDS: { command: string; for: Audience[] }[] = [
   { command: 'dashboard', for: allowedTo('web.login') },
   { command: 'stats', for: allowedTo('stats.view') },
   { command: 'export', for: allowedTo('stats.export') },
+  { command: 'poster', for: allowedTo('poster.create') },
   { command: 'notices', for: everyone },
   { command: 'settings', for: everyone },
   { command: 'language', for: everyone },

@@ -14,6 +14,7 @@ import { helpFeature } from './features/help';
 import { languageFeature } from './features/language';
 import { moderationFeature } from './features/moderation';
 import { noticesFeature } from './features/notices';
+import { postersFeature } from './features/posters';
 import { postsFeature } from './features/posts';
 import { privacyFeature } from './features/privacy';
 import { settingsFeature } from './features/settings';
@@ -111,6 +112,7 @@ export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: C
   guarded.use(settingsFeature);
   guarded.use(privacyFeature);
   guarded.use(statsFeature);
+  guarded.use(postersFeature);
   guarded.use(languageFeature);
   guarded.use(helpFeature);
   guarded.use(cancelFeature);

@@ -51,6 +51,7 @@ export const ACTIONS = [
   'moderation.ban',
   'desk.work',
   'staff.lotse',
+  'poster.create',
   'web.login',
   'needs.view',
   'notices.view',
@@ -89,6 +90,7 @@ export const PERMISSIONS: Record<Action, readonly ActorRole[]> = {
   // Staff only when a coordinator marked them as Lotse (LOTSE_ONLY below).
   'desk.work': TRUSTED,
   'staff.lotse': COORDINATORS,
+  'poster.create': TRUSTED,
   // The web desk (src/web): staff see the overview and their organisation's notices, coordinators everything.
   'web.login': TRUSTED,
   'needs.view': COORDINATORS,

@@ -1,9 +1,11 @@
 import { and, asc, eq, gte, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { type CityDirectory, WHOLE_CITY } from '../city';
 import type { Clock } from '../clock';
+import { LOCALES } from '../config';
 import { type Executor, queryRows } from '../db';
 import { ACTIVE_POST_STATUSES, notifications, POST_KINDS, type PostKind, posts, subscriptions } from '../db/schema';
 import { type Actor, authorize } from './permissions';
+import { listPosterStarts, type PosterOrigin } from './posters';
 import { localParts, zonedTime } from './time';
 
 /** A need older than this without a single "I can help" counts as unanswered. */
@@ -56,7 +58,12 @@ export interface StatsOverview {
   oldestUnanswered: UnansweredNeed[];
   /** Whether the loop closes: offers within 24 h, time to the first offer, the desk, the helpers' load. */
   loop?: LoopStats;
+  /** How many people started through each poster (district × language); only posters with starts. */
+  posters?: PosterStarts[];
 }
+
+/** People who started through the posters of one district (or the whole city) in one language. */
+export type PosterStarts = PosterOrigin & { started: number };
 
 /** The outcome of the needs of the last RESPONSE_WINDOW_DAYS and the helpers' load of the last 7 days. */
 export interface LoopStats {
@@ -208,12 +215,13 @@ export async function findUnansweredNeeds(db: Executor, clock: Clock, timeZone: 
 export async function collectStats(db: Executor, clock: Clock, viewer: Actor, timeZone: string): Promise<StatsOverview> {
   authorize(viewer, 'stats.view');
   const generatedAt = clock.now();
-  const [{ cells, totals, weekStart }, oldestUnanswered, loop] = await Promise.all([
+  const [{ cells, totals, weekStart }, oldestUnanswered, loop, posters] = await Promise.all([
     countPostsByCell(db, clock, timeZone),
     findUnansweredNeeds(db, clock, timeZone),
     collectLoopStats(db, clock),
+    listPosterStarts(db),
   ]);
-  return { generatedAt, weekStart, cells, totals, oldestUnanswered, loop };
+  return { generatedAt, weekStart, cells, totals, oldestUnanswered, loop, posters };
 }
 
 /** The areas of the city in display order (districts, then the whole city), plus any unknown keys in the data. */
@@ -295,9 +303,36 @@ export function createStatsCsv(overview: Pick<StatsOverview, 'cells' | 'totals'>
   return `${lines.join('\r\n')}\r\n`;
 }
 
-/** /export: the overview and its CSV, for those who may take the numbers out of Hilfenetz. */
-export async function exportStats(db: Executor, clock: Clock, exporter: Actor, city: CityDirectory): Promise<{ overview: StatsOverview; csv: string }> {
+/** The columns of the posters' CSV: where the poster hangs, its language, how many started through it. */
+export const POSTER_CSV_COLUMNS: readonly string[] = ['district_key', 'district_de', 'language', 'started'];
+
+/**
+ * Starts through posters as CSV (same format as the overview's): one row per area × language, zeros
+ * included, the whole city as `*`, then a total row. Counts only.
+ */
+export function createPosterCsv(posters: readonly PosterStarts[], city: CityDirectory): string {
+  const started = new Map(posters.map((p) => [`${p.district}|${p.locale}`, p.started]));
+  const lines: string[] = [POSTER_CSV_COLUMNS.join(CSV_SEPARATOR)];
+  for (const district of statsAreas(city, posters.map((p) => ({ district: p.district })))) {
+    for (const locale of LOCALES) {
+      lines.push([district, city.districtName(district, 'de'), locale, started.get(`${district}|${locale}`) ?? 0].map(csvField).join(CSV_SEPARATOR));
+    }
+  }
+  lines.push(['', '', '', posters.reduce((sum, p) => sum + p.started, 0)].map(csvField).join(CSV_SEPARATOR));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * /export: the overview and its CSV, and — once anybody started through a poster — the posters' CSV, for
+ * those who may take the numbers out of Hilfenetz.
+ */
+export async function exportStats(
+  db: Executor,
+  clock: Clock,
+  exporter: Actor,
+  city: CityDirectory,
+): Promise<{ overview: StatsOverview; csv: string; postersCsv: string | null }> {
   authorize(exporter, 'stats.export');
   const overview = await collectStats(db, clock, exporter, city.timezone);
-  return { overview, csv: createStatsCsv(overview, city) };
+  return { overview, csv: createStatsCsv(overview, city), postersCsv: overview.posters?.length ? createPosterCsv(overview.posters, city) : null };
 }

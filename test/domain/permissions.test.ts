@@ -27,6 +27,7 @@ import { checkMayCreatePost, type PostsContext, publishPost, renewPost } from '.
 import { closeDeskItem, findDeskItem, listDesk, setLotse } from '../../src/domain/desk';
 import { createInvite, listStaff, promoteToCoordinator, redeemInvite, revokeStaff } from '../../src/domain/staff';
 import { collectStats, exportStats } from '../../src/domain/stats';
+import { checkPosterRequest } from '../../src/domain/posters';
 import { readLocaleFiles } from '../../src/i18n';
 import { createTestDb, resetTestDb, type TestDatabase } from '../helpers/db';
 
@@ -238,6 +239,7 @@ describe('the domain commands', () => {
       await closeDeskItem(handle.db, clock, actor, postId, 'duplicate');
     },
     'staff.lotse': async (user) => setLotse(handle.db, clock, actorOf(user), (await person('staff', false, 'Caritas')).id, true),
+    'poster.create': async (user) => checkPosterRequest(actorOf(user), city, 'hamborn'),
     'moderation.ban': async (user) => {
       const actor = actorOf(user);
       const target = await person('helper');

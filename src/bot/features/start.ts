@@ -2,10 +2,12 @@ import { Composer, InlineKeyboard } from 'grammy';
 import { z } from 'zod';
 import type { Locale } from '../../config';
 import { LOCALES } from '../../config';
+import { WHOLE_CITY } from '../../city';
 import type { UserRow } from '../../db/schema';
+import { completePosterOnboarding, type PosterOrigin } from '../../domain/posters';
 import { completeOnboarding, isSelfChosenRole, setLocale } from '../../domain/users';
 import { createCallbackData, keyField } from '../../presentation/callback-data/codec';
-import { parseStartPayload } from '../../presentation/callback-data/deep-link';
+import { type DeepLink, parseStartPayload } from '../../presentation/callback-data/deep-link';
 import { registerChatCommands } from '../commands';
 import { type Context, requireUser } from '../context';
 import { answerStale, defineDialog, endDialog, showScreen } from '../dialog';
@@ -25,14 +27,19 @@ export const onboardingData = createCallbackData(
   ]),
 );
 
-const onboardingState = z.object({ role: z.enum(['seeker', 'helper']).nullable() });
+/** Where a poster's QR code sent the person: its district becomes their home district, its language theirs. */
+const posterOrigin = z.object({ district: keyField, locale: z.enum(LOCALES) });
+const onboardingState = z.object({ role: z.enum(['seeker', 'helper']).nullable(), poster: posterOrigin.optional() });
 type OnboardingState = z.output<typeof onboardingState>;
 const steps = z.enum(['role', 'district']);
 type Step = z.output<typeof steps>;
 /** The /start dialog: the role (unless staff), then the district. */
 const onboarding = defineDialog({ name: 'onboarding', steps, data: onboardingState });
 
-/** /start: greeting → "I need help" / "I want to help" → district → what the bot can do for this role. */
+/**
+ * /start: greeting → "I need help" / "I want to help" → district → what the bot can do for this role.
+ * From a poster's QR code the language and the district are chosen already: the role is the only tap.
+ */
 export const startFeature = new Composer<Context>();
 
 startFeature.command('start', async (ctx) => {
@@ -51,13 +58,47 @@ startFeature.command('start', async (ctx) => {
     });
     return;
   }
-  await beginOnboarding(ctx);
+  await beginOnboarding(ctx, await posterOriginOf(ctx, link));
 });
 
-/** Shows the first onboarding screen as a new message (also used when a dialog needs to start over). */
-export async function beginOnboarding(ctx: Context): Promise<void> {
+/**
+ * The poster a link comes from, with the person's language switched to the poster's. A district the city
+ * does not know (an old poster, a forged link) means ordinary onboarding.
+ */
+async function posterOriginOf(ctx: Context, link: DeepLink): Promise<PosterOrigin | undefined> {
+  if (link.type !== 'poster') return undefined;
+  const district = link.district ?? WHOLE_CITY;
+  if (!ctx.deps.city.isArea(district)) {
+    ctx.log.info('poster link names an unknown district');
+    return undefined;
+  }
+  if (ctx.locale !== link.locale) {
+    ctx.user = await setLocale(ctx.deps.db, requireUser(ctx).id, link.locale);
+    useLocale(ctx, link.locale);
+  }
+  return { district, locale: link.locale };
+}
+
+/**
+ * Shows the first onboarding screen as a new message (also used when a dialog needs to start over).
+ * With a poster's origin the district step is skipped; staff, who choose no role, are done at once.
+ */
+export async function beginOnboarding(ctx: Context, poster?: PosterOrigin): Promise<void> {
   const user = requireUser(ctx);
-  await showStep(ctx, user, isSelfChosenRole(user.role) ? 'role' : 'district', { role: null }, true);
+  if (isSelfChosenRole(user.role)) return showStep(ctx, user, 'role', { role: null, poster }, true);
+  if (poster) return finishFromPoster(ctx, user, null, poster);
+  await showStep(ctx, user, 'district', { role: null }, true);
+}
+
+/** Onboarding from a poster is complete: the poster's district, the start counted once per person. */
+async function finishFromPoster(ctx: Context, user: UserRow, role: 'seeker' | 'helper' | null, poster: PosterOrigin): Promise<void> {
+  const { db, clock, i18n, logger } = ctx.deps;
+  const done = await completePosterOnboarding(db, clock, user, role, poster);
+  ctx.user = done.user;
+  ctx.log.info({ district: poster.district, locale: poster.locale, counted: done.counted }, 'onboarded from a poster');
+  await onboarding.end(ctx);
+  await showScreen(ctx, renderSummary(ctx, done.user), createMainMenuKeyboard(ctx, done.user));
+  await registerChatCommands(ctx.api, ctx.chat!.id, done.user.role, ctx.locale, i18n, logger);
 }
 
 startFeature.callbackQuery(onboardingData.filter, async (ctx) => {
@@ -76,6 +117,7 @@ startFeature.callbackQuery(onboardingData.filter, async (ctx) => {
     }
     case 'role':
       await ctx.answerCallbackQuery();
+      if (dialog.data.poster) return finishFromPoster(ctx, user, data.value, dialog.data.poster);
       return showStep(ctx, user, 'district', { role: data.value }, false);
     case 'back':
       await ctx.answerCallbackQuery();
@@ -93,8 +135,12 @@ startFeature.callbackQuery(onboardingData.filter, async (ctx) => {
   }
 });
 
-function renderGreeting(ctx: Context, user: UserRow): string {
-  return ctx.t('start.greeting', { name: user.firstName ?? '', city: ctx.deps.city.city.name[ctx.locale] });
+function renderGreeting(ctx: Context, user: UserRow, poster: PosterOrigin | undefined): string {
+  const greeting = ctx.t('start.greeting', { name: user.firstName ?? '', city: ctx.deps.city.city.name[ctx.locale] });
+  if (!poster) return greeting;
+  return `${greeting}
+
+${ctx.t('start.fromPoster', { district: ctx.deps.city.districtName(poster.district, ctx.locale) })}`;
 }
 
 function createRoleKeyboard(ctx: Context): InlineKeyboard {
@@ -118,7 +164,7 @@ async function showStep(ctx: Context, user: UserRow, step: Step, state: Onboardi
 
 /** Each step's screen; a step without one does not compile. */
 const screens: Record<Step, (ctx: Context, user: UserRow, state: OnboardingState) => { text: string; keyboard: InlineKeyboard }> = {
-  role: (ctx, user) => ({ text: renderGreeting(ctx, user), keyboard: createRoleKeyboard(ctx) }),
+  role: (ctx, user, state) => ({ text: renderGreeting(ctx, user, state.poster), keyboard: createRoleKeyboard(ctx) }),
   district: (ctx, user, state) => ({ text: districtText(ctx, user, state.role), keyboard: createDistrictStepKeyboard(ctx, user) }),
 };
 

@@ -1,9 +1,9 @@
 import { Composer, InlineKeyboard, InputFile } from 'grammy';
 import { z } from 'zod';
 import type { CityDirectory } from '../../city';
-import type { Locale } from '../../config';
+import { LOCALES, type Locale } from '../../config';
 import { actorOf, can } from '../../domain/permissions';
-import { collectStats, exportStats, type LoopStats, RESPONSE_WINDOW_DAYS, type StatsOverview, statsAreas, statsCategories, UNANSWERED_AFTER_DAYS } from '../../domain/stats';
+import { collectStats, exportStats, type LoopStats, type PosterStarts, RESPONSE_WINDOW_DAYS, type StatsOverview, statsAreas, statsCategories, UNANSWERED_AFTER_DAYS } from '../../domain/stats';
 import { localDay } from '../../domain/time';
 import { INTL_LOCALE, type TFunction } from '../../i18n';
 import { createCallbackData } from '../../presentation/callback-data/codec';
@@ -81,15 +81,20 @@ function createOverviewKeyboard(ctx: Authorized): InlineKeyboard {
 async function sendExport(ctx: Authorized): Promise<void> {
   const { db, clock, city } = ctx.deps;
   const started = Date.now();
-  const { overview, csv } = await exportStats(db, clock, actorOf(ctx.user), city);
+  const { overview, csv, postersCsv } = await exportStats(db, clock, actorOf(ctx.user), city);
   ctx.log.info({ cells: overview.cells.length, ms: Date.now() - started }, 'stats exported');
-  const file = new InputFile(Buffer.from(`\uFEFF${csv}`, 'utf8'), `hilfenetz-stats-${localDay(overview.generatedAt, city.timezone)}.csv`);
+  const day = localDay(overview.generatedAt, city.timezone);
+  const file = new InputFile(Buffer.from(`\uFEFF${csv}`, 'utf8'), `hilfenetz-stats-${day}.csv`);
   await ctx.replyWithDocument(file, {
     caption: ctx.t('stats.export.caption', {
       date: formatDate(overview.generatedAt, ctx.locale, city.timezone, true),
       week: formatDate(overview.weekStart, ctx.locale, city.timezone),
       days: UNANSWERED_AFTER_DAYS,
     }),
+  });
+  if (postersCsv === null) return;
+  await ctx.replyWithDocument(new InputFile(Buffer.from(`\uFEFF${postersCsv}`, 'utf8'), `hilfenetz-posters-${day}.csv`), {
+    caption: ctx.t('stats.exportPosters.caption'),
   });
 }
 
@@ -172,6 +177,8 @@ function renderWith({ t, locale, city }: OverviewEnv, s: StatsOverview, district
     }),
   );
   if (s.loop) lines.push('', ...renderLoop(t, locale, s.loop));
+  // Only once posters are in use: an installation without posters sees no empty section.
+  if (s.posters && s.posters.length > 0) lines.push('', ...renderPosters(t, area, statsAreas(city, s.posters), s.posters));
   return lines.join('\n');
 }
 
@@ -188,6 +195,18 @@ function renderLoop(t: TFunction, locale: Locale, loop: LoopStats): string[] {
   lines.push(t('stats.loop.desk', { share: percent(loop.reachedDesk, loop.needs), count: loop.reachedDesk }));
   lines.push(t('stats.loop.load', { median: loop.loadMedian ?? 0, p99: loop.loadP99 ?? 0, helpers: loop.helpers }));
   return lines;
+}
+
+/** How many started through each poster, busiest first (then in the city's order of districts and languages). */
+function renderPosters(t: TFunction, area: (key: string) => string, areas: string[], posters: readonly PosterStarts[]): string[] {
+  const sorted = [...posters].sort(
+    (a, b) => b.started - a.started || areas.indexOf(a.district) - areas.indexOf(b.district) || LOCALES.indexOf(a.locale) - LOCALES.indexOf(b.locale),
+  );
+  return [
+    t('stats.posters.title'),
+    ...sorted.map((p) => t('stats.posters.line', { district: area(p.district), language: t(`common.languageNames.${p.locale}`), count: p.started })),
+    t('stats.posters.total', { count: posters.reduce((sum, p) => sum + p.started, 0) }),
+  ];
 }
 
 const numbers = new Map<Locale, Intl.NumberFormat>();

@@ -8,4 +8,5 @@ export * from './contacts';
 export * from './outbox';
 export * from './notices';
 export * from './moderation';
+export * from './posters';
 export * from './web';

@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import { LOCALES, type Locale } from '../../config';
+
+/**
+ * Poster links, version 1: `p1-<language>` for the whole city, `p1-<language>-<district key>` for a
+ * district (`p1-uk-hamborn`). The version lets a later poster format live beside printed ones. The
+ * district is checked against the city by the handler: an unknown one means ordinary onboarding.
+ */
+const POSTER_PREFIX = 'p1';
 
 /**
  * Parameters of `/start <payload>` links (t.me/<bot>?start=<payload>). Telegram allows up to 64
@@ -16,6 +24,13 @@ const deepLink = z.union([
     // Post ids are PostgreSQL integers: a larger number names no post (and would fail the query).
     .pipe(z.number().max(2_147_483_647))
     .transform((postId) => ({ type: 'post' as const, postId })),
+  z
+    .string()
+    .regex(new RegExp(`^${POSTER_PREFIX}-(${LOCALES.join('|')})(-[a-z][a-z0-9_]{0,23})?$`))
+    .transform((s) => {
+      const [, locale, district] = s.split('-');
+      return { type: 'poster' as const, locale: locale as Locale, district: district ?? null };
+    }),
 ]);
 
 export type DeepLink = z.output<typeof deepLink> | { type: 'none' } | { type: 'invalid' };
@@ -27,6 +42,14 @@ export function parseStartPayload(payload: string | undefined): DeepLink {
   if (value.length > 64 || !/^[A-Za-z0-9_-]+$/.test(value)) return { type: 'invalid' };
   const parsed = deepLink.safeParse(value);
   return parsed.success ? parsed.data : { type: 'invalid' };
+}
+
+/** The /start payload of a poster for a district (null: the whole city) in a language. */
+export function createPosterPayload(locale: Locale, district: string | null): string {
+  const payload = district === null ? `${POSTER_PREFIX}-${locale}` : `${POSTER_PREFIX}-${locale}-${district}`;
+  const parsed = parseStartPayload(payload);
+  if (parsed.type !== 'poster') throw new Error(`district key "${district}" cannot be put into a poster link`);
+  return payload;
 }
 
 /** Builds a t.me deep link. */
