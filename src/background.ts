@@ -17,11 +17,14 @@ import { sendDueWaves, waveJobPeriodMs, waveSettings } from './domain/waves';
 import type { CityDirectory } from './city';
 import { Scheduler, type ScheduledSweep } from './scheduler';
 import type { TelegramHealth } from './telegram-health';
+import { createTranslationService, type TranslationService } from './translate/service';
 
 /** What runs besides update handling: the outbox sender and the periodic sweeps. */
 export interface BackgroundWork {
   worker: DeliveryWorker;
   scheduler: Scheduler;
+  /** Machine translation (TRANSLATE_URL), null when off. */
+  translation: TranslationService | null;
   stop(): Promise<void>;
 }
 
@@ -82,13 +85,15 @@ export function createDeliveryApi(config: Config, api: Api, health?: TelegramHea
 /** Starts the background work of one process. */
 export function startBackgroundWork(options: BackgroundOptions): BackgroundWork {
   const { config, deps } = options;
+  // The translation job wakes the sender when messages that waited for a translation became due.
+  const translation = createTranslationService(config, { db: deps.db, clock: deps.clock, logger: deps.logger, onReleased: () => worker.wake() });
   const worker = new DeliveryWorker({
     db: deps.db,
     api: createDeliveryApi(config, options.api, options.health),
     clock: deps.clock,
     logger: deps.logger.child({ component: 'delivery' }),
     renderers: createRenderers(),
-    renderEnv: { db: deps.db, clock: deps.clock, config, city: deps.city, i18n: deps.i18n, botUsername: options.botUsername },
+    renderEnv: { db: deps.db, clock: deps.clock, config, city: deps.city, i18n: deps.i18n, botUsername: options.botUsername, ...(translation ? { translation } : {}) },
     rate: config.BROADCAST_RATE,
     paidBroadcast: config.PAID_BROADCAST,
     ...options.worker,
@@ -96,6 +101,7 @@ export function startBackgroundWork(options: BackgroundOptions): BackgroundWork 
   const scheduler = new Scheduler(deps.db, deps.clock, deps.logger.child({ component: 'scheduler' }), createSweeps(config, deps.city));
   void worker.start();
   scheduler.start();
+  translation?.runner.start();
   const progressEnv = { db: deps.db, api: options.api, clock: deps.clock, i18n: deps.i18n, city: deps.city, logger: deps.logger, rate: config.BROADCAST_RATE };
   let progressRunning: Promise<unknown> | undefined;
   const progressTimer = setInterval(() => {
@@ -106,9 +112,11 @@ export function startBackgroundWork(options: BackgroundOptions): BackgroundWork 
   return {
     worker,
     scheduler,
+    translation,
     async stop() {
       clearInterval(progressTimer);
       await progressRunning;
+      await translation?.runner.stop();
       await scheduler.stop();
       await worker.stop();
     },

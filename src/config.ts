@@ -151,6 +151,14 @@ const baseSchema = z.object({
     .transform((v) => v?.replace(/\/+$/, '')),
   WEB_LOGIN_TTL: duration('10m', '1m', '1d'),
   WEB_SESSION_TTL: duration('12h', '5m', '30d'),
+  // Machine translation through a self-hosted, LibreTranslate-compatible engine (unset: no translation)
+  TRANSLATE_URL: z
+    .url({ protocol: /^https?$/, error: 'expected the http(s) URL of a LibreTranslate-compatible server, e.g. http://libretranslate:5000' })
+    .transform((v) => v.replace(/\/+$/, ''))
+    .optional(),
+  TRANSLATE_API_KEY: z.string().min(1).max(512).optional(),
+  TRANSLATE_WAIT: duration('5s', '0s', '60s'),
+  TRANSLATE_TIMEOUT: duration('10s', '1s', '2m'),
 });
 
 /** The validated configuration; parsed once at start and passed down. */

@@ -52,6 +52,8 @@ async function main(): Promise<void> {
   const health = new TelegramHealth({ logger: logger.child({ component: 'telegram' }), degradedAfterMs: config.TELEGRAM_DEGRADED_AFTER });
 
   let database: DatabaseHandle | undefined;
+  /** The translation engine's state once background work runs (for /healthz). */
+  let translationState: (() => unknown) | undefined;
   const webhookPath = config.WEBHOOK_URL ? new URL(config.WEBHOOK_URL).pathname : '/telegram';
   let server: RunningServer;
   try {
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
       mode: config.BOT_MODE,
       pingDatabase: () => (database ? database.ping() : Promise.reject(new Error('not open yet'))),
       telegram: () => health.state(),
+      translation: () => translationState?.() ?? { state: config.TRANSLATE_URL ? 'starting' : 'off' },
       webhookPath: config.BOT_MODE === 'webhook' ? webhookPath : undefined,
     });
   } catch (err) {
@@ -141,6 +144,8 @@ async function main(): Promise<void> {
   void registerDefaultCommands(bot.api, i18n, config.DEFAULT_LOCALE, logger);
 
   background = startBackgroundWork({ config, database, deps, api: bot.api, botUsername: identity.me.username, health });
+  const translation = background.translation;
+  if (translation) translationState = () => translation.state();
 
   if (config.BOT_MODE === 'polling') {
     await bot.api.deleteWebhook().catch((err) => logger.warn({ err: describeError(err) }, 'could not remove an old webhook'));

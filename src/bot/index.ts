@@ -27,6 +27,7 @@ import { dashboardFeature } from './features/dashboard';
 import { deskFeature } from './features/desk';
 import { followUpFeature } from './features/follow-up';
 import { wavesFeature } from './features/waves';
+import { translationFeature } from './features/translation';
 import { createChatLease } from './middleware/chat-lease';
 import { injectDeps } from './middleware/deps';
 import { privateOnly } from './middleware/private-only';
@@ -105,6 +106,7 @@ export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: C
   guarded.use(moderationFeature);
   guarded.use(contactsFeature);
   guarded.use(wavesFeature);
+  guarded.use(translationFeature);
   guarded.use(deskFeature);
   guarded.use(dashboardFeature);
   guarded.use(followUpFeature);

@@ -5,6 +5,7 @@ import type { Database } from '../db';
 import type { OutboxRow, UserRow } from '../db/schema';
 import type { OutboxKind, OutboxPayload } from '../domain/outbox-kinds';
 import type { TFunction, Translator } from '../i18n';
+import type { TranslationAccess } from '../translate/service';
 import type { RenderBatch } from './render-batch';
 
 /** What a renderer may use; the recipient is loaded for it, and what its batch shares is in `batch`. */
@@ -20,11 +21,13 @@ export interface RenderEnv {
   t: TFunction;
   /** Posts and block pairs of the claimed batch, loaded once for all its rows. */
   batch: RenderBatch;
+  /** Machine translation, when TRANSLATE_URL is set (absent: texts go out as written, as before). */
+  translation?: TranslationAccess;
 }
 
 /** A Bot API call ready to be sent. */
 export interface OutgoingCall {
-  method: 'sendMessage' | 'sendPhoto' | 'sendDocument' | 'copyMessage';
+  method: 'sendMessage' | 'sendPhoto' | 'sendDocument' | 'copyMessage' | 'editMessageText' | 'editMessageCaption';
   payload: Record<string, unknown>;
 }
 

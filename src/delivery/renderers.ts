@@ -2,7 +2,6 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { InlineKeyboard } from 'grammy';
 import { contactData } from '../presentation/callback-data/contacts';
 import { postData } from '../presentation/callback-data/posts';
-import { reportData } from '../presentation/callback-data/reports';
 import { menuButton } from '../presentation/callback-data/menu';
 import { formatDate, shorten } from '../presentation/format';
 import { createPostActionsKeyboard, postMessage, renderPostCard } from '../presentation/post';
@@ -14,6 +13,8 @@ import { outbox, posts, PRIORITY, relayMessages, users, type OutboxRow } from '.
 import type { Renderer, RenderEnv, RenderResult, RendererGroup } from './render';
 import { displayName, postLabel } from '../presentation/labels';
 import { escapeHtml } from '../i18n';
+import { relayBody, relayKeyboard } from '../presentation/translation';
+import { decidePostText, decideRelayText, editRelayWhenTranslated, editWhenTranslated } from './translation';
 
 function text(textValue: string, keyboard?: InlineKeyboard): RenderResult {
   return {
@@ -74,12 +75,16 @@ const renderPostNotification: Renderer<'post.notify'> = async (row, _payload, en
   const post = await postOf(row, env);
   if (!post || !isActive(post)) return cancelled('post no longer open');
   if (await env.batch.isBlocked(post.authorId, env.recipient.id)) return cancelled('blocked');
+  // Before the daily cap counts it: a notification that waits for its translation is not sent yet.
+  const text = await decidePostText(env, row, post, { wait: true, view: 'n' });
+  if ('reschedule' in text) return text;
   const gate = await notificationGate(env);
   if (gate) return gate;
-  const card = renderPostCard({ t: env.t, locale: env.locale, city: env.city, now: env.clock.now() }, post, 'notification');
+  const card = renderPostCard({ t: env.t, locale: env.locale, city: env.city, now: env.clock.now() }, post, 'notification', text.view);
   const message = postMessage(card, post.photoFileId);
-  const keyboard = createPostActionsKeyboard(env.t, post, { photoButton: !message.photoInline, answers: true });
-  return { send: { method: message.method, payload: { ...message.payload, reply_markup: keyboard } } };
+  const keyboard = createPostActionsKeyboard(env.t, post, { photoButton: !message.photoInline, answers: true, toggle: text.toggle });
+  const pending = text.view.show === 'original' && text.view.pending === true;
+  return { send: { method: message.method, payload: { ...message.payload, reply_markup: keyboard } }, ...(pending ? { afterSend: editWhenTranslated(env, post, message.photoInline) } : {}) };
 };
 
 const renderDigest: Renderer<'digest'> = async (_row, _payload, env) => {
@@ -153,8 +158,11 @@ const renderContactAccepted: Renderer<'contact.accepted'> = async (_row, { conta
   if (!loaded || loaded.contact.status !== 'accepted') return cancelled('conversation no longer open');
   const { post, author } = loaded;
   const keyboard = new InlineKeyboard().text(env.t('contacts.endButton'), contactData.encode({ action: 'ask', id: loaded.contact.id }));
+  // The post's text in the responder's language when a translation is stored (no waiting: it is interactive).
+  const shown = await decidePostText(env, _row, post, { wait: false, view: 'd' });
+  const postText = 'view' in shown && shown.view.show === 'translation' ? `${shown.view.text}` : (post.text ?? '');
   return text(
-    env.t(`contacts.accepted.${post.kind}`, { name: displayName(author, env.t('contacts.someone')), label: postLabel(env, post), text: shorten(post.text ?? '', 300) }),
+    env.t(`contacts.accepted.${post.kind}`, { name: displayName(author, env.t('contacts.someone')), label: postLabel(env, post), text: shorten(postText, 300) }),
     keyboard,
   );
 };
@@ -166,25 +174,32 @@ const renderContactOutcome = (key: 'declined' | 'ended' | 'cancelled'): Renderer
   return text(env.t(`contacts.${key}`, { label: postLabel(env, loaded.post) }), key === 'ended' ? undefined : browse);
 };
 
-/** A relayed photo's header and text together; Telegram's captions hold 1024 characters. */
-const RELAY_CAPTION_MAX = 1000;
+/** Two after-send steps, one after the other. */
+function thenEdit(first: (messageId: number) => Promise<void>, second: (messageId: number) => Promise<void>): (messageId: number) => Promise<void> {
+  return async (messageId) => {
+    await first(messageId);
+    await second(messageId);
+  };
+}
 
-const renderRelay: Renderer<'relay'> = async (_row, { relayMessageId, fromChatId }, env) => {
+const renderRelay: Renderer<'relay'> = async (row, { relayMessageId, fromChatId }, env) => {
   const [message] = await env.db.select().from(relayMessages).where(eq(relayMessages.id, relayMessageId));
   if (!message) return cancelled('message gone');
   const loaded = await loadContact(env.db, message.contactId);
   if (!loaded) return cancelled('contact gone');
   if (await env.batch.isBlocked(message.senderId, message.recipientId)) return cancelled('blocked');
   const sender = message.senderId === loaded.author.id ? loaded.author : loaded.responder;
+  const decision = await decideRelayText(env, row, message, sender.locale, { wait: true });
+  if ('reschedule' in decision) return decision;
   const header = env.t('contacts.relayHeader', { name: displayName(sender, env.t('contacts.someone')), label: postLabel(env, loaded.post) });
-  const keyboard = new InlineKeyboard().text(env.t('moderation.reportButton'), reportData.encode({ target: 'relay', id: message.id, reason: '-' }));
-  const afterSend = (messageId: number) => markRelayDelivered(env.db, message.id, messageId);
+  const keyboard = relayKeyboard(env, message.id, decision.buttons);
+  const pending = decision.view.show === 'original' && decision.view.pending === true;
+  const markDelivered = (messageId: number) => markRelayDelivered(env.db, message.id, messageId);
   if (message.photoFileId && fromChatId) {
     // The text is shortened before it is escaped (a cut through "&amp;" or a tag is HTML Telegram refuses),
     // so that the caption stays within Telegram's 1024 characters.
-    const room = RELAY_CAPTION_MAX - [...header].length - 2;
-    const body = message.text && ([...message.text].length > room ? shorten(message.text, room) : message.text);
-    const caption = body ? `${header}\n\n${escapeHtml(body)}` : header;
+    const caption = relayBody(env, header, message.text, decision.view, true);
+    const afterSend = pending ? thenEdit(markDelivered, editRelayWhenTranslated(env, message, true)) : markDelivered;
     // copyMessage, never forwardMessage: a forward could reveal the sender's account.
     return {
       send: {
@@ -195,7 +210,8 @@ const renderRelay: Renderer<'relay'> = async (_row, { relayMessageId, fromChatId
     };
   }
   if (message.text === null) return cancelled('erased');
-  return { ...text(`${header}\n\n${escapeHtml(message.text)}`, keyboard), afterSend };
+  const afterSend = pending ? thenEdit(markDelivered, editRelayWhenTranslated(env, message, false)) : markDelivered;
+  return { ...text(relayBody(env, header, message.text, decision.view, false), keyboard), afterSend };
 };
 
 /** Renderers for everything the Suche & Biete features queue. */

@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import type { Database, Executor } from '../db';
 import { blocks, type ContactRow, contacts, outbox, posts, PRIORITY, type PostRow, relayMessages, type RelayMessageRow, users, type UserRow } from '../db/schema';
 import { DomainError } from './errors';
+import { isConversationTranslationOff, queueTranslation } from './translations';
 import { enqueue, OUTBOX_KINDS } from './outbox';
 import { actorOf, authorize } from './permissions';
 import { isActive } from './posts';
@@ -179,7 +180,7 @@ export interface RelayInput {
  * interactive priority, in one transaction. Refused when the conversation is not open any more or
  * either side is banned.
  */
-export async function relayMessage(db: Database, clock: Clock, sender: UserRow, contactId: number, input: RelayInput): Promise<RelayMessageRow> {
+export async function relayMessage(db: Database, clock: Clock, sender: UserRow, contactId: number, input: RelayInput, options: { translate?: boolean } = {}): Promise<RelayMessageRow> {
   if (input.text !== null && [...input.text].length > RELAY_TEXT_MAX) throw new DomainError('contacts.errors.tooLong', { max: RELAY_TEXT_MAX });
   return db.transaction(async (tx) => {
     const open = await findOpenContact(tx, sender.id, contactId);
@@ -207,6 +208,11 @@ export async function relayMessage(db: Database, clock: Clock, sender: UserRow, 
         postId: open.post.id,
       },
     ]);
+    // With machine translation on, the text is translated into the partner's language (unless they switched
+    // it off for this conversation; a text already in their language is left alone by the job).
+    if (options.translate && input.text !== null && !(await isConversationTranslationOff(tx, open.partner.id, contactId))) {
+      await queueTranslation(tx, clock, { relayMessageId: message!.id }, [open.partner.locale]);
+    }
     return message!;
   });
 }

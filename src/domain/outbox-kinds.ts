@@ -40,6 +40,10 @@ export const OUTBOX_CATALOGUE = {
   /** `fromChatId` is removed when the sender erases their data (a photo can then no longer be copied). */
   relay: z.object({ relayMessageId: id, contactId: id, fromChatId: z.number().int().optional() }),
   notice: none,
+  /** Edits a post's notification that went out with the original once its translation is stored (postId on the row). */
+  'post.translated': z.object({ messageId: id, caption: z.boolean().default(false) }),
+  /** Edits a relayed message that went out with the original once its translation is stored. */
+  'relay.translated': z.object({ relayMessageId: id, contactId: id, messageId: id, caption: z.boolean().default(false) }),
   'staff.revoked': none,
   'staff.promoted': none,
   'moderation.removed': withReason,
@@ -78,6 +82,8 @@ export const OUTBOX_KINDS = {
   deskQueue: 'desk.queue',
   followUpAsk: 'followup.ask',
   followUpLooking: 'followup.looking',
+  postTranslated: 'post.translated',
+  relayTranslated: 'relay.translated',
 } as const satisfies Record<string, OutboxKind>;
 
 /** Whether a stored kind is one this version knows (a newer version may have written others). */

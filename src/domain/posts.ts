@@ -9,6 +9,7 @@ import { DomainError } from './errors';
 import { routePost, type RoutingContext } from './matching';
 import { enqueue, OUTBOX_KINDS } from './outbox';
 import { actorOf, authorize } from './permissions';
+import { postTargets, queueTranslation } from './translations';
 import { resumeWavesAfterRenewal, startWaves, waveAfterEdit, type WaveContext } from './waves';
 
 /** Bounds of a post's description. */
@@ -18,6 +19,8 @@ export const POST_TEXT_MAX = 1000;
 /** What the posts functions need besides the database: routing, the waves of needs, the limits. */
 export interface PostsContext extends WaveContext {
   config: Pick<Config, 'POST_TTL_DAYS' | 'MAX_OPEN_POSTS' | 'MAX_POSTS_PER_DAY' | 'PREMODERATE_FIRST_POST'>;
+  /** Machine translation is on (TRANSLATE_URL): publishing queues the post's translation job. */
+  translate?: boolean;
 }
 
 /** Checks a description: 10–1000 characters after trimming. */
@@ -147,6 +150,7 @@ export async function publishPost(db: Database, ctx: PostsContext, author: UserR
  * everyone it matches at once.
  */
 async function routeFirstTime(tx: Executor, ctx: PostsContext, post: PostRow): Promise<{ post: PostRow; recipients: number }> {
+  if (ctx.translate) await queueTranslation(tx, ctx.clock, { postId: post.id }, postTargets(post.language));
   if (post.kind === 'need') {
     const wave = await startWaves(tx, ctx, post);
     return { post: wave.post, recipients: wave.told };
@@ -247,6 +251,8 @@ export interface PostChanges {
   district?: string;
   text?: string;
   photoFileId?: string | null;
+  /** The language of the new text (detected), when the text changes. */
+  language?: string;
 }
 
 /**
@@ -265,8 +271,11 @@ export async function editPost(db: Database, ctx: PostsContext, user: UserRow, p
     if (changes.category !== undefined) values.category = changes.category;
     if (changes.district !== undefined) values.district = changes.district;
     if (changes.photoFileId !== undefined) values.photoFileId = changes.photoFileId;
+    if (changes.text !== undefined && changes.language !== undefined) values.language = changes.language;
     const [updated] = await tx.update(posts).set(values).where(eq(posts.id, postId)).returning();
     if (updated!.status === 'pending_review') return { post: updated!, recipients: 0, awaitingReview: true };
+    // A new text is translated anew (the old translations no longer match its hash and are not shown).
+    if (ctx.translate && updated!.textHash !== post.textHash) await queueTranslation(tx, ctx.clock, { postId: updated!.id }, postTargets(updated!.language));
     if (updated!.kind === 'need') {
       const wave = await waveAfterEdit(tx, ctx, post, updated!);
       return { post: wave.post, recipients: wave.told, awaitingReview: false };

@@ -25,6 +25,7 @@ import { endConversationsOf } from './contacts';
 import { OUTBOX_KINDS } from './outbox';
 import { cancelWaitingContacts } from './posts';
 import type { Sweep } from './sweeps';
+import { deleteFinishedJobs, eraseOrphanedTranslations } from './translations';
 
 const DAY_MS = 86_400_000;
 
@@ -263,6 +264,9 @@ export async function deleteUserData(db: Database, clock: Clock, userId: number)
       .where(and(eq(relayMessages.senderId, userId), or(isNotNull(relayMessages.text), isNotNull(relayMessages.photoFileId))))
       .returning({ id: relayMessages.id });
 
+    // Machine translations go with the originals they were made from.
+    await eraseOrphanedTranslations(tx, { postIds: erasedPosts.map((p) => p.id), relayMessageIds: erasedRelay.map((m) => m.id) });
+
     // Queued messages: none goes to the user any more, none of theirs is passed on, and no row keeps
     // their Telegram id (relayed photos are copied from the sender's chat, whose id is in the payload).
     const cancelledToUser = await tx
@@ -350,6 +354,9 @@ export async function eraseExpiredTexts(db: Executor, clock: Clock, retentionDay
     .set({ text: null, photoFileId: null, erasedAt: now })
     .where(and(lt(relayMessages.createdAt, cutoff), or(isNotNull(relayMessages.text), isNotNull(relayMessages.photoFileId))))
     .returning({ id: relayMessages.id });
+  // Their machine translations go with them; finished translation jobs after the same period.
+  const erasedTranslations = await eraseOrphanedTranslations(db, { postIds: erasedPosts.map((p) => p.id), relayMessageIds: erasedRelay.map((m) => m.id) });
+  await deleteFinishedJobs(db, cutoff);
   const deleted = await db
     .delete(outbox)
     .where(
@@ -363,7 +370,7 @@ export async function eraseExpiredTexts(db: Executor, clock: Clock, retentionDay
       ),
     )
     .returning({ id: outbox.id });
-  return erasedPosts.length + erasedRelay.length + deleted.length;
+  return erasedPosts.length + erasedRelay.length + erasedTranslations + deleted.length;
 }
 
 /** The retention sweep for the scheduler, with the configured RETENTION_DAYS. */

@@ -8,6 +8,7 @@ import { postData } from './callback-data/posts';
 import { reportData } from './callback-data/reports';
 import { waveData } from './callback-data/waves';
 import { formatAge, formatDate } from './format';
+import { type TextView, translationMark } from './translation';
 
 /** Telegram's caption limit; longer cards go out as text with a "view photo" button. */
 export const CAPTION_LIMIT = 1024;
@@ -22,22 +23,29 @@ export interface CardEnv {
 export type CardHeader = 'notification' | 'preview' | 'own' | 'detail' | 'none';
 
 /**
- * A post as people see it: category, district, the author's text exactly as written (marked with its
- * language, never translated), age and number. Never the author's name, username or id.
+ * A post as people see it: category, district, the author's text (as written and marked with its language,
+ * or a stored machine translation marked as such), age and number. Never the author's name, username or id.
  */
-export function renderPostCard(env: CardEnv, post: Pick<PostRow, 'id' | 'kind' | 'category' | 'district' | 'text' | 'language' | 'photoFileId' | 'publishedAt' | 'createdAt' | 'status' | 'expiresAt'>, header: CardHeader): string {
+export function renderPostCard(
+  env: CardEnv,
+  post: Pick<PostRow, 'id' | 'kind' | 'category' | 'district' | 'text' | 'language' | 'photoFileId' | 'publishedAt' | 'createdAt' | 'status' | 'expiresAt'>,
+  header: CardHeader,
+  view: TextView = { show: 'original' },
+): string {
   const { t, locale, city } = env;
   const lines: string[] = [];
   if (header !== 'none') lines.push(t(`posts.card.header.${header}.${post.kind}`));
   lines.push(`${escapeHtml(city.categoryLabel(post.category, locale))} · 📍 ${escapeHtml(city.districtName(post.district, locale))}`);
   lines.push('');
-  lines.push(`<blockquote>${escapeHtml(post.text ?? t('posts.card.erased'))}</blockquote>`);
+  const shown = view.show === 'translation' && post.text !== null ? view.text : post.text;
+  lines.push(`<blockquote>${escapeHtml(shown ?? t('posts.card.erased'))}</blockquote>`);
   const meta = [
-    t('posts.card.language', { language: t(`common.languageNames.${post.language}`) }),
+    view.show === 'translation' ? translationMark(t, view.source) : t('posts.card.language', { language: t(`common.languageNames.${post.language}`) }),
     header === 'preview' ? null : `🕒 ${formatAge(post.publishedAt ?? post.createdAt, env.now, locale)}`,
     header === 'preview' ? null : `#${post.id}`,
   ].filter(Boolean);
   lines.push(meta.join(' · '));
+  if (view.show === 'original' && view.pending) lines.push(t('translation.follows'));
   if (post.photoFileId) lines.push(t('posts.card.hasPhoto'));
   if (header === 'own') {
     lines.push(t(`posts.status.${post.status}`, { date: formatDate(post.expiresAt, locale, city.timezone) }));
@@ -47,18 +55,21 @@ export function renderPostCard(env: CardEnv, post: Pick<PostRow, 'id' | 'kind' |
 
 /**
  * The buttons under a post someone else wrote: contact, photo, report. `answers` adds a need
- * notification's "Not this time" and "Pause for a week" (src/domain/waves.ts).
+ * notification's "Not this time" and "Pause for a week" (src/domain/waves.ts), `toggle` the switch
+ * between machine translation and original.
  */
 export function createPostActionsKeyboard(
   t: TFunction,
   post: Pick<PostRow, 'id' | 'kind' | 'photoFileId'>,
-  options: { photoButton: boolean; answers?: boolean },
+  options: { photoButton: boolean; answers?: boolean; toggle?: { text: string; callback_data: string } | null },
 ): InlineKeyboard {
   const keyboard = new InlineKeyboard().text(t(post.kind === 'need' ? 'contacts.canHelp' : 'contacts.interested'), contactData.encode({ action: 'req', id: post.id }));
   if (options.answers && post.kind === 'need') {
     keyboard.row().text(t('waves.notThisTime'), waveData.encode({ action: 'no', id: post.id })).text(t('waves.pauseWeek'), waveData.encode({ action: 'pause', id: post.id }));
   }
   if (options.photoButton && post.photoFileId) keyboard.row().text(t('posts.viewPhoto'), postData.encode({ action: 'photo', postId: post.id }));
+  // "Show original" / "Show translation" (src/presentation/translation.ts) above the report button.
+  if (options.toggle) keyboard.row().text(options.toggle.text, options.toggle.callback_data);
   keyboard.row().text(t('moderation.reportButton'), reportData.encode({ target: 'post', id: post.id, reason: '-' }));
   return keyboard;
 }

@@ -13,6 +13,8 @@ export interface ServerOptions {
   /** What the bot knows about Telegram (TelegramHealth.state). */
   telegram: () => TelegramState;
   mode: string;
+  /** The translation engine's state (reported, never a reason for 503); absent when translation is off. */
+  translation?: () => unknown;
   /** Webhook mode: the path Telegram posts to. The handler is attached once the bot is built. */
   webhookPath?: string;
 }
@@ -55,7 +57,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const telegram = options.telegram();
         const healthy = database === 'up' && telegram.state === 'up';
         res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-        res.end(JSON.stringify({ status: healthy ? 'ok' : 'degraded', database, telegram, mode: options.mode }));
+        // Translation is optional: an engine that is down is reported but does not make the bot unhealthy.
+        const translation = options.translation?.() ?? { state: 'off' };
+        res.end(JSON.stringify({ status: healthy ? 'ok' : 'degraded', database, telegram, translation, mode: options.mode }));
         return;
       }
       if (req.method === 'GET' && path === '/livez') {

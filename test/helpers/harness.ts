@@ -16,6 +16,7 @@ import { FakeTelegram, type FakeTelegramOptions, type ShownMessage } from './fak
 import { callbackUpdate, editedMessageUpdate, messageUpdate, myChatMemberUpdate, type Persona } from './updates';
 import { createDeliveryPort } from '../../src/delivery/port';
 import { sendDueWaves, type WaveContext, waveSettings } from '../../src/domain/waves';
+import { createTranslationService, type TranslationService } from '../../src/translate/service';
 
 /** A test token in the shape BotFather gives out. */
 export const TEST_TOKEN = '123456789:TEST-token-for-hilfenetz-only_x';
@@ -29,6 +30,8 @@ export interface HarnessOptions {
   bot?: Partial<CreateBotOptions>;
   /** The bot's logger (e.g. one writing to memory, to check what the logs contain); silent by default. */
   logger?: Logger;
+  /** With TRANSLATE_URL in env: overrides of the engine client (short retry pauses in tests). */
+  translationEngine?: Parameters<typeof createTranslationService>[1]['engine'];
 }
 
 /**
@@ -47,6 +50,8 @@ export class Harness {
     readonly telegram: FakeTelegram,
     readonly config: Config,
     readonly deps: Deps,
+    /** Machine translation when the env sets TRANSLATE_URL (the same service background work builds). */
+    readonly translation: TranslationService | null = null,
   ) {}
 
   /** A person with a Telegram account; `language_code` is what their Telegram app reports. */
@@ -70,7 +75,15 @@ export class Harness {
       clock: this.clock,
       logger: this.deps.logger,
       renderers: createRenderers(),
-      renderEnv: { db: this.db.db, clock: this.clock, config: this.config, city: this.deps.city, i18n: this.deps.i18n, botUsername: this.telegram.botInfo.username },
+      renderEnv: {
+        db: this.db.db,
+        clock: this.clock,
+        config: this.config,
+        city: this.deps.city,
+        i18n: this.deps.i18n,
+        botUsername: this.telegram.botInfo.username,
+        ...(this.translation ? { translation: this.translation } : {}),
+      },
       rate: 1000,
       perChatIntervalMs: 0,
       ...options,
@@ -81,6 +94,12 @@ export class Harness {
   async deliver(): Promise<DeliveryStats> {
     this.worker ??= this.deliveryWorker();
     return this.worker.drain();
+  }
+
+  /** Runs the translation job once: every due job is worked off (needs TRANSLATE_URL in the env). */
+  async translate(): Promise<number> {
+    if (!this.translation) throw new Error('translate(): the harness has no TRANSLATE_URL');
+    return this.translation.runner.runDue();
   }
 
   /** Runs the periodic sweeps once (expiry reminders, expiry, …) at the clock's time. */
@@ -107,7 +126,7 @@ export class Harness {
       userRateLimit: { limit: 10_000, timeFrameMs: 1_000 },
       ...options,
     });
-    const next = new Harness(bot, this.db, this.clock, this.telegram, this.config, this.deps);
+    const next = new Harness(bot, this.db, this.clock, this.telegram, this.config, this.deps, this.translation);
     for (const [id, user] of this.users) next.users.set(id, new TestUser(next, user.persona));
     return next;
   }
@@ -145,7 +164,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     userRateLimit: { limit: 10_000, timeFrameMs: 1_000 },
     ...options.bot,
   });
-  return new Harness(bot, db, clock, telegram, config, deps);
+  const translation = createTranslationService(config, { db: db.db, clock, logger: deps.logger, engine: { retries: 0, ...options.translationEngine } });
+  return new Harness(bot, db, clock, telegram, config, deps, translation);
 }
 
 /** What happened in the user's chat while the bot handled one update. */
@@ -244,6 +264,8 @@ export class TestUser {
           chat: { id: this.id, type: 'private', first_name: this.persona.first_name },
           from: { id: this.harness.telegram.botInfo.id, is_bot: true, first_name: 'Hilfenetz' },
           text: message.text,
+          // A photo (or a copied photo) carries its caption, as in Telegram; handlers edit it with editMessageCaption.
+          ...(message.kind === 'photo' || (message.kind === 'copy' && message.file) ? { caption: message.text, photo: [{ file_id: message.file?.fileId ?? 'photo', file_unique_id: 'p1', width: 1280, height: 960 }] } : {}),
           ...(message.replyMarkup ? { reply_markup: message.replyMarkup } : {}),
         } as Message)
       : undefined;

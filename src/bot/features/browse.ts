@@ -1,7 +1,9 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import { z } from 'zod';
 import { WHOLE_CITY } from '../../city';
-import type { PostKind, UserRow } from '../../db/schema';
+import type { PostKind, PostRow, TranslationRow, UserRow } from '../../db/schema';
+import { findPostTranslations } from '../../domain/translations';
+import { pickPostTranslation, type TextView, translationMark, translationToggle } from '../../presentation/translation';
 import { browsePosts, findPost, isActive } from '../../domain/posts';
 import { createCallbackData, keyField } from '../../presentation/callback-data/codec';
 import { parseStartPayload } from '../../presentation/callback-data/deep-link';
@@ -92,6 +94,12 @@ browseFeature.callbackQuery(browseData.filter, async (ctx) => {
   await showScreen(ctx, text, keyboard);
 });
 
+/** Stored translations of these posts, when machine translation is on (none otherwise: texts as written). */
+async function translationsFor(ctx: Context, posts: PostRow[]): Promise<TranslationRow[]> {
+  if (!ctx.deps.config.TRANSLATE_URL) return [];
+  return findPostTranslations(ctx.deps.db, posts.filter((p) => p.language !== ctx.locale).map((p) => p.id));
+}
+
 async function renderList(ctx: Context, state: BrowseState): Promise<{ text: string; keyboard: InlineKeyboard }> {
   const { db, city, clock } = ctx.deps;
   let { posts: page, total } = await browsePosts(db, { kind: state.kind, category: state.category === WHOLE_CITY ? null : state.category, district: state.district, page: state.page, pageSize: PAGE_SIZE });
@@ -105,6 +113,7 @@ async function renderList(ctx: Context, state: BrowseState): Promise<{ text: str
     district: state.district === WHOLE_CITY ? ctx.t('browse.allDistricts') : city.districtName(state.district, ctx.locale),
   });
   const lines = [ctx.t(`browse.title.${state.kind}`), filter, ''];
+  const translated = await translationsFor(ctx, page);
   const keyboard = new InlineKeyboard();
   if (page.length === 0) {
     lines.push(ctx.t(`browse.empty.${state.kind}`));
@@ -112,10 +121,12 @@ async function renderList(ctx: Context, state: BrowseState): Promise<{ text: str
     lines.push(ctx.t('browse.page', { page: state.page + 1, pages, count: total }), '');
     page.forEach((post, i) => {
       const n = state.page * PAGE_SIZE + i + 1;
+      const translation = pickPostTranslation(post, translated, ctx.locale);
+      const language = translation ? translationMark(ctx.t, translation.source) : ctx.t('posts.card.language', { language: ctx.t(`common.languageNames.${post.language}`) });
       lines.push(
         `<b>${n}.</b> ${escapeHtml(city.categoryLabel(post.category, ctx.locale))} · 📍 ${escapeHtml(city.districtName(post.district, ctx.locale))} · ${formatAge(post.publishedAt ?? post.createdAt, clock.now(), ctx.locale)}`,
-        `${escapeHtml(shorten(post.text ?? '', 160))}`,
-        `<i>${ctx.t('posts.card.language', { language: ctx.t(`common.languageNames.${post.language}`) })}${post.photoFileId ? ' · 📷' : ''}</i>`,
+        `${escapeHtml(shorten(translation?.text ?? post.text ?? '', 160))}`,
+        `<i>${language}${post.photoFileId ? ' · 📷' : ''}</i>`,
         '',
       );
       keyboard.text(`${n}`, postData.encode({ action: 'view', postId: post.id }));
@@ -147,9 +158,14 @@ async function showPost(ctx: Context, postId: number): Promise<void> {
   // Opened by a button or by a t.me link (/start post_<id>), which has no query to answer.
   if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => undefined);
   const own = post.authorId === user.id;
-  const card = renderPostCard({ t: ctx.t, locale: ctx.locale, city: ctx.deps.city, now: ctx.deps.clock.now() }, post, own ? 'own' : 'detail');
+  // Someone else's post in another language: the stored machine translation, the original one tap away.
+  const translation = own ? undefined : pickPostTranslation(post, await translationsFor(ctx, [post]), ctx.locale);
+  const view: TextView = translation ? { show: 'translation', text: translation.text, source: translation.source } : { show: 'original' };
+  const card = renderPostCard({ t: ctx.t, locale: ctx.locale, city: ctx.deps.city, now: ctx.deps.clock.now() }, post, own ? 'own' : 'detail', view);
   const message = postMessage(card, post.photoFileId);
-  const keyboard = own ? ownPostKeyboard(ctx, post) : createPostActionsKeyboard(ctx.t, post, { photoButton: !message.photoInline });
+  const keyboard = own
+    ? ownPostKeyboard(ctx, post)
+    : createPostActionsKeyboard(ctx.t, post, { photoButton: !message.photoInline, toggle: translationToggle(ctx.t, view, { view: 'd', id: post.id }, translation !== undefined) });
   if (message.method === 'sendPhoto') await ctx.replyWithPhoto(post.photoFileId!, { caption: card, reply_markup: keyboard });
   else await ctx.reply(card, { reply_markup: keyboard, link_preview_options: { is_disabled: true } });
 }

@@ -83,7 +83,7 @@ contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
       case 'to': {
         const pending = chooser.forButton(ctx);
         if (!pending) return await answerStale(ctx);
-        await relayMessage(db, clock, user, data.id, pending.data);
+        await relayMessage(db, clock, user, data.id, pending.data, { translate: ctx.deps.config.TRANSLATE_URL !== undefined });
         await chooser.end(ctx);
         ctx.deps.delivery.wake();
         await ctx.answerCallbackQuery({ text: ctx.t('contacts.sentToast') });
@@ -163,7 +163,7 @@ contactsFeature.on('message', async (ctx, next) => {
     return;
   }
   try {
-    await relayMessage(db, clock, user, contactId, input);
+    await relayMessage(db, clock, user, contactId, input, { translate: ctx.deps.config.TRANSLATE_URL !== undefined });
   } catch (err) {
     if (err instanceof DomainError) {
       await ctx.reply(refusalText(ctx.t, err));

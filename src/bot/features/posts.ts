@@ -24,6 +24,7 @@ import {
 import { waveSettings } from '../../domain/waves';
 import { createCallbackData, keyField } from '../../presentation/callback-data/codec';
 import { postData } from '../../presentation/callback-data/posts';
+import { detectLanguage } from '../../translate/detect';
 import { type Context, requireUser } from '../context';
 import { answerStale, defineDialog, removeKeyboard, showScreen } from '../dialog';
 import { createCategoryKeyboard, createDistrictKeyboard } from '../../presentation/keyboards';
@@ -64,7 +65,7 @@ export const draftData = createCallbackData(
 /** Context for the posts domain functions, from the bot's dependencies. */
 export function postsContext(ctx: Context): PostsContext {
   const { config, clock, city } = ctx.deps;
-  return { clock, config, timeZone: city.timezone, quietHours: config.QUIET_HOURS, waves: waveSettings(config, city) };
+  return { clock, config, timeZone: city.timezone, quietHours: config.QUIET_HOURS, waves: waveSettings(config, city), translate: config.TRANSLATE_URL !== undefined };
 }
 
 /** /need, /offer, /my and the buttons on one's own posts. */
@@ -128,7 +129,7 @@ function renderStep(ctx: Context, step: Step, draft: Draft): string {
           category: draft.category ?? 'other',
           district: draft.district ?? WHOLE_CITY,
           text: draft.text ?? '',
-          language: ctx.locale,
+          language: draft.text ? detectLanguage(draft.text, ctx.locale).language : ctx.locale,
           photoFileId: draft.photoFileId ?? null,
           publishedAt: null,
           createdAt: ctx.deps.clock.now(),
@@ -138,7 +139,9 @@ function renderStep(ctx: Context, step: Step, draft: Draft): string {
         'preview',
       );
       const warning = draft.text && containsContactDetails(draft.text) ? `\n\n${ctx.t('posts.dialog.contactWarning')}` : '';
-      return `${ctx.t(`posts.dialog.preview.${draft.postId ? 'edit' : 'new'}`)}\n\n${card}${warning}`;
+      // The author sees their text as written; readers of other languages may see a machine translation.
+      const translated = ctx.deps.config.TRANSLATE_URL ? `\n\n${ctx.t('translation.previewNote')}` : '';
+      return `${ctx.t(`posts.dialog.preview.${draft.postId ? 'edit' : 'new'}`)}\n\n${card}${warning}${translated}`;
     }
   }
 }
@@ -250,14 +253,21 @@ async function publish(ctx: Context, draft: Draft): Promise<void> {
   let result: Published;
   try {
     result = draft.postId
-      ? await editPost(db, postsContext(ctx), user, draft.postId, { category: draft.category, district: draft.district, text: draft.text, photoFileId: draft.photoFileId ?? null })
+      ? await editPost(db, postsContext(ctx), user, draft.postId, {
+          category: draft.category,
+          district: draft.district,
+          text: draft.text,
+          photoFileId: draft.photoFileId ?? null,
+          language: detectLanguage(draft.text, ctx.locale).language,
+        })
       : await publishPost(db, postsContext(ctx), user, {
           kind: draft.kind,
           category: draft.category,
           district: draft.district,
           text: draft.text,
           photoFileId: draft.photoFileId ?? null,
-          language: ctx.locale,
+          // Detected offline (the author may write in another language than the bot speaks with them).
+          language: detectLanguage(draft.text, ctx.locale).language,
         });
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;

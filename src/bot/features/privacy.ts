@@ -24,6 +24,8 @@ privacyFeature.command('privacy', async (ctx) => {
     ctx.t('privacy.posts', { ttl: days(config.POST_TTL_DAYS), retention: days(config.RETENTION_DAYS) }),
     ctx.t('privacy.conversations', { retention: days(config.RETENTION_DAYS) }),
     ctx.t('privacy.visibility'),
+    // Only when an engine is configured: where texts go for machine translation.
+    ...(config.TRANSLATE_URL ? [ctx.t('translation.privacy')] : []),
     ctx.t('privacy.bannedKeepsId'),
     ctx.t('privacy.rights'),
   ].join('\n\n');

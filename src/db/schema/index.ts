@@ -8,5 +8,6 @@ export * from './contacts';
 export * from './outbox';
 export * from './notices';
 export * from './moderation';
+export * from './translations';
 export * from './posters';
 export * from './web';
