@@ -7,7 +7,7 @@
 import { run, type RunnerHandle } from '@grammyjs/runner';
 import { GrammyError, HttpError } from 'grammy';
 import { createBot } from './bot';
-import { registerDefaultCommands } from './bot/commands';
+import { registerDefaultCommands, registerMenuButton } from './bot/commands';
 import { InFlightUpdates } from './bot/in-flight';
 import { systemClock } from './clock';
 import { ConfigError } from './config';
@@ -140,6 +140,7 @@ async function main(): Promise<void> {
   health.startProbing(probe);
   logger.info({ username: identity.me.username, mode: config.BOT_MODE }, 'bot identity confirmed');
   void registerDefaultCommands(bot.api, i18n, config.DEFAULT_LOCALE, logger);
+  void registerMenuButton(bot.api, logger);
 
   background = startBackgroundWork({ config, database, deps, api: bot.api, botUsername: identity.me.username, health, translation });
 

@@ -84,10 +84,11 @@ describe('npm start (src/main.ts as a process)', () => {
     expect(bot.output()).toContain('DEFAULT_LOCALE');
   });
 
-  it('serves users over long polling, survives a failing setMyCommands, reports health and stops cleanly', async () => {
+  it('serves users over long polling, survives a failing setMyCommands and setChatMenuButton, reports health and stops cleanly', async () => {
     const telegram = new FakeTelegram();
     // Command registration fails at start: logged, not fatal.
     telegram.failNext('setMyCommands', 400, 'Bad Request: simulated', { times: 4 });
+    telegram.failNext('setChatMenuButton', 400, 'Bad Request: simulated');
     const api = await telegram.listen();
     const port = await freePort();
     const bot = startBot({ BOT_TOKEN: TEST_TOKEN, TELEGRAM_API_ROOT: api.url, PORT: String(port), ...databaseEnv });
@@ -102,6 +103,8 @@ describe('npm start (src/main.ts as a process)', () => {
       const help = await waitFor('help', () => telegram.messages(jonas.id)[0], 20_000, bot.output);
       expect(help.text).toContain('Hilfenetz – so funktioniert es');
       expect(bot.output()).toContain('could not register command menus');
+      expect(bot.output()).toContain('could not set the menu button');
+      expect(telegram.callsOf('setChatMenuButton')).toHaveLength(1);
       expect(telegram.callsOf('deleteWebhook').length).toBeGreaterThan(0);
 
       bot.child.kill('SIGTERM');
@@ -130,6 +133,8 @@ describe('npm start (src/main.ts as a process)', () => {
     try {
       const setWebhook = await waitFor('setWebhook', () => telegram.callsOf('setWebhook')[0], 40_000, bot.output);
       expect(setWebhook.payload).toMatchObject({ url: 'https://hilfenetz.example.org/telegram/updates', secret_token: secret });
+      // The menu button beside the message field opens the command list.
+      expect(await waitFor('the menu button', () => telegram.menuButton, 20_000, bot.output)).toEqual({ type: 'commands' });
       const irina = { id: 370_900, first_name: 'Ирина', language_code: 'ru' };
       const update = messageUpdate(irina, telegram.recordUserMessage(irina.id, '/help').messageId, { text: '/help' });
       const post = (headers: Record<string, string>) =>

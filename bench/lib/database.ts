@@ -27,9 +27,10 @@ async function onServer(statement: string): Promise<void> {
 /**
  * A fresh, migrated database for one benchmark case: a new database `name` on the PostgreSQL server
  * (dropped again by close()), or an in-memory PGlite. The same migrations as production run on both.
- * `poolSize` undefined means the production pool size.
+ * `poolSize` undefined means the production pool size; `settings` are set on the new database (PostgreSQL only)
+ * before anyone connects.
  */
-export async function openBenchDatabase(driver: Driver, name: string, options: { poolSize?: number } = {}): Promise<DatabaseHandle> {
+export async function openBenchDatabase(driver: Driver, name: string, options: { poolSize?: number; settings?: Record<string, string> } = {}): Promise<DatabaseHandle> {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
   if (driver === 'pglite') {
     const handle = await createDatabase({ pgliteDataDir: 'memory' });
@@ -38,6 +39,11 @@ export async function openBenchDatabase(driver: Driver, name: string, options: {
   }
   await onServer(`drop database if exists ${name} with (force)`);
   await onServer(`create database ${name}`);
+  // Settings of this database only (e.g. synchronous_commit for a simulation that measures no commit latency).
+  for (const [key, value] of Object.entries(options.settings ?? {})) {
+    if (!/^[a-z_]+$/.test(key) || !/^[a-z0-9_]+$/.test(value)) throw new Error(`bad setting ${key}=${value}`);
+    await onServer(`alter database ${name} set ${key} = ${value}`);
+  }
   const handle = await createDatabase({ DATABASE_URL: withDatabase(BENCH_DATABASE_URL, name), poolSize: options.poolSize });
   await runMigrations(handle);
   return {

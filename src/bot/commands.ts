@@ -89,3 +89,16 @@ export async function registerChatCommands(
     logger.warn({ err: describeError(err) }, 'could not set chat commands');
   }
 }
+
+/**
+ * Makes the button beside the message field open the command list (Telegram's "Menu"), in every chat
+ * that has no menu button of its own. Like the command menus: a failure is logged, never fatal.
+ */
+export async function registerMenuButton(api: Api, logger: Logger): Promise<void> {
+  try {
+    await api.setChatMenuButton({ menu_button: { type: 'commands' } });
+    logger.info('menu button set to the commands list');
+  } catch (err) {
+    logger.warn({ err: describeError(err) }, 'could not set the menu button');
+  }
+}

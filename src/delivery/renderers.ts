@@ -182,7 +182,7 @@ function thenEdit(first: (messageId: number) => Promise<void>, second: (messageI
   };
 }
 
-const renderRelay: Renderer<'relay'> = async (row, { relayMessageId, fromChatId }, env) => {
+const renderRelay: Renderer<'relay'> = async (row, { relayMessageId, fromChatId, quote }, env) => {
   const [message] = await env.db.select().from(relayMessages).where(eq(relayMessages.id, relayMessageId));
   if (!message) return cancelled('message gone');
   const loaded = await loadContact(env.db, message.contactId);
@@ -195,6 +195,8 @@ const renderRelay: Renderer<'relay'> = async (row, { relayMessageId, fromChatId 
   const keyboard = relayKeyboard(env, message.id, decision.buttons);
   const pending = decision.view.show === 'original' && decision.view.pending === true;
   const markDelivered = (messageId: number) => markRelayDelivered(env.db, message.id, messageId);
+  // The message it answers, quoted; if the recipient deleted it meanwhile, the message goes without the quote.
+  const replyTo = quote !== undefined ? { reply_parameters: { message_id: quote, allow_sending_without_reply: true } } : {};
   if (message.photoFileId && fromChatId) {
     // The text is shortened before it is escaped (a cut through "&amp;" or a tag is HTML Telegram refuses),
     // so that the caption stays within Telegram's 1024 characters.
@@ -204,14 +206,15 @@ const renderRelay: Renderer<'relay'> = async (row, { relayMessageId, fromChatId 
     return {
       send: {
         method: 'copyMessage',
-        payload: { from_chat_id: fromChatId, message_id: message.sourceMessageId, caption, parse_mode: 'HTML', reply_markup: keyboard },
+        payload: { from_chat_id: fromChatId, message_id: message.sourceMessageId, caption, parse_mode: 'HTML', reply_markup: keyboard, ...replyTo },
       },
       afterSend,
     };
   }
   if (message.text === null) return cancelled('erased');
   const afterSend = pending ? thenEdit(markDelivered, editRelayWhenTranslated(env, message, false)) : markDelivered;
-  return { ...text(relayBody(env, header, message.text, decision.view, false), keyboard), afterSend };
+  const payload = { text: relayBody(env, header, message.text, decision.view, false), parse_mode: 'HTML', link_preview_options: { is_disabled: true }, reply_markup: keyboard, ...replyTo };
+  return { send: { method: 'sendMessage', payload }, afterSend };
 };
 
 /** Renderers for everything the Suche & Biete features queue. */

@@ -173,6 +173,32 @@ export interface RelayInput {
   sourceMessageId: number;
   text: string | null;
   photoFileId: string | null;
+  /** The message in the sender's chat this one replies to, if any: the partner's copy of it is quoted. */
+  repliedToMessageId?: number | null;
+}
+
+/**
+ * Which message in the partner's chat a reply answers, from the relay's record of both sides: a reply to
+ * a message the partner sent quotes the partner's original; a reply to one's own relayed message quotes the
+ * copy the partner received. Anything else (a bot message, another conversation, a copy not delivered yet)
+ * quotes nothing.
+ */
+export async function findQuotedMessage(db: Executor, senderId: number, contactId: number, repliedToMessageId: number): Promise<number | undefined> {
+  const [row] = await db
+    .select({ partnerMessageId: sql<number | null>`case when ${relayMessages.recipientId} = ${senderId} then ${relayMessages.sourceMessageId} else ${relayMessages.deliveredMessageId} end` })
+    .from(relayMessages)
+    .where(
+      and(
+        eq(relayMessages.contactId, contactId),
+        or(
+          and(eq(relayMessages.recipientId, senderId), eq(relayMessages.deliveredMessageId, repliedToMessageId)),
+          and(eq(relayMessages.senderId, senderId), eq(relayMessages.sourceMessageId, repliedToMessageId)),
+        ),
+      ),
+    )
+    .orderBy(desc(relayMessages.id))
+    .limit(1);
+  return row?.partnerMessageId ?? undefined;
 }
 
 /**
@@ -186,6 +212,7 @@ export async function relayMessage(db: Database, clock: Clock, sender: UserRow, 
     const open = await findOpenContact(tx, sender.id, contactId);
     authorize(actorOf(sender), 'contact.message');
     if (open.partner.bannedAt || open.partner.deletedAt) throw new DomainError('contacts.errors.unavailable');
+    const quote = input.repliedToMessageId ? await findQuotedMessage(tx, sender.id, contactId, input.repliedToMessageId) : undefined;
     const [message] = await tx
       .insert(relayMessages)
       .values({
@@ -204,7 +231,7 @@ export async function relayMessage(db: Database, clock: Clock, sender: UserRow, 
         chatId: open.partner.telegramId,
         kind: OUTBOX_KINDS.relay,
         priority: PRIORITY.interactive,
-        payload: { relayMessageId: message!.id, contactId, fromChatId: sender.telegramId },
+        payload: { relayMessageId: message!.id, contactId, fromChatId: sender.telegramId, ...(quote !== undefined ? { quote } : {}) },
         postId: open.post.id,
       },
     ]);

@@ -37,8 +37,11 @@ export const OUTBOX_CATALOGUE = {
   'contact.declined': aboutContact,
   'contact.ended': aboutContact,
   'contact.cancelled': aboutContact,
-  /** `fromChatId` is removed when the sender erases their data (a photo can then no longer be copied). */
-  relay: z.object({ relayMessageId: id, contactId: id, fromChatId: z.number().int().optional() }),
+  /**
+   * `fromChatId` is removed when the sender erases their data (a photo can then no longer be copied).
+   * `quote`: the message in the recipient's chat that this one answers (quoted with reply_parameters).
+   */
+  relay: z.object({ relayMessageId: id, contactId: id, fromChatId: z.number().int().optional(), quote: id.optional() }),
   notice: none,
   /** Edits a post's notification that went out with the original once its translation is stored (postId on the row). */
   'post.translated': z.object({ messageId: id, caption: z.boolean().default(false) }),

@@ -1,6 +1,4 @@
 import { createRequire } from 'node:module';
-import PDFDocument from 'pdfkit';
-import QRCode from 'qrcode';
 import type { CityDirectory } from '../city';
 import { WHOLE_CITY } from '../city';
 import type { Locale } from '../config';
@@ -18,6 +16,15 @@ const fontFiles = (() => {
   };
 })();
 
+/**
+ * pdfkit and qrcode are loaded on the first poster, not at start: pdfkit alone takes about a second to
+ * load on a busy machine, and most processes never draw a poster.
+ */
+async function libraries() {
+  const [pdfkit, qrcode] = await Promise.all([import('pdfkit'), import('qrcode')]);
+  return { PDFDocument: pdfkit.default, QRCode: qrcode.default };
+}
+
 /** What a poster shows: where it hangs, in which language, and the link its QR code opens. */
 export interface PosterSpec {
   /** A district key or WHOLE_CITY. */
@@ -34,7 +41,8 @@ export interface Poster {
 }
 
 /** The QR code alone: black on white, with the quiet zone the standard asks for, large enough to print. */
-export function renderQrPng(link: string): Promise<Buffer> {
+export async function renderQrPng(link: string): Promise<Buffer> {
+  const { QRCode } = await libraries();
   // Error correction M: readable with a fold or a smudge, and still few modules for a t.me link.
   return QRCode.toBuffer(link, { type: 'png', errorCorrectionLevel: 'M', margin: 4, scale: 16 });
 }
@@ -49,6 +57,7 @@ export async function renderPoster(spec: PosterSpec, env: { city: CityDirectory;
   const say = (locale: Locale, key: string) =>
     i18n.t(locale, `poster.sheet.${key}`, { city: city.city.name[locale], interpolation: { escapeValue: false } });
   const area = (locale: Locale) => (spec.district === WHOLE_CITY ? city.districtName(WHOLE_CITY, locale) : city.districtName(spec.district, locale));
+  const { PDFDocument, QRCode } = await libraries();
   const qr = QRCode.create(spec.link, { errorCorrectionLevel: 'M' });
   const png = await renderQrPng(spec.link);
 

@@ -72,6 +72,8 @@ export class FakeTelegram {
   readonly blocked = new Set<number>();
   readonly reactions: { chatId: number; messageId: number; reaction: unknown }[] = [];
   readonly unknownChats = new Set<number>();
+  /** The default menu button as the bot last set it (setChatMenuButton without chat_id). */
+  menuButton: { type?: string } | undefined;
   /** Sending calls answered with 429 because of the rate limit. */
   rateLimited = 0;
   ratePerSecond: number | undefined;
@@ -262,6 +264,12 @@ export class FakeTelegram {
       case 'setMyCommands':
         this.checkCommands(p.commands);
         return true;
+      case 'setChatMenuButton': {
+        const button = (typeof p.menu_button === 'string' ? JSON.parse(p.menu_button) : p.menu_button) as { type?: string } | undefined;
+        if (button !== undefined && !['commands', 'web_app', 'default'].includes(String(button.type))) throw new ApiFailure(400, 'Bad Request: unsupported menu button type');
+        this.menuButton = button ?? { type: 'default' };
+        return true;
+      }
       case 'setMessageReaction':
         this.reactions.push({ chatId: Number(p.chat_id), messageId: Number(p.message_id), reaction: p.reaction });
         return true;
@@ -269,7 +277,6 @@ export class FakeTelegram {
       case 'setWebhook':
       case 'deleteWebhook':
       case 'sendChatAction':
-      case 'setChatMenuButton':
       case 'close':
         return true;
       case 'getFile':
@@ -350,7 +357,13 @@ export class FakeTelegram {
   private send(p: Record<string, unknown>, kind: ShownMessage['kind'], html: string, file?: ShownMessage['file']): Message {
     const chatId = Number(p.chat_id);
     const chat = this.chat(chatId);
-    const replyTo = (p.reply_parameters as { message_id?: number } | undefined)?.message_id;
+    const replyParameters = (typeof p.reply_parameters === 'string' ? JSON.parse(p.reply_parameters) : p.reply_parameters) as
+      | { message_id?: number; allow_sending_without_reply?: boolean }
+      | undefined;
+    let replyTo = replyParameters?.message_id;
+    // Like Telegram: a reply to a message that is gone goes out without the quote when that is allowed.
+    const target = replyTo === undefined ? undefined : chat.messages.get(replyTo);
+    if (replyTo !== undefined && (!target || target.deleted) && replyParameters?.allow_sending_without_reply) replyTo = undefined;
     const message: ShownMessage = {
       chatId,
       messageId: chat.nextId++,

@@ -146,10 +146,10 @@ contactsFeature.on('message', async (ctx, next) => {
     await ctx.reply(ctx.t('contacts.errors.tooLong', { max: RELAY_TEXT_MAX }));
     return;
   }
+  const repliedTo = (message as Message).reply_to_message?.message_id;
   const input = { sourceMessageId: message.message_id, text, photoFileId };
 
   let contactId: number | undefined;
-  const repliedTo = (message as Message).reply_to_message?.message_id;
   if (repliedTo !== undefined) {
     const target = await findContactByReply(db, user.id, repliedTo);
     if (target !== undefined && open.some((o) => o.contact.id === target)) contactId = target;
@@ -163,7 +163,7 @@ contactsFeature.on('message', async (ctx, next) => {
     return;
   }
   try {
-    await relayMessage(db, clock, user, contactId, input, { translate: ctx.deps.config.TRANSLATE_URL !== undefined });
+    await relayMessage(db, clock, user, contactId, { ...input, repliedToMessageId: repliedTo ?? null }, { translate: ctx.deps.config.TRANSLATE_URL !== undefined });
   } catch (err) {
     if (err instanceof DomainError) {
       await ctx.reply(refusalText(ctx.t, err));
