@@ -37,6 +37,8 @@ export interface BackgroundOptions {
   botUsername: string;
   /** Watches the sender's calls to Telegram too. */
   health?: TelegramHealth;
+  /** The process's translation service when main built it already (it also serves the bot); else built here from the config. */
+  translation?: TranslationService | null;
   /** Overrides for tests: per-chat spacing, timings. */
   worker?: Partial<ConstructorParameters<typeof DeliveryWorker>[0]>;
 }
@@ -86,7 +88,8 @@ export function createDeliveryApi(config: Config, api: Api, health?: TelegramHea
 export function startBackgroundWork(options: BackgroundOptions): BackgroundWork {
   const { config, deps } = options;
   // The translation job wakes the sender when messages that waited for a translation became due.
-  const translation = createTranslationService(config, { db: deps.db, clock: deps.clock, logger: deps.logger, onReleased: () => worker.wake() });
+  const translation =
+    options.translation !== undefined ? options.translation : createTranslationService(config, { db: deps.db, clock: deps.clock, logger: deps.logger, onReleased: () => worker.wake() });
   const worker = new DeliveryWorker({
     db: deps.db,
     api: createDeliveryApi(config, options.api, options.health),
