@@ -18,6 +18,8 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY locales ./locales
 COPY migrations ./migrations
+# The web desk's stylesheet, served by the app itself (src/web/app.ts reads it from here).
+COPY src/web/static ./src/web/static
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \

@@ -1,3 +1,4 @@
+import { deleteExpiredWebAccess } from './domain/web-auth';
 import { Api } from 'grammy';
 import type { Deps } from './bot/context';
 import type { Config } from './config';
@@ -36,6 +37,8 @@ export interface BackgroundOptions {
   botUsername: string;
   /** Watches the sender's calls to Telegram too. */
   health?: TelegramHealth;
+  /** The process's translation service when main built it already (it also serves the bot); else built here from the config. */
+  translation?: TranslationService | null;
   /** Overrides for tests: per-chat spacing, timings. */
   worker?: Partial<ConstructorParameters<typeof DeliveryWorker>[0]>;
 }
@@ -66,6 +69,8 @@ export function createSweeps(
     // Retention counts in days: once an hour is precise enough and keeps the scans rare.
     { name: 'erase-expired-texts', everyMs: 3_600_000, sweep: createRetentionSweep(config.RETENTION_DAYS) },
     { name: 'delete-stale-sessions', everyMs: 3_600_000, sweep: createSessionSweep(config.SESSION_TTL_DAYS) },
+    // Web desk login links and sessions a day past their end open nothing; they go.
+    { name: 'delete-expired-web-access', everyMs: 3_600_000, sweep: deleteExpiredWebAccess },
   ];
 }
 
@@ -83,7 +88,8 @@ export function createDeliveryApi(config: Config, api: Api, health?: TelegramHea
 export function startBackgroundWork(options: BackgroundOptions): BackgroundWork {
   const { config, deps } = options;
   // The translation job wakes the sender when messages that waited for a translation became due.
-  const translation = createTranslationService(config, { db: deps.db, clock: deps.clock, logger: deps.logger, onReleased: () => worker.wake() });
+  const translation =
+    options.translation !== undefined ? options.translation : createTranslationService(config, { db: deps.db, clock: deps.clock, logger: deps.logger, onReleased: () => worker.wake() });
   const worker = new DeliveryWorker({
     db: deps.db,
     api: createDeliveryApi(config, options.api, options.health),

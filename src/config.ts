@@ -146,6 +146,13 @@ const baseSchema = z.object({
   PREMODERATE_FIRST_POST: boolean(false),
   RETENTION_DAYS: int(90, 1, 3650),
   SESSION_TTL_DAYS: int(30, 1, 3650),
+  // The coordinators' web desk (src/web): off without PUBLIC_URL
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'expected the http(s) address people open the web desk at, such as https://hilfe.example.org' })
+    .optional()
+    .transform((v) => v?.replace(/\/+$/, '')),
+  WEB_LOGIN_TTL: duration('10m', '1m', '1d'),
+  WEB_SESSION_TTL: duration('12h', '5m', '30d'),
   // Machine translation through a self-hosted, LibreTranslate-compatible engine (unset: no translation)
   TRANSLATE_URL: z
     .url({ protocol: /^https?$/, error: 'expected the http(s) URL of a LibreTranslate-compatible server, e.g. http://libretranslate:5000' })

@@ -17,8 +17,10 @@ import { runMigrations } from './db/migrate';
 import { createTranslator } from './i18n';
 import { createLogger, describeError, type Logger } from './logger';
 import { startBackgroundWork, type BackgroundWork } from './background';
+import { createTranslationService } from './translate/service';
 import { type RunningServer, startServer } from './server';
 import { createWebhookHandler } from './server/webhook';
+import { createWebHandler } from './web';
 import { loadStartup } from './startup';
 import { describeDatabaseStartError, describeListenError } from './startup-errors';
 import { confirmIdentity, createProbeApi, identityRetryDelayMs, pollingStoppedMessage, TelegramHealth } from './telegram-health';
@@ -89,9 +91,17 @@ async function main(): Promise<void> {
     () => ({ db: database.db, api: bot.api, clock: systemClock, i18n, city, logger, rate: config.BROADCAST_RATE }),
     () => background?.worker.wake(),
   );
-  const deps = { db: database.db, logger, clock: systemClock, city, i18n, delivery };
+  // One translation service per process: the bot asks it for staff's notice texts, background work runs its job.
+  const translation = createTranslationService(config, { db: database.db, clock: systemClock, logger, onReleased: () => background?.worker.wake() });
+  if (translation) translationState = () => translation.state();
+  const deps = { db: database.db, logger, clock: systemClock, city, i18n, delivery, ...(translation ? { translator: translation.engine } : {}) };
   const bot = createBot(config, deps, { rethrowTransient: config.BOT_MODE === 'webhook', inFlight });
   bot.api.config.use(health.transformer);
+  if (config.PUBLIC_URL) {
+    // The coordinators' web desk on the same server as /healthz and the webhook; off without PUBLIC_URL.
+    server.setWebHandler(createWebHandler({ db: database.db, clock: systemClock, city, i18n, logger: logger.child({ component: 'web' }), config, wake: () => background?.worker.wake() }));
+    logger.info({ url: `${config.PUBLIC_URL}/web/` }, 'web desk enabled');
+  }
   if (config.BOT_MODE === 'webhook') {
     server.setWebhookHandler(createWebhookHandler({ bot, secret: config.WEBHOOK_SECRET ?? '', logger, isReady: () => bot.isInited() }));
   }
@@ -138,9 +148,7 @@ async function main(): Promise<void> {
   void registerDefaultCommands(bot.api, i18n, config.DEFAULT_LOCALE, logger);
   void registerMenuButton(bot.api, logger);
 
-  background = startBackgroundWork({ config, database, deps, api: bot.api, botUsername: identity.me.username, health });
-  const translation = background.translation;
-  if (translation) translationState = () => translation.state();
+  background = startBackgroundWork({ config, database, deps, api: bot.api, botUsername: identity.me.username, health, translation });
 
   if (config.BOT_MODE === 'polling') {
     await bot.api.deleteWebhook().catch((err) => logger.warn({ err: describeError(err) }, 'could not remove an old webhook'));

@@ -30,6 +30,7 @@ const COMMANDS: { command: string; for: Audience[] }[] = [
   { command: 'desk', for: allowedTo('desk.work') },
   { command: 'verified', for: allowedTo('verification.review') },
   { command: 'orginvite', for: allowedTo('verification.invite') },
+  { command: 'dashboard', for: allowedTo('web.login') },
   { command: 'stats', for: allowedTo('stats.view') },
   { command: 'export', for: allowedTo('stats.export') },
   { command: 'poster', for: allowedTo('poster.create') },

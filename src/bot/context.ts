@@ -17,6 +17,15 @@ export interface Deps {
   i18n: Translator;
   /** The delivery side, as far as handlers need it; wired in by main (bot/ never imports delivery/). */
   delivery: DeliveryPort;
+  /** The machine translation engine (TRANSLATE_URL), for staff filling a notice's missing languages; absent when off. */
+  translator?: MachineTranslator;
+}
+
+/** What handlers ask of the translation engine: one text, now (bounded by TRANSLATE_TIMEOUT). */
+export interface MachineTranslator {
+  translate(text: string, source: Locale, target: Locale): Promise<string>;
+  /** False while the engine is known to be down (its circuit is open): do not even ask. */
+  available(): boolean;
 }
 
 /** What handlers ask of the delivery side. */

@@ -24,6 +24,7 @@ import { verificationFeature } from './features/verification';
 import { statsFeature } from './features/stats';
 import { subscribeFeature } from './features/subscribe';
 import { unhandledFeature } from './features/unhandled';
+import { dashboardFeature } from './features/dashboard';
 import { deskFeature } from './features/desk';
 import { followUpFeature } from './features/follow-up';
 import { wavesFeature } from './features/waves';
@@ -109,6 +110,7 @@ export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: C
   guarded.use(wavesFeature);
   guarded.use(translationFeature);
   guarded.use(deskFeature);
+  guarded.use(dashboardFeature);
   guarded.use(followUpFeature);
   guarded.use(subscribeFeature);
   guarded.use(settingsFeature);

@@ -50,6 +50,17 @@ const timezone = z.string().refine(
  */
 const district = entry.extend({
   neighbours: z.array(z.string().regex(KEY, { error: 'expected a district key' })).max(40).default([]),
+  /**
+   * Where the district sits on the web desk's schematic map: its centre on a 100 × 100 grid, north up.
+   * Optional: districts without one are laid out in a row.
+   */
+  map: z
+    .object({
+      x: z.number({ error: 'expected a number from 0 to 100' }).min(0, { error: 'expected a number from 0 to 100' }).max(100, { error: 'expected a number from 0 to 100' }),
+      y: z.number({ error: 'expected a number from 0 to 100' }).min(0, { error: 'expected a number from 0 to 100' }).max(100, { error: 'expected a number from 0 to 100' }),
+    }, { error: 'expected {"x": 0–100, "y": 0–100}' })
+    .strict()
+    .optional(),
 });
 
 /**

@@ -149,6 +149,13 @@ export async function nextReport(db: Executor, coordinator: Actor, afterId = 0):
   return loadReportContext(db, report, open.length, open.indexOf(report) + 1);
 }
 
+/** The open reports, oldest first, each with its context (the web desk shows the queue as a list). */
+export async function listOpenReports(db: Executor, coordinator: Actor, limit = 50): Promise<ReportContext[]> {
+  authorize(coordinator, 'moderation.review');
+  const open = await db.select().from(reports).where(eq(reports.status, 'open')).orderBy(asc(reports.createdAt), asc(reports.id));
+  return Promise.all(open.slice(0, limit).map((report, i) => loadReportContext(db, report, open.length, i + 1)));
+}
+
 async function loadReportContext(db: Executor, report: ReportRow, open: number, position: number): Promise<ReportContext> {
   const [target] = report.targetUserId ? await db.select().from(users).where(eq(users.id, report.targetUserId)) : [];
   const [{ n: earlier } = { n: 0 }] = report.targetUserId

@@ -226,3 +226,28 @@ export async function noticesForUser(db: Executor, user: UserRow, limit = 10): P
     .orderBy(desc(notices.createdAt), desc(notices.id))
     .limit(limit);
 }
+
+/** A sent notice as the web desk lists it, with its delivery report. */
+export interface NoticeReport {
+  notice: NoticeRow;
+  progress: NoticeProgress;
+}
+
+/**
+ * The latest notices with their delivery reports: coordinators see all, staff those of their own
+ * organisation (the permission is the same, the list is narrower).
+ */
+export async function listNoticeReports(db: Executor, viewer: Actor, limit = 30): Promise<NoticeReport[]> {
+  authorize(viewer, 'notices.view');
+  const where = viewer.role === 'coordinator' ? undefined : eq(notices.organisation, viewer.organisation ?? '\u0000');
+  const rows = await db.select().from(notices).where(where).orderBy(desc(notices.createdAt), desc(notices.id)).limit(limit);
+  return Promise.all(rows.map(async (notice) => ({ notice, progress: await noticeProgress(db, notice.id) })));
+}
+
+/** One notice with its report, if the viewer may see it (staff: their organisation's). */
+export async function findNoticeReport(db: Executor, viewer: Actor, noticeId: number): Promise<NoticeReport> {
+  authorize(viewer, 'notices.view');
+  const notice = await findNotice(db, noticeId);
+  if (!notice || (viewer.role !== 'coordinator' && notice.organisation !== viewer.organisation)) throw new DomainError('notices.errors.notFound');
+  return { notice, progress: await noticeProgress(db, notice.id) };
+}

@@ -56,6 +56,11 @@ export const ACTIONS = [
   'verification.review',
   'verification.invite',
   'poster.create',
+  'web.login',
+  'needs.view',
+  'notices.view',
+  'audit.view',
+  'helpers.view',
 ] as const;
 /** One of ACTIONS. */
 export type Action = (typeof ACTIONS)[number];
@@ -95,6 +100,13 @@ export const PERMISSIONS: Record<Action, readonly ActorRole[]> = {
   'verification.review': COORDINATORS,
   'verification.invite': COORDINATORS,
   'poster.create': TRUSTED,
+  // The web desk (src/web): staff see the overview and their organisation's notices, coordinators everything.
+  'web.login': TRUSTED,
+  'needs.view': COORDINATORS,
+  // Staff see only their own organisation's notices (the domain narrows the list).
+  'notices.view': TRUSTED,
+  'audit.view': COORDINATORS,
+  'helpers.view': COORDINATORS,
 };
 
 /** Actions that staff may do only when marked as Lotse (coordinators always may). */

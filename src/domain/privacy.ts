@@ -21,6 +21,8 @@ import {
   organisations,
   users,
   verifications,
+  webLogins,
+  webSessions,
 } from '../db/schema';
 import { endConversationsOf } from './contacts';
 import { OUTBOX_KINDS } from './outbox';
@@ -310,6 +312,9 @@ export async function deleteUserData(db: Database, clock: Clock, userId: number)
     await tx.delete(organisationMembers).where(eq(organisationMembers.userId, userId));
     await tx.delete(notifications).where(eq(notifications.userId, userId));
     await tx.delete(sessions).where(eq(sessions.key, String(telegramId)));
+    // Web desk access ends with the person (staff and coordinators who delete themselves).
+    await tx.delete(webSessions).where(eq(webSessions.userId, userId));
+    await tx.delete(webLogins).where(eq(webLogins.userId, userId));
 
     await tx
       .update(users)

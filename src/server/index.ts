@@ -19,11 +19,16 @@ export interface ServerOptions {
   webhookPath?: string;
 }
 
+/** Handles one request under /web (the coordinators' web desk, src/web). */
+export type WebHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
 /** The running HTTP server. */
 export interface RunningServer {
   server: Server;
   /** Webhook requests before this is called are answered 503 (Telegram tries again). */
   setWebhookHandler(handler: WebhookHandler): void;
+  /** Serves /web with the web desk (only with PUBLIC_URL; without it /web answers 404). */
+  setWebHandler(handler: WebHandler): void;
   close(): Promise<void>;
 }
 
@@ -39,6 +44,7 @@ const PING_TIMEOUT_MS = 2_000;
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
   let webhook: WebhookHandler | undefined;
+  let web: WebHandler | undefined;
 
   const handleRequest = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -58,6 +64,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       if (req.method === 'GET' && path === '/livez') {
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end('{"status":"alive"}');
+        return;
+      }
+      if (web && (path === '/web' || path?.startsWith('/web/'))) {
+        await web(req, res);
         return;
       }
       if (options.webhookPath && req.method === 'POST' && path === options.webhookPath) {
@@ -93,6 +103,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server,
     setWebhookHandler(handler) {
       webhook = handler;
+    },
+    setWebHandler(handler) {
+      web = handler;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -110,7 +110,8 @@ export class TranslationRunner {
         await finishTranslationJob(db, clock, job.id, 'failed', outcome.error);
         logger.warn({ jobId: job.id, ...subject, attempts: job.attempts, error: outcome.error }, 'translation given up; messages stay in their original language');
       } else {
-        const backoff = Math.min(300_000, 2_000 * 2 ** Math.max(0, job.attempts - 1));
+        // While the circuit is open the engine is known to be down: no point in asking before it may be back.
+        const backoff = Math.max(outcome.circuit ? 10_000 : 0, Math.min(300_000, 2_000 * 2 ** Math.max(0, job.attempts - 1)));
         await retryTranslationJob(db, job.id, new Date(clock.now().getTime() + backoff), outcome.error);
         logger.info({ jobId: job.id, ...subject, attempt: job.attempts, retryInMs: backoff, error: outcome.error }, 'translation failed; will retry');
       }

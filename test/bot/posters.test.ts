@@ -45,6 +45,8 @@ async function profile(user: TestUser) {
 describe('/poster', () => {
   it('gives coordinators and staff a PDF with the district and the link, and a PNG whose QR code opens it', async () => {
     const kerstin = h.user(KERSTIN);
+    // /help names the command for those who may use it (and only for them: see the next test).
+    expect((await kerstin.send('/help')).sent[0]!.text).toContain('/poster – ein Poster mit QR-Code');
     const opened = await kerstin.send('/poster');
     expect(opened.sent[0]!.text).toContain('Poster mit QR-Code');
     expect(kerstin.buttons()).toEqual(['Walsum', 'Hamborn', 'Meiderich/Beeck', 'Homberg/Ruhrort/Baerl', 'Mitte', 'Rheinhausen', 'Süd', '🏙 Ganz Duisburg']);
@@ -88,6 +90,7 @@ describe('/poster', () => {
     const irina = h.user(PEOPLE.irina);
     await onboard(olena, 'seeker', 'Гамборн (Hamborn)');
     await onboard(jonas, 'helper', 'Hamborn');
+    expect((await olena.send('/help')).sent[0]!.text).not.toContain('/poster');
     expect((await olena.send('/poster')).sent.map((m) => m.text)).toEqual(['⛔ У вас немає прав на цю дію.']);
     expect((await jonas.send('/poster')).sent.map((m) => m.text)).toEqual(['⛔ Dafür haben Sie keine Berechtigung.']);
     // Irina never finished /start: refused all the same.

@@ -14,13 +14,19 @@ const HELLO_UK = 'У мене є вільна кімната, з понеділ�
 const REPLY_UK = 'Дякую! Коли можна подивитися?';
 const REPLY_DE = 'Danke! Wann kann ich sie ansehen?';
 
+const COORDINATOR = { id: 999_001, first_name: 'Sabine', language_code: 'de' };
+const NOTICE_DE = 'Das Sozialamt Hamborn ist am Freitag geschlossen. Termine werden verschoben.';
+const NOTICE_UK = 'Соціальне відомство Гамборна в пʼятницю зачинене. Зустрічі переносяться.';
+const NOTICE_RU = 'Социальное ведомство Хамборна в пятницу закрыто. Встречи переносятся.';
+
 const stand = new FakeTranslate([
   [NEED, { de: NEED_DE, ru: NEED_RU }],
   [HELLO_DE, { uk: HELLO_UK, ru: 'У меня есть свободная комната, с понедельника.' }],
   [REPLY_UK, { de: REPLY_DE }],
+  [NOTICE_DE, { uk: NOTICE_UK, ru: NOTICE_RU }],
 ]);
 // The URL is known once the stand-in listens; the harness reads the env in beforeEach.
-const env: Record<string, string> = { MAX_OPEN_POSTS: '20', MAX_POSTS_PER_DAY: '20', WAVE_SIZE: '50', TRANSLATE_WAIT: '5s' };
+const env: Record<string, string> = { MAX_OPEN_POSTS: '20', MAX_POSTS_PER_DAY: '20', WAVE_SIZE: '50', TRANSLATE_WAIT: '5s', ADMIN_TELEGRAM_IDS: String(COORDINATOR.id) };
 beforeAll(async () => {
   env.TRANSLATE_URL = await stand.listen();
 });
@@ -291,5 +297,53 @@ describe('machine translation in conversations', () => {
     expect(await h.db.db.select().from(relayMessages).where(isNotNull(relayMessages.text))).toEqual([]);
     expect(await h.db.db.select().from(translations)).toEqual([]);
     expect(await h.db.db.select().from(posts).where(isNotNull(posts.text))).toEqual([]);
+  });
+});
+
+describe('machine translation of notices', () => {
+  it('fills the languages staff did not write, marked, editable before sending', async () => {
+    const { jonas, irina, petro } = await helpers();
+    const sabine = h.user(COORDINATOR);
+    await sabine.send('/broadcast');
+    await sabine.click('👥 Alle');
+    await sabine.click('Weiter ›');
+    await sabine.click('Weiter ›');
+    await sabine.send(NOTICE_DE);
+    await sabine.click('⏭ Diese Sprache überspringen');
+    await sabine.click('⏭ Diese Sprache überspringen');
+    await sabine.click('➡️ Ohne Anhang weiter');
+    expect(sabine.buttons()).toContain('🌐 Fehlende Sprachen maschinell übersetzen');
+
+    // The engine is away: a short answer, nothing changes.
+    stand.failStatus = 503;
+    const refused = await sabine.click('🌐 Fehlende Sprachen maschinell übersetzen');
+    expect(refused.answer).toEqual({ text: expect.stringContaining('gerade nicht erreichbar') as string, showAlert: true });
+    stand.failStatus = null;
+
+    const { answer, edited } = await sabine.click('🌐 Fehlende Sprachen maschinell übersetzen');
+    expect(answer?.text).toContain('Bitte prüfen');
+    const preview = edited[0]!;
+    expect(preview.text).toContain('Texte: Українська 🌐 · Deutsch ✅ · Русский 🌐');
+    expect(preview.text).toContain('Maschinell übersetzt, bitte prüfen: Ukrainisch, Russisch');
+    expect(sabine.buttons(preview)).not.toContain('🌐 Fehlende Sprachen maschinell übersetzen');
+
+    // Staff corrects the Ukrainian text: it counts as written by them from then on.
+    expect(sabine.buttons(preview)).toEqual(expect.arrayContaining(['✏️ Deutsch', '✏️ Українська', '✏️ Русский']));
+    await sabine.click('✏️ Українська');
+    expect(sabine.last.text).toContain(NOTICE_UK);
+    const corrected = 'Соціальне відомство Гамборна в пʼятницю не працює. Ваші зустрічі перенесено.';
+    await sabine.send(corrected);
+    expect(sabine.last.text).toContain('Maschinell übersetzt, bitte prüfen: Russisch');
+    await sabine.click(/^📣 An \d+ Personen senden/);
+    await h.deliver();
+    const got = (u: TestUser) => u.messages.filter((m) => m.text.includes('☑️')).at(-1)!;
+    expect(got(petro).text).toContain(corrected);
+    expect(got(petro).text).not.toContain('машинний переклад');
+    expect(got(irina).text).toContain(NOTICE_RU);
+    expect(got(irina).text).toContain('🌐 машинный перевод с немецкого');
+    expect(got(jonas).text).toContain(NOTICE_DE);
+    // Asked only for the missing languages, from the text staff wrote.
+    expect(stand.requests.filter((r) => r.q === NOTICE_DE).map((r) => r.target).slice(-2)).toEqual(['uk', 'ru']);
+    expect(stand.requests.every((r) => r.source === 'de' || r.q !== NOTICE_DE)).toBe(true);
   });
 });

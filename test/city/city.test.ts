@@ -118,6 +118,30 @@ describe('city data', () => {
     expect(parseCity(filled).offices[0]).toMatchObject({ address: 'Musterstraße 1', hours: 'Mo–Fr 8–12', url: 'https://example.org/amt' });
   });
 
+  it('places every Duisburg district on the schematic map, and refuses positions off the 100 × 100 grid', () => {
+    const city = loadCity();
+    for (const d of city.districts) expect([d.key, d.map !== undefined]).toEqual([d.key, true]);
+    const positions = new Set(city.districts.map((d) => `${d.map!.x},${d.map!.y}`));
+    expect(positions.size).toBe(city.districts.length);
+    const broken = structuredClone(duisburg) as { districts: Record<string, unknown>[] };
+    broken.districts[0]!.map = { x: 120, y: 5 };
+    broken.districts[1]!.map = { x: '5', y: 5 };
+    broken.districts[2]!.map = { x: 5, y: 5, z: 1 };
+    let message = '';
+    try {
+      parseCity(broken, 'broken.json');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('districts.0.map.x: expected a number from 0 to 100');
+    expect(message).toContain('districts.1.map.x: expected a number from 0 to 100');
+    expect(message).toContain('districts.2.map');
+    // Without positions a city still loads (the map then lays its districts out in a row).
+    const bare = structuredClone(duisburg) as { districts: Record<string, unknown>[] };
+    for (const d of bare.districts) delete d.map;
+    expect(parseCity(bare).districts[0]!.map).toBeUndefined();
+  });
+
   it('refuses neighbours that are unknown, the district itself, twice, or one way only', () => {
     const broken = structuredClone(duisburg) as { districts: { key: string; neighbours?: string[] }[] };
     broken.districts[0]!.neighbours = ['hamborn', 'atlantis', 'walsum', 'hamborn', 'sued'];

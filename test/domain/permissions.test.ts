@@ -17,7 +17,11 @@ import {
   pendingPosts,
   unbanUser,
 } from '../../src/domain/moderation';
-import { cancelNotice, sendNotice } from '../../src/domain/notices';
+import { cancelNotice, listNoticeReports, sendNotice } from '../../src/domain/notices';
+import { listAudit } from '../../src/domain/audit';
+import { collectHelperLoad } from '../../src/domain/helper-load';
+import { listNeeds, needHistory } from '../../src/domain/needs-list';
+import { createWebLogin } from '../../src/domain/web-auth';
 import { type Action, ACTIONS, type Actor, ACTOR_ROLES, type ActorRole, actorOf, authorize, can, PERMISSIONS, refusalOf } from '../../src/domain/permissions';
 import { checkMayCreatePost, type PostsContext, publishPost, renewPost } from '../../src/domain/posts';
 import { closeDeskItem, findDeskItem, listDesk, setLotse } from '../../src/domain/desk';
@@ -260,6 +264,16 @@ describe('the domain commands', () => {
       await listBanned(handle.db, actor);
       await unbanUser(handle.db, clock, actor, target.id);
     },
+    'web.login': async (user) => createWebLogin(handle.db, clock, actorOf(user), 600_000),
+    'needs.view': async (user) => {
+      const actor = actorOf(user);
+      const postId = await publishedNeed(await person('seeker'));
+      await listNeeds(handle.db, clock, actor, {});
+      await needHistory(handle.db, clock, actor, postId);
+    },
+    'notices.view': async (user) => listNoticeReports(handle.db, actorOf(user)),
+    'audit.view': async (user) => listAudit(handle.db, actorOf(user), {}),
+    'helpers.view': async (user) => collectHelperLoad(handle.db, clock, actorOf(user), 15),
   };
 
   /** The refusal a try ended with, or null when it went through. */

@@ -164,13 +164,14 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     // Handlers reach the delivery side through this port; tests drain the outbox themselves.
     delivery: createDeliveryPort(() => ({ db: db.db, api: bot.api, clock, i18n: deps.i18n, city: deps.city, logger: deps.logger, rate: config.BROADCAST_RATE }), () => undefined),
   };
+  const translation = createTranslationService(config, { db: db.db, clock, logger: deps.logger, engine: { retries: 0, ...options.translationEngine } });
+  if (translation) deps.translator = translation.engine;
   const bot = createBot(config, deps, {
     botInfo: telegram.botInfo,
     client: { fetch: telegram.fetch },
     userRateLimit: { limit: 10_000, timeFrameMs: 1_000 },
     ...options.bot,
   });
-  const translation = createTranslationService(config, { db: db.db, clock, logger: deps.logger, engine: { retries: 0, ...options.translationEngine } });
   return new Harness(bot, db, clock, telegram, config, deps, translation);
 }
 

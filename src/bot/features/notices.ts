@@ -29,6 +29,7 @@ import { formatDate, shorten } from '../../presentation/format';
 import { type Authorized, gate } from '../permissions';
 import { menuData } from '../../presentation/callback-data/menu';
 import { escapeHtml } from '../../i18n';
+import { describeError } from '../../logger';
 
 /** The composer's state in the session. */
 const composerSchema = z.object({
@@ -39,6 +40,10 @@ const composerSchema = z.object({
   /** The language whose text is asked for now. */
   current: z.enum(LOCALES).optional(),
   media: z.object({ type: z.enum(['photo', 'document']), fileId: z.string() }).nullable().optional(),
+  /** Languages whose text is a machine translation not yet edited by the sender (marked in the preview). */
+  machine: z.array(z.enum(LOCALES)).default([]),
+  /** The text step was opened from the preview to change one language: back to the preview after it. */
+  editing: z.boolean().optional(),
 });
 type Composer_ = z.output<typeof composerSchema>;
 const steps = z.enum(['audience', 'districts', 'languages', 'text', 'media', 'preview']);
@@ -54,7 +59,9 @@ export const composerData = createCallbackData(
     z.object({ action: z.literal('aud'), value: z.enum(NOTICE_AUDIENCES) }),
     z.object({ action: z.literal('td'), value: keyField }),
     z.object({ action: z.literal('tl'), value: z.enum([...LOCALES, 'all']) }),
-    z.object({ action: z.enum(['next', 'skip', 'back', 'cancel', 'send', 'nomedia']), value: z.literal('-') }),
+    z.object({ action: z.enum(['next', 'skip', 'back', 'cancel', 'send', 'nomedia', 'mt']), value: z.literal('-') }),
+    /** Change one language's text from the preview. */
+    z.object({ action: z.literal('ed'), value: z.enum(LOCALES) }),
   ]),
 );
 
@@ -81,7 +88,7 @@ function toDraft(c: Composer_): NoticeDraft {
 }
 
 async function begin(ctx: Authorized): Promise<void> {
-  const state: Composer_ = { districts: [], languages: [], texts: {} };
+  const state: Composer_ = { districts: [], languages: [], texts: {}, machine: [] };
   const sent = await ctx.reply(render(ctx, 'audience', state, 0), { reply_markup: keyboardFor(ctx, 'audience', state, 0) });
   await composerDialog.remember(ctx, 'audience', state, sent.message_id);
 }
@@ -107,7 +114,9 @@ function render(ctx: Authorized, step: Step, c: Composer_, recipients: number): 
     case 'text': {
       const wanted = wantedLanguages(c);
       const index = wanted.indexOf(c.current ?? 'de') + 1;
-      return `${title}\n\n${ctx.t('notices.composer.text', { language: ctx.t(`common.languageNames.${c.current ?? 'de'}`), index, total: wanted.length, max: NOTICE_TEXT_MAX })}`;
+      const prompt = `${title}\n\n${ctx.t('notices.composer.text', { language: ctx.t(`common.languageNames.${c.current ?? 'de'}`), index, total: wanted.length, max: NOTICE_TEXT_MAX })}`;
+      const existing = c.editing ? c.texts[c.current ?? 'de'] : undefined;
+      return existing ? `${prompt}\n\n${ctx.t('translation.notice.current')}\n<blockquote>${escapeHtml(existing)}</blockquote>` : prompt;
     }
     case 'media':
       return `${title}\n\n${ctx.t('notices.composer.media', { max: NOTICE_CAPTION_TEXT_MAX })}`;
@@ -116,7 +125,7 @@ function render(ctx: Authorized, step: Step, c: Composer_, recipients: number): 
       const sample = renderNoticeText({ t: ctx.t }, { organisation: user.organisation ?? 'Hilfenetz', texts: c.texts }, ctx.locale) ?? '';
       const districts = c.districts.length === 0 ? city.districtName(WHOLE_CITY, ctx.locale) : c.districts.map((d) => city.districtName(d, ctx.locale)).join(', ');
       const languages = c.languages.length === 0 ? ctx.t('notices.composer.allLanguages') : c.languages.map((l) => ctx.t(`common.languageNames.${l}`)).join(', ');
-      const texts = LOCALES.map((l) => `${ctx.t(`common.languages.${l}`)} ${c.texts[l] ? '✅' : `→ ${ctx.t(`common.languageNames.${pickNoticeText(c.texts, l)?.locale ?? 'de'}`)}`}`).join(' · ');
+      const texts = LOCALES.map((l) => `${ctx.t(`common.languages.${l}`)} ${c.texts[l] ? (c.machine.includes(l) ? '🌐' : '✅') : `→ ${ctx.t(`common.languageNames.${pickNoticeText(c.texts, l)?.locale ?? 'de'}`)}`}`).join(' · ');
       const lines = [
         ctx.t('notices.composer.previewTitle'),
         '',
@@ -131,6 +140,7 @@ function render(ctx: Authorized, step: Step, c: Composer_, recipients: number): 
         }),
         recipients > 0 ? ctx.t('notices.composer.recipients', { count: recipients }) : ctx.t('notices.composer.nobody'),
       ];
+      if (c.machine.length > 0) lines.push('', ctx.t('translation.notice.review', { languages: c.machine.map((l) => ctx.t(`common.languageNames.${l}`)).join(', ') }));
       return lines.filter((l, i) => l !== '' || lines[i - 1] !== '').join('\n');
     }
   }
@@ -138,7 +148,7 @@ function render(ctx: Authorized, step: Step, c: Composer_, recipients: number): 
 
 function keyboardFor(ctx: Context, step: Step, c: Composer_, recipients: number): InlineKeyboard {
   const k = new InlineKeyboard();
-  const e = (action: 'next' | 'skip' | 'back' | 'cancel' | 'send' | 'nomedia') => composerData.encode({ action, value: '-' });
+  const e = (action: 'next' | 'skip' | 'back' | 'cancel' | 'send' | 'nomedia' | 'mt') => composerData.encode({ action, value: '-' });
   const footer = (withBack: boolean) => {
     if (withBack) k.text(ctx.t('common.buttons.back'), e('back'));
     return k.text(ctx.t('common.buttons.cancel'), e('cancel'));
@@ -166,9 +176,14 @@ function keyboardFor(ctx: Context, step: Step, c: Composer_, recipients: number)
     case 'media':
       k.text(ctx.t('notices.composer.noMedia'), e('nomedia')).row();
       return footer(true);
-    case 'preview':
+    case 'preview': {
       if (recipients > 0) k.text(ctx.t('notices.composer.send', { count: recipients }), e('send')).row();
+      // With an engine: fill the languages nobody wrote by machine translation, marked, each editable before sending.
+      if (ctx.deps.translator && missingLanguages(c).length > 0) k.text(ctx.t('translation.notice.fill'), e('mt')).row();
+      for (const l of wantedLanguages(c).filter((l) => c.texts[l] !== undefined)) k.text(ctx.t('translation.notice.edit', { language: ctx.t(`common.languages.${l}`) }), composerData.encode({ action: 'ed', value: l }));
+      k.row();
       return footer(true);
+    }
   }
 }
 
@@ -178,8 +193,39 @@ async function goTo(ctx: Authorized, step: Step, c: Composer_, asNewMessage = fa
   await composerDialog.show(ctx, step, c, render(ctx, step, c, recipients), keyboardFor(ctx, step, c, recipients), asNewMessage);
 }
 
+/** Wanted languages without a text yet (the machine can fill them). */
+function missingLanguages(c: Composer_): Locale[] {
+  return wantedLanguages(c).filter((l) => c.texts[l] === undefined);
+}
+
+/**
+ * Fills the missing languages by machine translation from the sender's text (German first), each marked in
+ * its own language. Returns the new state and the languages filled; languages the engine could not do stay empty.
+ */
+async function fillByMachine(ctx: Authorized, c: Composer_): Promise<{ state: Composer_; filled: Locale[] }> {
+  const translator = ctx.deps.translator;
+  const source = (['de', 'uk', 'ru'] as const).find((l) => c.texts[l] !== undefined && !c.machine.includes(l)) ?? (['de', 'uk', 'ru'] as const).find((l) => c.texts[l] !== undefined);
+  if (!translator || !source || !translator.available()) return { state: c, filled: [] };
+  const texts = { ...c.texts };
+  const filled: Locale[] = [];
+  for (const target of missingLanguages(c)) {
+    const t = ctx.deps.i18n.fixed(target);
+    try {
+      const translated = await translator.translate(c.texts[source]!, source, target);
+      const marked = `${translated}\n\n${t('translation.mark', { from: t(`translation.from.${source}`) })}`;
+      if ([...marked].length > NOTICE_TEXT_MAX) continue;
+      texts[target] = marked;
+      filled.push(target);
+    } catch (err) {
+      ctx.log.warn({ err: describeError(err), source, target }, 'notice text could not be machine-translated');
+    }
+  }
+  return { state: { ...c, texts, machine: [...c.machine, ...filled] }, filled };
+}
+
 /** After the texts: the next language to ask for, or the media step. */
 function afterText(c: Composer_): { step: Step; state: Composer_ } {
+  if (c.editing) return { step: 'preview', state: { ...c, editing: false, current: undefined } };
   const wanted = wantedLanguages(c);
   const next = wanted[wanted.indexOf(c.current ?? 'de') + 1];
   return next ? { step: 'text', state: { ...c, current: next } } : { step: 'media', state: { ...c, current: undefined } };
@@ -219,7 +265,7 @@ senders.callbackQuery(composerData.filter, async (ctx) => {
     case 'skip': {
       if (step !== 'text') return answerStale(ctx);
       const { [c.current ?? 'de']: _dropped, ...rest } = c.texts;
-      const next = afterText({ ...c, texts: rest });
+      const next = afterText({ ...c, texts: rest, machine: c.machine.filter((l) => l !== (c.current ?? 'de')) });
       if (next.step === 'media' && Object.keys(rest).length === 0) {
         await ctx.answerCallbackQuery({ text: ctx.t('notices.errors.noText'), show_alert: true });
         return;
@@ -227,6 +273,20 @@ senders.callbackQuery(composerData.filter, async (ctx) => {
       await ctx.answerCallbackQuery();
       return goTo(ctx, next.step, next.state);
     }
+    case 'mt': {
+      if (step !== 'preview' || !ctx.deps.translator) return answerStale(ctx);
+      const { state, filled } = await fillByMachine(ctx, c);
+      if (filled.length === 0) {
+        await ctx.answerCallbackQuery({ text: ctx.t('translation.notice.failed'), show_alert: true });
+        return;
+      }
+      await ctx.answerCallbackQuery({ text: ctx.t('translation.notice.filled') });
+      return goTo(ctx, 'preview', state);
+    }
+    case 'ed':
+      if (step !== 'preview' || c.texts[data.value] === undefined) return answerStale(ctx);
+      await ctx.answerCallbackQuery();
+      return goTo(ctx, 'text', { ...c, current: data.value, editing: true });
     case 'nomedia':
       if (step !== 'media') return answerStale(ctx);
       await ctx.answerCallbackQuery();
@@ -237,6 +297,7 @@ senders.callbackQuery(composerData.filter, async (ctx) => {
       const wanted = wantedLanguages(c);
       if (step === 'districts') return goTo(ctx, 'audience', c);
       if (step === 'languages') return goTo(ctx, 'districts', c);
+      if (step === 'text' && c.editing) return goTo(ctx, 'preview', { ...c, editing: false, current: undefined });
       if (step === 'text') {
         const previous = wanted[wanted.indexOf(c.current ?? 'de') - 1];
         return previous ? goTo(ctx, 'text', { ...c, current: previous }) : goTo(ctx, 'languages', c);
@@ -278,7 +339,7 @@ senders.on('message', async (ctx, next) => {
       await ctx.reply(ctx.t('notices.errors.tooLong', { max: NOTICE_TEXT_MAX, length: [...text].length }));
       return;
     }
-    const next = afterText({ ...c, texts: { ...c.texts, [c.current ?? 'de']: text } });
+    const next = afterText({ ...c, texts: { ...c.texts, [c.current ?? 'de']: text }, machine: c.machine.filter((l) => l !== (c.current ?? 'de')) });
     return goTo(ctx, next.step, next.state, true);
   }
   if (step === 'media') {

@@ -11,3 +11,4 @@ export * from './moderation';
 export * from './verification';
 export * from './translations';
 export * from './posters';
+export * from './web';

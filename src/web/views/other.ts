@@ -1,0 +1,127 @@
+import type { AuditEntry } from '../../domain/audit';
+import type { HelperLoad } from '../../domain/helper-load';
+import type { NoticeReport } from '../../domain/notices';
+import { shorten } from '../../presentation/format';
+import { type Html, html, raw } from '../html';
+import { date, districtName, page, statusBox, type View } from '../view';
+
+/** The delivery report of a notice as a short line and a progress bar. */
+function progressLine(v: View, r: NoticeReport): Html {
+  const p = r.progress;
+  const done = p.total - p.remaining;
+  return html`<progress max="${Math.max(1, p.total)}" value="${done}" aria-label="${v.text('notices.progress')}">${done}/${p.total}</progress> ${v.t('notices.report', {
+    total: p.total,
+    delivered: p.delivered,
+    unreachable: p.unreachable,
+    failed: p.failed,
+    cancelled: p.cancelled,
+    remaining: p.remaining,
+    duplicates: p.possibleDuplicates,
+  })}`;
+}
+
+function audience(v: View, r: NoticeReport): string {
+  const n = r.notice;
+  const districts = n.districts.length ? n.districts.map((d) => districtName(v, d)).join(', ') : v.text('notices.allDistricts');
+  const languages = n.languages.length ? n.languages.join(', ') : v.text('notices.allLanguages');
+  return `${v.text(`notices.audience.${n.audience}`)} · ${districts} · ${languages}`;
+}
+
+/** Sent notices with audience and delivery report; staff see their organisation's. */
+export function noticesPage(v: View, reports: NoticeReport[]): Html {
+  const rows = reports.map(
+    (r) => html`<tr data-id="${r.notice.id}"><td><a href="/web/notices/${r.notice.id}">#${r.notice.id}</a></td><td>${date(v, r.notice.createdAt)}</td><td>${r.notice.organisation}</td><td>${audience(v, r)}</td><td>${v.t(`notices.status.${r.notice.status}`)}</td><td>${progressLine(v, r)}</td><td>${shorten(Object.values(r.notice.texts)[0] ?? '', 80)}</td></tr>`,
+  );
+  const body = reports.length
+    ? html`<div class="table-wrap"><table id="notices"><thead><tr><th scope="col">#</th><th scope="col">${v.t('needs.when')}</th><th scope="col">${v.t('notices.organisation')}</th><th scope="col">${v.t('notices.audienceLabel')}</th><th scope="col">${v.t('filters.status')}</th><th scope="col">${v.t('notices.progress')}</th><th scope="col">${v.t('needs.col.text')}</th></tr></thead><tbody>${rows}</tbody></table></div>`
+    : html`<p>${v.t('notices.none')}</p>`;
+  return page(v, v.t('notices.title'), body);
+}
+
+/** One notice: texts per language and its delivery report; reloads itself every 5 s while in flight. */
+export function noticePage(v: View, r: NoticeReport): Html {
+  const sending = r.notice.status === 'sending';
+  const body = html`<dl class="facts">
+<dt>${v.t('notices.organisation')}</dt><dd>${r.notice.organisation}</dd>
+<dt>${v.t('notices.audienceLabel')}</dt><dd>${audience(v, r)}</dd>
+<dt>${v.t('needs.when')}</dt><dd>${date(v, r.notice.createdAt)}</dd>
+<dt>${v.t('filters.status')}</dt><dd>${v.t(`notices.status.${r.notice.status}`)}${r.notice.finishedAt ? html` · ${date(v, r.notice.finishedAt)}` : ''}</dd>
+<dt>${v.t('notices.progress')}</dt><dd id="notice-progress">${progressLine(v, r)}</dd>
+</dl>
+${sending ? html`<p class="muted">${v.t('notices.live')}</p>` : ''}
+${Object.entries(r.notice.texts).map(([lang, text]) => html`<h2>${lang}</h2><p class="quote" lang="${lang}">${text ?? ''}</p>`)}
+<p><a href="/web/notices">${v.t('notices.back')}</a></p>`;
+  return page(v, v.t('notices.one', { id: r.notice.id }), body, { refreshSeconds: sending ? 5 : undefined });
+}
+
+/** The audit log with its filter. */
+export function auditPage(v: View, entries: AuditEntry[], total: number, actions: string[], filter: { action?: string; from?: string; to?: string; page: number }, pages: number): Html {
+  const q = (page: number) => {
+    const s = new URLSearchParams();
+    if (filter.action) s.set('action', filter.action);
+    if (filter.from) s.set('from', filter.from);
+    if (filter.to) s.set('to', filter.to);
+    s.set('page', String(page));
+    return `?${s.toString()}`;
+  };
+  const prefixes = [...new Set(actions.map((a) => `${a.split('.')[0]}.`))];
+  const choices = [...prefixes, ...actions].sort();
+  const form = html`<form method="get" action="/web/audit" class="filters">
+<div><label for="a-action">${v.t('audit.action')}</label><select id="a-action" name="action"><option value="">${v.t('filters.all')}</option>${choices.map((a) => html`<option value="${a}"${a === filter.action ? raw(' selected') : ''}>${a}</option>`)}</select></div>
+<div><label for="a-from">${v.t('audit.from')}</label><input type="date" id="a-from" name="from" value="${filter.from ?? ''}"></div>
+<div><label for="a-to">${v.t('audit.to')}</label><input type="date" id="a-to" name="to" value="${filter.to ?? ''}"></div>
+<div><button type="submit">${v.t('filters.apply')}</button> <a href="/web/audit">${v.t('filters.reset')}</a></div>
+</form>`;
+  const rows = entries.map(
+    (e) => html`<tr><td>${date(v, e.at)}</td><td><code>${e.action}</code></td><td>${e.actor ? `${e.actor.firstName ?? '—'}${e.actor.organisation ? ` (${e.actor.organisation})` : ''} · ${e.actor.role ? v.text(`roles.${e.actor.role}`) : '—'}` : v.t('audit.system')}</td><td>${e.targetUserId === null ? '—' : `#${e.targetUserId}`}</td><td><code>${JSON.stringify(e.details)}</code></td></tr>`,
+  );
+  const body = html`${form}<p id="audit-total" data-total="${total}">${v.t('audit.total', { n: total })}</p>
+<div class="table-wrap"><table id="audit"><thead><tr><th scope="col">${v.t('needs.when')}</th><th scope="col">${v.t('audit.action')}</th><th scope="col">${v.t('audit.actor')}</th><th scope="col">${v.t('audit.target')}</th><th scope="col">${v.t('audit.details')}</th></tr></thead><tbody>${rows.length ? rows : html`<tr><td colspan="5">${v.t('audit.none')}</td></tr>`}</tbody></table></div>
+<nav class="pager" aria-label="${v.t('needs.pages')}">${filter.page > 1 ? html`<a href="/web/audit${q(filter.page - 1)}">${v.t('needs.prev')}</a>` : ''}<span>${v.t('needs.page', { page: filter.page, pages })}</span>${filter.page < pages ? html`<a href="/web/audit${q(filter.page + 1)}">${v.t('needs.next')}</a>` : ''}</nav>`;
+  return page(v, v.t('audit.title'), body);
+}
+
+/** The helpers' load as an anonymous distribution: a bar chart and the same numbers as a table. */
+export function helpersPage(v: View, load: HelperLoad, weeklyCap: number): Html {
+  const width = 560;
+  const height = 200;
+  const max = Math.max(1, ...load.buckets.map((b) => b.helpers));
+  const slot = (width - 20) / load.buckets.length;
+  const label = (b: HelperLoad['buckets'][number]) => (b.to === null ? `${b.from}+` : b.from === b.to ? String(b.from) : `${b.from}–${b.to}`);
+  const bars = load.buckets.map((b, i) => {
+    const h = ((height - 50) * b.helpers) / max;
+    const x = 10 + i * slot + 6;
+    return html`<rect x="${x.toFixed(1)}" y="${(height - 30 - h).toFixed(1)}" width="${(slot - 12).toFixed(1)}" height="${h.toFixed(1)}" fill="#0b5cad"></rect><text class="chart-label" x="${(x + (slot - 12) / 2).toFixed(1)}" y="${(height - 34 - h).toFixed(1)}" text-anchor="middle">${b.helpers}</text><text class="chart-label" x="${(x + (slot - 12) / 2).toFixed(1)}" y="${height - 14}" text-anchor="middle">${label(b)}</text>`;
+  });
+  const body = html`<p>${v.t('helpers.intro', { n: load.helpers })}</p>
+<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="load-title"><title id="load-title">${v.t('helpers.chart')}</title>${bars}</svg>
+<div class="table-wrap"><table id="load"><thead><tr><th scope="col">${v.t('helpers.bucket')}</th><th scope="col" class="num">${v.t('helpers.helpers')}</th></tr></thead><tbody>${load.buckets.map((b) => html`<tr><td>${label(b)}</td><td class="num">${b.helpers}</td></tr>`)}</tbody></table></div>
+<dl class="facts">
+<dt>${v.t('helpers.median')}</dt><dd>${load.median ?? '—'}</dd>
+<dt>${v.t('helpers.p90')}</dt><dd>${load.p90 ?? '—'}</dd>
+<dt>${v.t('helpers.p99')}</dt><dd>${load.p99 ?? '—'}</dd>
+<dt>${v.t('helpers.max')}</dt><dd>${load.max ?? '—'}</dd>
+<dt>${v.t('helpers.atCap', { cap: weeklyCap })}</dt><dd>${load.atCap}</dd>
+<dt>${v.t('helpers.offerRate')}</dt><dd>${load.offerRate === null ? '—' : `${Math.round(load.offerRate * 1000) / 10} %`}</dd>
+</dl>`;
+  return page(v, v.t('helpers.title'), body);
+}
+
+/** The login page: how to get a link (no cookie, or the session ended). */
+export function loginHelpPage(v: View, reason?: 'ended' | 'loggedOut'): Html {
+  return page(v, v.t('login.title'), html`<p>${v.t('login.how')}</p>`, { status: reason ? statusBox(reason === 'ended' ? 'error' : 'ok', v.t(`login.${reason}`)) : undefined });
+}
+
+/** GET of a login link: a button, so that a link preview (which only GETs) does not use the link up. */
+export function loginConfirmPage(v: View, token: string, csrf: string): Html {
+  return page(
+    v,
+    v.t('login.title'),
+    html`<p>${v.t('login.confirm')}</p><form method="post" action="/web/login/${token}"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit" id="login">${v.t('login.button')}</button></form>`,
+  );
+}
+
+/** A refusal page (403, 404, 400, 413 …): short, localized, with a way on. */
+export function errorPage(v: View, title: Html, message: Html): Html {
+  return page(v, title, html`<p>${message}</p><p><a href="${v.session ? '/web/' : '/web/login'}">${v.t('errors.home')}</a></p>`);
+}
