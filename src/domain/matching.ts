@@ -16,6 +16,19 @@ export interface RoutingContext extends Protection {
 }
 
 /**
+ * The routing context of the running bot, for every front end (bot, web desk, background work): the
+ * city's time zone and protected categories and the configured quiet hours. Built here so that no front
+ * end forgets the protected categories.
+ */
+export function routingContext(
+  config: { QUIET_HOURS: QuietHours | null },
+  clock: Clock,
+  city: { timezone: string; isProtected(category: string): boolean },
+): RoutingContext {
+  return { clock, timeZone: city.timezone, quietHours: config.QUIET_HOURS, isProtected: (category) => city.isProtected(category) };
+}
+
+/**
  * Who may be told about a post of `authorId` at `now`, as conditions on the users row `u`: not the author,
  * not banned, deleted or unreachable (blocked the bot), notifications neither paused nor on a week's
  * pause, and no block with the author in either direction. The one copy of these rules for routing and

@@ -13,6 +13,7 @@ import type { Database } from '../db';
 import { POST_STATUSES, REPORT_REASONS } from '../db/schema';
 import { auditActions, AUDIT_PAGE_SIZE, listAudit } from '../domain/audit';
 import { broadcastDeskItem, closeDeskItem, DESK_CLOSE_REASONS, listDesk, referToOffice, takeDeskItem } from '../domain/desk';
+import { routingContext } from '../domain/matching';
 import { DomainError } from '../domain/errors';
 import { collectHelperLoad } from '../domain/helper-load';
 import { banUser, dismissReport, findReport, listBanned, listOpenReports, removeReportedPost, unbanUser, warnReportedUser } from '../domain/moderation';
@@ -332,7 +333,8 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     const postId = id.safeParse(c.req.param('id'));
     const form = deskForm.safeParse(c.get('form'));
     if (!postId.success || !form.success || (form.data.action === 'close' && !form.data.reason)) return refuse(c, 400, 'web.errors.badForm');
-    const routing = { clock, timeZone: city.timezone, quietHours: config.QUIET_HOURS };
+    // With the city's protected categories: "to everyone" reaches verified helpers only there.
+    const routing = routingContext(config, clock, city);
     let result: { done: (typeof DONE)[number]; n?: number };
     try {
       switch (form.data.action) {
