@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { createDatabase } from '../../src/db';
+import { createDatabase, queryRows } from '../../src/db';
 import { isUpToDate } from '../../src/db/migrate';
 import { isFreshDataDir, pgliteSeedKey, seedDataDir } from '../../src/db/pglite-seed';
 import { preparePgliteSeed, pruneSeeds } from '../../src/db/pglite-seed-build';
@@ -42,8 +42,8 @@ describe('the PGlite seed (a fresh data directory is a copy, not initdb)', () =>
     expect(seedDataDir(dataDir, root)).toBe(false);
     const reopened = await createDatabase({ pgliteDataDir: dataDir });
     try {
-      const rows = (await reopened.db.execute(sql`select count(*)::int as n from users where telegram_id = 4242`)) as unknown as { rows: { n: number }[] };
-      expect(rows.rows[0]?.n).toBe(1);
+      const [row] = await queryRows<{ n: number }>(reopened.db, sql`select count(*)::int as n from users where telegram_id = 4242`);
+      expect(row?.n).toBe(1);
     } finally {
       await reopened.close();
     }
