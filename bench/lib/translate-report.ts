@@ -43,6 +43,7 @@ function deliveryRows(results: DeliveryResult[]): string[][] {
     r.translation ? `${ms(r.notifications.translatedMs.quiet)} · ${ms(r.notifications.translatedMs.duringNotice)}` : '–',
     ms(r.posts.publishMs),
     r.engineRequests === null ? '–' : String(r.engineRequests),
+    r.cpuMsPerMessage ? `${r.cpuMsPerMessage.process.toFixed(2)} / ${r.cpuMsPerMessage.database === null ? '–' : r.cpuMsPerMessage.database.toFixed(2)}` : '–',
   ]);
 }
 
@@ -61,6 +62,7 @@ const DELIVERY_HEADER = [
   'Translation in the chat p50 / p99 ms: quiet · during',
   'publishPost p50 / p99 ms',
   'Engine requests',
+  'CPU ms per message: bench process / PostgreSQL',
 ];
 
 function publishRows(results: PublishResult[]): string[][] {

@@ -25,6 +25,7 @@ import { Prng } from './prng';
 import { analyse as vacuumAnalyse, seedHelpers } from './seed';
 import { percentile } from './stats';
 import { TranslateStandIn } from './translate-standin';
+import { processCpuMs } from './updates-load';
 
 /** A token in BotFather's shape; the stand-in accepts any. */
 const TOKEN = '123456789:BENCH-token-for-hilfenetz-only_xx';
@@ -114,6 +115,12 @@ export interface DeliveryResult extends DeliveryCase {
   };
   /** Everything the governor sent between the notice's first and last message: notice, notifications, edits. */
   window: { seconds: number; notice: number; notifications: number; edits: number; fraction: number };
+  /**
+   * CPU from sendNotice() until the notice was delivered, per message sent in the window: this process
+   * (worker, publishing, translation job) and this database's PostgreSQL backends (null on PGlite, which
+   * runs inside this process). Less dependent on the machine's load than the rate.
+   */
+  cpuMsPerMessage: { process: number; database: number | null };
   posts: { published: number; duringNotice: number; notified: number; publishMs: Spread };
   notifications: {
     /** From publishPost's commit to Telegram's answer to the notification, per phase. */
@@ -248,6 +255,7 @@ export async function runDelivery(c: DeliveryCase, command: string, log: (line: 
     const sentAt = preciseNow();
     const started = performance.now();
     noticeSent = true;
+    const cpuStart = { process: process.cpuUsage(), database: await backendCpu(db, c.driver) };
     const draft = { audience: 'seekers' as const, districts: [], languages: [], texts: NOTICE_TEXTS_3 };
     const notice = await sendNotice(db, systemClock, actorOf(author), draft, { chatId: AUTHOR_CHAT, messageId: progressMessage.message_id });
     const fanOutMs = performance.now() - started;
@@ -255,6 +263,7 @@ export async function runDelivery(c: DeliveryCase, command: string, log: (line: 
     log(`    notice #${notice.id} queued for ${notice.recipientCount} in ${fanOutMs.toFixed(0)} ms; sending …`);
     const deadline = started + (c.recipients / c.rate) * 3_000 + 60_000;
     await waitUntil(db, sql`${outbox.noticeId} = ${notice.id} and ${outbox.status} in ('pending', 'sending')`, deadline, (left) => log(`    ${left} notice messages left after ${((performance.now() - started) / 1000).toFixed(0)} s`));
+    const cpuEnd = { process: process.cpuUsage(cpuStart.process), database: await backendCpu(db, c.driver) };
     posting = false;
     await postLoop;
     // The needs' messages that are due soon (waiting notifications, edits released by the job).
@@ -283,6 +292,7 @@ export async function runDelivery(c: DeliveryCase, command: string, log: (line: 
     const windowSends = a.accepted + others + edits;
 
     const messages = await postMessages(db, published, c.translation);
+    const databaseCpuMs = cpuStart.database && cpuEnd.database ? [...cpuEnd.database].reduce((sum, [pid, ms]) => sum + ms - (cpuStart.database!.get(pid) ?? 0), 0) : null;
     const errors = logs.lines.filter((l) => l.level >= 50).map((l) => l.msg);
     return {
       ...c,
@@ -299,6 +309,10 @@ export async function runDelivery(c: DeliveryCase, command: string, log: (line: 
         spanFraction: a.fraction,
       },
       window: { seconds: windowSeconds, notice: a.accepted, notifications: others, edits, fraction: (windowSends - 1) / windowSeconds / c.rate },
+      cpuMsPerMessage: {
+        process: (cpuEnd.process.user + cpuEnd.process.system) / 1000 / windowSends,
+        database: databaseCpuMs === null ? null : databaseCpuMs / windowSends,
+      },
       posts: {
         published: published.length,
         duringNotice: published.filter((p) => p.duringNotice).length,
@@ -319,6 +333,18 @@ export async function runDelivery(c: DeliveryCase, command: string, log: (line: 
     await engine?.close();
     await telegram.close();
   }
+}
+
+/** CPU ms of each PostgreSQL backend connected to this benchmark's database, by pid; null on PGlite. */
+async function backendCpu(db: Database, driver: Driver): Promise<Map<number, number> | null> {
+  if (driver !== 'postgres') return null;
+  const rows = await queryRows<{ pid: number }>(db, sql`select pid from pg_stat_activity where datname = current_database()`);
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    const ms = processCpuMs(pid);
+    if (ms !== undefined) cpu.set(pid, ms);
+  }
+  return cpu;
 }
 
 /** Polls (every 200 ms) until no outbox row matches `where` or the deadline passes; returns how many were left. */
