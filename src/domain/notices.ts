@@ -69,9 +69,44 @@ export function checkDraft(draft: NoticeDraft): string | null {
   return null;
 }
 
+/** Recipients queued per statement of a notice's fan-out. */
+export const FAN_OUT_CHUNK = 5_000;
+
 /**
- * Sends a notice: stores it and queues one outbox row per recipient in one transaction, so the
- * recipients and their delivery state are in the database before the first message goes out.
+ * Queues one outbox row per recipient of a notice, in chunks of FAN_OUT_CHUNK users in id order (each
+ * chunk continues the users' primary key after the last one), so that no statement writes or returns
+ * more than one chunk however large the audience: the memory of the fan-out is flat in the number of
+ * recipients (PGlite's embedded memory never shrinks once grown). Returns how many were queued.
+ */
+async function fanOutNotice(tx: Executor, noticeId: number, where: SQL, now: Date): Promise<number> {
+  let queued = 0;
+  let after = 0;
+  for (;;) {
+    const [chunk] = await queryRows<{ n: number; last: number | null }>(
+      tx,
+      sql`with picked as (
+        select u.id, u.telegram_id from ${users} u
+        where ${where} and u.id > ${after}
+        order by u.id
+        limit ${FAN_OUT_CHUNK}
+      ), queued as (
+        insert into ${outbox} (user_id, chat_id, priority, kind, payload, notice_id, not_before, created_at)
+        select p.id, p.telegram_id, ${PRIORITY.broadcast}, ${OUTBOX_KINDS.notice}, '{}'::jsonb, ${noticeId}, ${now}, ${now}
+        from picked p
+        order by p.id
+        returning user_id
+      ) select count(*)::int as n, max(user_id)::int as last from queued`,
+    );
+    const n = chunk?.n ?? 0;
+    queued += n;
+    if (n < FAN_OUT_CHUNK || chunk?.last == null) return queued;
+    after = chunk.last;
+  }
+}
+
+/**
+ * Sends a notice: stores it and queues one outbox row per recipient in one transaction (fanOutNotice),
+ * so the recipients and their delivery state are in the database before the first message goes out.
  */
 export async function sendNotice(
   db: Database,
@@ -104,17 +139,7 @@ export async function sendNotice(
         progressMessageId: progress.messageId,
       })
       .returning();
-    const [fanOut] = await queryRows<{ n: number }>(
-      tx,
-      sql`with queued as (
-        insert into ${outbox} (user_id, chat_id, priority, kind, payload, notice_id, not_before, created_at)
-        select u.id, u.telegram_id, ${PRIORITY.broadcast}, ${OUTBOX_KINDS.notice}, '{}'::jsonb, ${notice!.id}, ${now}, ${now}
-        from ${users} u where ${recipientsWhere(draft, author.userId)}
-        order by u.id
-        returning 1
-      ) select count(*)::int as n from queued`,
-    );
-    const count = fanOut?.n ?? 0;
+    const count = await fanOutNotice(tx, notice!.id, recipientsWhere(draft, author.userId), now);
     const [stored] = await tx
       .update(notices)
       .set({ recipientCount: count, ...(count === 0 ? { status: 'done' as const, finishedAt: now } : {}) })
