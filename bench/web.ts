@@ -135,7 +135,7 @@ async function explainOverview(city: CityDirectory, coordinator: ReturnType<type
     for (const setting of ["load 'auto_explain'", 'set auto_explain.log_min_duration = 0', 'set auto_explain.log_analyze = on', 'set auto_explain.log_buffers = on', 'set auto_explain.log_level = notice']) {
       await client.query(setting);
     }
-    await collectOverview(drizzle(client, { schema }) as unknown as Database, systemClock, coordinator, city);
+    await collectOverview(drizzle(client, { schema }), systemClock, coordinator, city);
   } finally {
     await client.end();
   }
@@ -203,7 +203,7 @@ async function runDriver(driver: Driver, o: Options, log: (line: string) => void
       telegram: () => ({ state: 'up', lastOkAt: null, silentForSeconds: null }),
     });
     try {
-      server.setWebHandler(createWebHandler({ db: handle.db, clock: systemClock, city, i18n: createTranslator(config.DEFAULT_LOCALE), logger, config, wake: () => undefined }));
+      server.setWebHandler(createWebHandler({ db: handle.db, clock: systemClock, city, i18n: createTranslator(config.DEFAULT_LOCALE), logger, config, wake: () => undefined, botUsername: () => undefined }));
       // Each browser logs in the way a coordinator does: the link /dashboard would send, then "Log in".
       const cookies: string[] = [];
       for (let i = 0; i < o.clients; i++) {
