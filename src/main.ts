@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   bot.api.config.use(health.transformer);
   if (config.PUBLIC_URL) {
     // The coordinators' web desk on the same server as /healthz and the webhook; off without PUBLIC_URL.
-    server.setWebHandler(createWebHandler({ db: database.db, clock: systemClock, city, i18n, logger: logger.child({ component: 'web' }), config, wake: () => background?.worker.wake() }));
+    server.setWebHandler(createWebHandler({ db: database.db, clock: systemClock, city, i18n, logger: logger.child({ component: 'web' }), config, wake: () => background?.worker.wake(), botUsername: () => (bot.isInited() ? bot.botInfo.username : undefined) }));
     logger.info({ url: `${config.PUBLIC_URL}/web/` }, 'web desk enabled');
   }
   if (config.BOT_MODE === 'webhook') {

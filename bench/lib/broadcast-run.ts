@@ -155,7 +155,7 @@ function resultFigures(a: ReturnType<typeof analyse>) {
 // ---------------------------------------------------------------------------------------- ours
 
 /** A pino destination that keeps warnings and errors for the report instead of printing them. */
-function captureLogs() {
+export function captureLogs() {
   const lines: { level: number; msg: string }[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {

@@ -21,6 +21,8 @@ export type StandInReply =
   | {
       type: 'report';
       sends: ReceivedSend[];
+      /** Edits of messages (editMessageText, editMessageCaption), recorded the same way. */
+      edits: ReceivedSend[];
       /** Sending calls the stand-in answered with 429. */
       rateLimited: number;
       callsByMethod: Record<string, number>;

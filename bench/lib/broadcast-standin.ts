@@ -16,6 +16,9 @@ const preciseNow = () => performance.timeOrigin + performance.now();
 class RecordingTelegram extends FakeTelegram {
   readonly sends: ReceivedSend[] = [];
 
+  /** editMessageText / editMessageCaption calls, recorded like sends (bench:translate's late translations). */
+  readonly edits: ReceivedSend[] = [];
+
   lastCallAt = 0;
 
   override async call(method: string, payload: Record<string, unknown>): ReturnType<FakeTelegram['call']> {
@@ -26,8 +29,9 @@ class RecordingTelegram extends FakeTelegram {
     const answer = super.call(method, payload);
     const loggedAt = this.calls[this.calls.length - 1]!.at;
     const result = await answer;
-    if (method === 'sendMessage') {
-      this.sends.push({
+    const record = method === 'sendMessage' ? this.sends : method === 'editMessageText' || method === 'editMessageCaption' ? this.edits : null;
+    if (record) {
+      record.push({
         chatId: Number(payload.chat_id),
         receivedAt,
         loggedAt,
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
       send({
         type: 'report',
         sends: telegram.sends,
+        edits: telegram.edits,
         rateLimited: telegram.rateLimited,
         callsByMethod: Object.fromEntries(
           [...new Set(telegram.calls.map((c) => c.method))].map((m) => [m, telegram.calls.filter((c) => c.method === m).length]),

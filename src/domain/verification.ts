@@ -313,6 +313,8 @@ export async function withdrawOrganisation(db: Database, clock: Clock, actor: Ac
 export interface OrganisationEntry {
   organisation: OrganisationRow;
   members: number;
+  /** Its verified members (people who joined through its links), by name. */
+  people: UserRow[];
   /** The latest expiry of its links (null: it has none left that work). */
   linkUntil: Date | null;
 }
@@ -343,11 +345,12 @@ export async function listVerified(db: Executor, clock: Clock, actor: Actor): Pr
   const members =
     ids.length === 0
       ? []
-      : await queryRows<{ organisation_id: number; n: number }>(
-          db,
-          sql`select m.organisation_id, count(*)::int as n from ${organisationMembers} m join ${users} u on u.id = m.user_id
-            where u.deleted_at is null and m.organisation_id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)}) group by m.organisation_id`,
-        );
+      : await db
+          .select({ organisationId: organisationMembers.organisationId, user: users })
+          .from(organisationMembers)
+          .innerJoin(users, eq(users.id, organisationMembers.userId))
+          .where(and(inArray(organisationMembers.organisationId, ids), isNull(users.deletedAt)))
+          .orderBy(asc(users.firstName), asc(users.id));
   const links =
     ids.length === 0
       ? []
@@ -361,7 +364,8 @@ export async function listVerified(db: Executor, clock: Clock, actor: Actor): Pr
     individuals: await people('verified'),
     organisations: orgs.map((organisation) => {
       const until = links.find((l) => l.organisationId === organisation.id)?.until;
-      return { organisation, members: members.find((m) => m.organisation_id === organisation.id)?.n ?? 0, linkUntil: until ? new Date(until) : null };
+      const people = members.filter((m) => m.organisationId === organisation.id).map((m) => m.user);
+      return { organisation, members: people.length, people, linkUntil: until ? new Date(until) : null };
     }),
   };
 }

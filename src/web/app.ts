@@ -22,7 +22,10 @@ import { findNoticeReport, listNoticeReports } from '../domain/notices';
 import { collectOverview, collectWeeklySummary } from '../domain/overview';
 import { type Action, authorize, can } from '../domain/permissions';
 import { consumeWebLogin, checkWebLogin, endWebSession, findWebSession, isValidCsrf, setWebSessionLocale, TOKEN_PATTERN, type WebSessionState } from '../domain/web-auth';
+import { checkOrganisation, createInvite, listStaff, revokeStaff } from '../domain/staff';
+import { createOrganisationInvite, decideVerification, listVerified, withdrawOrganisation, withdrawVerification } from '../domain/verification';
 import { type Translator } from '../i18n';
+import { createDeepLink } from '../presentation/callback-data/deep-link';
 import { describeError, type Logger } from '../logger';
 import { PROJECT_ROOT } from '../util/project-root';
 import { type ExportTable, needsTable, overviewTable, toCsv, toXlsx, weeklyTable } from './exports';
@@ -31,7 +34,8 @@ import { createView, statusBox, type View } from './view';
 import { deskPage } from './views/desk';
 import { moderationPage } from './views/moderation';
 import { AGE_CHOICES, needPage, needsPage } from './views/needs';
-import { auditPage, errorPage, helpersPage, loginConfirmPage, loginHelpPage, noticePage, noticesPage } from './views/other';
+import { type HelpersData, helpersPage } from './views/helpers';
+import { auditPage, errorPage, loginConfirmPage, loginHelpPage, noticePage, noticesPage } from './views/other';
 import { overviewPage } from './views/overview';
 
 /** What the web desk needs from the process: the same database, clock, city and translations as the bot. */
@@ -41,9 +45,11 @@ export interface WebDeps {
   city: CityDirectory;
   i18n: Translator;
   logger: Logger;
-  config: Pick<Config, 'PUBLIC_URL' | 'WEB_SESSION_TTL' | 'WEB_LOGIN_TTL' | 'DEFAULT_LOCALE' | 'QUIET_HOURS' | 'HELPER_WEEKLY_CAP'>;
+  config: Pick<Config, 'PUBLIC_URL' | 'WEB_SESSION_TTL' | 'WEB_LOGIN_TTL' | 'DEFAULT_LOCALE' | 'QUIET_HOURS' | 'HELPER_WEEKLY_CAP' | 'INVITE_TTL_HOURS' | 'ORG_INVITE_TTL'>;
   /** Nudges the delivery worker after an action queued messages (it also polls). */
   wake(): void;
+  /** The bot's @username for invite links (t.me/<bot>?start=…); undefined until Telegram confirmed it. */
+  botUsername(): string | undefined;
 }
 
 /** The biggest request body accepted (forms are small; anything bigger is refused with 413). */
@@ -81,12 +87,20 @@ const auditQuery = z.object({
   page: optional(id),
 });
 
-const DONE = ['taken', 'takenAgain', 'referred', 'broadcast', 'closed', 'dismissed', 'removed', 'warned', 'banned', 'unbanned'] as const;
+const DONE = ['taken', 'takenAgain', 'referred', 'broadcast', 'closed', 'dismissed', 'removed', 'warned', 'banned', 'unbanned', 'verified', 'declined', 'withdrawn', 'orgWithdrawn', 'staffRevoked'] as const;
 const doneQuery = z.object({ done: optional(z.enum(DONE)), n: optional(id) });
 
 const deskForm = z.object({ _csrf: z.string(), action: z.enum(['take', 'refer', 'referclose', 'all', 'close']), reason: optional(z.enum(DESK_CLOSE_REASONS)) }).strict();
 const moderationForm = z.object({ _csrf: z.string(), action: z.enum(['dismiss', 'remove', 'warn', 'ban']), reason: optional(z.enum(REPORT_REASONS)) }).strict();
 const csrfOnly = z.object({ _csrf: z.string() }).strict();
+/** Irreversible actions carry a ticked "yes, really" box. */
+const confirmed = z.object({ _csrf: z.string(), confirm: z.literal('1') }).strict();
+const verificationForm = z.union([
+  z.object({ _csrf: z.string(), action: z.enum(['verify', 'decline']) }).strict(),
+  z.object({ _csrf: z.string(), action: z.literal('withdraw'), confirm: z.literal('1') }).strict(),
+]);
+/** The organisation of a new link; its rules (2–80 printable characters) are the domain's checkOrganisation. */
+const linkForm = z.object({ _csrf: z.string(), organisation: z.string().max(200) }).strict();
 const langForm = z.object({ _csrf: z.string(), lang: z.enum(LOCALES), back: z.string().max(500).regex(/^\/web(\/[A-Za-z0-9_\-./]*)?(\?[A-Za-z0-9_\-.=&%]*)?$/) }).strict();
 
 /** The language for this request: the switcher's choice, the person's language in the bot, the browser's, the default. */
@@ -217,6 +231,8 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     }
     return auth;
   };
+  /** A domain refusal as the error box at the top of the page the action came from. */
+  const refusalBox = (c: Ctx, err: DomainError): Html => statusBox('error', raw(i18n.t(c.get('locale'), err.key, err.params)));
   const done = (c: Ctx): Html | undefined => {
     const q = doneQuery.safeParse(c.req.query());
     if (!q.success || !q.data.done) return undefined;
@@ -358,7 +374,7 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
       }
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      return showDesk(c, auth, statusBox('error', raw(i18n.t(c.get('locale'), err.key, err.params))), 409);
+      return showDesk(c, auth, refusalBox(c, err), 409);
     }
     deps.wake();
     return c.redirect(`/web/desk?done=${result.done}${result.n !== undefined ? `&n=${result.n}` : ''}`, 303);
@@ -409,7 +425,7 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
       }
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      return showModeration(c, auth, statusBox('error', raw(i18n.t(c.get('locale'), err.key, err.params))), 409);
+      return showModeration(c, auth, refusalBox(c, err), 409);
     }
     deps.wake();
     return c.redirect(`/web/moderation?done=${result}`, 303);
@@ -424,7 +440,7 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
       await unbanUser(db, clock, auth.actor, userId.data);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      return showModeration(c, auth, statusBox('error', raw(i18n.t(c.get('locale'), err.key, err.params))), 409);
+      return showModeration(c, auth, refusalBox(c, err), 409);
     }
     deps.wake();
     return c.redirect('/web/moderation?done=unbanned', 303);
@@ -464,11 +480,96 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     return render(c, auditPage(view(c), entries, total, actions, { action, from, to, page: pageNo }, Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE))));
   });
 
+  // ---------------------------------------------------------------- helpers and organisations (same domain functions as /verified and /staff)
+  const showHelpers = async (c: Ctx, auth: WebSessionState, extra: { status?: Html; created?: HelpersData['created'] } = {}, code: 200 | 409 = 200) => {
+    const [load, verified, staff] = await Promise.all([
+      collectHelperLoad(db, clock, auth.actor, config.HELPER_WEEKLY_CAP),
+      can(auth.actor, 'verification.review') ? listVerified(db, clock, auth.actor) : undefined,
+      can(auth.actor, 'staff.list') ? listStaff(db, auth.actor) : undefined,
+    ]);
+    return render(c, helpersPage(view(c), { load, weeklyCap: config.HELPER_WEEKLY_CAP, verified, staff, created: extra.created }, extra.status), code);
+  };
+  /** Runs a helpers-page action; a domain refusal shows the page again with the reason (409). */
+  const helpersAction = async (c: Ctx, auth: WebSessionState, act: () => Promise<string>) => {
+    let target: string;
+    try {
+      target = await act();
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      return showHelpers(c, auth, { status: refusalBox(c, err) }, 409);
+    }
+    deps.wake();
+    return c.redirect(target, 303);
+  };
+
   app.get('/helpers', async (c) => {
     const auth = gate(c, 'helpers.view');
     if (auth instanceof Response) return auth;
-    return render(c, helpersPage(view(c), await collectHelperLoad(db, clock, auth.actor, config.HELPER_WEEKLY_CAP), config.HELPER_WEEKLY_CAP));
+    return showHelpers(c, auth, { status: done(c) });
   });
+
+  app.post('/verification/:id', async (c) => {
+    const auth = gate(c, 'verification.review');
+    if (auth instanceof Response) return auth;
+    const userId = id.safeParse(c.req.param('id'));
+    const form = verificationForm.safeParse(c.get('form'));
+    if (!userId.success || !form.success) return refuse(c, 400, 'web.errors.badForm');
+    const action = form.data.action;
+    return helpersAction(c, auth, async () => {
+      if (action === 'withdraw') await withdrawVerification(db, clock, auth.actor, userId.data);
+      else await decideVerification(db, clock, auth.actor, userId.data, action);
+      return `/web/helpers?done=${action === 'verify' ? 'verified' : action === 'decline' ? 'declined' : 'withdrawn'}#verification`;
+    });
+  });
+
+  app.post('/organisations/:id/withdraw', async (c) => {
+    const auth = gate(c, 'verification.review');
+    if (auth instanceof Response) return auth;
+    const organisationId = id.safeParse(c.req.param('id'));
+    if (!organisationId.success || !confirmed.safeParse(c.get('form')).success) return refuse(c, 400, 'web.errors.badForm');
+    return helpersAction(c, auth, async () => {
+      const { lost } = await withdrawOrganisation(db, clock, auth.actor, organisationId.data);
+      return `/web/helpers?done=orgWithdrawn&n=${lost}#organisations`;
+    });
+  });
+
+  app.post('/staff/:id/revoke', async (c) => {
+    const auth = gate(c, 'staff.revoke');
+    if (auth instanceof Response) return auth;
+    const userId = id.safeParse(c.req.param('id'));
+    if (!userId.success || !confirmed.safeParse(c.get('form')).success) return refuse(c, 400, 'web.errors.badForm');
+    return helpersAction(c, auth, async () => {
+      await revokeStaff(db, clock, auth.actor, userId.data);
+      return '/web/helpers?done=staffRevoked#staff';
+    });
+  });
+
+  /**
+   * A new invite link (staff of an organisation, or an organisation's verified helpers): shown once on
+   * the page, as the bot shows it once in the chat (only its hash is stored).
+   */
+  const createLink = async (c: Ctx, kind: 'staff' | 'organisation') => {
+    const auth = gate(c, kind === 'staff' ? 'staff.invite' : 'verification.invite');
+    if (auth instanceof Response) return auth;
+    const form = linkForm.safeParse(c.get('form'));
+    if (!form.success) return refuse(c, 400, 'web.errors.badForm');
+    const username = deps.botUsername();
+    if (!username) return refuse(c, 409, 'web.errors.notReady');
+    let created: { code: string; expiresAt: Date; organisation: string };
+    try {
+      created =
+        kind === 'staff'
+          ? { ...(await createInvite(db, clock, auth.actor, form.data.organisation, config.INVITE_TTL_HOURS)), organisation: checkOrganisation(form.data.organisation)! }
+          : await createOrganisationInvite(db, clock, auth.actor, form.data.organisation, config.ORG_INVITE_TTL).then((r) => ({ ...r, organisation: r.organisation.name }));
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      return showHelpers(c, auth, { status: refusalBox(c, err) }, 409);
+    }
+    const link = createDeepLink(username, `${kind === 'staff' ? 'staff' : 'org'}_${created.code}`);
+    return showHelpers(c, auth, { created: { kind, organisation: created.organisation, link, expiresAt: created.expiresAt } });
+  };
+  app.post('/staff/invite', (c) => createLink(c, 'staff'));
+  app.post('/organisations/invite', (c) => createLink(c, 'organisation'));
 
   // ---------------------------------------------------------------- exports
   const send = async (c: Ctx, table: ExportTable, base: string, format: 'csv' | 'xlsx') => {

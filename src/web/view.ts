@@ -49,7 +49,7 @@ export function csrfField(v: View): Html {
   return html`<input type="hidden" name="_csrf" value="${v.session?.csrf ?? ''}">`;
 }
 
-export function districtName(v: View, key: string): string {
+export function districtName(v: View, key: string | null): string {
   return v.city.districtName(key, v.locale);
 }
 

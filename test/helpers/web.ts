@@ -16,7 +16,7 @@ export async function startWebServer(h: Harness): Promise<{ base: string; server
     telegram: () => ({ state: 'up', lastOkAt: null, silentForSeconds: null }),
   });
   const { db, clock, city, i18n, logger, config } = h.deps;
-  server.setWebHandler(createWebHandler({ db, clock, city, i18n, logger, config, wake: () => undefined }));
+  server.setWebHandler(createWebHandler({ db, clock, city, i18n, logger, config, wake: () => undefined, botUsername: () => h.telegram.botInfo.username }));
   const port = (server.server.address() as AddressInfo).port;
   return { base: `http://127.0.0.1:${port}`, server, close: () => server.close() };
 }

@@ -1,5 +1,4 @@
 import type { AuditEntry } from '../../domain/audit';
-import type { HelperLoad } from '../../domain/helper-load';
 import type { NoticeReport } from '../../domain/notices';
 import { shorten } from '../../presentation/format';
 import { type Html, html, raw } from '../html';
@@ -79,32 +78,6 @@ export function auditPage(v: View, entries: AuditEntry[], total: number, actions
 <div class="table-wrap"><table id="audit"><thead><tr><th scope="col">${v.t('needs.when')}</th><th scope="col">${v.t('audit.action')}</th><th scope="col">${v.t('audit.actor')}</th><th scope="col">${v.t('audit.target')}</th><th scope="col">${v.t('audit.details')}</th></tr></thead><tbody>${rows.length ? rows : html`<tr><td colspan="5">${v.t('audit.none')}</td></tr>`}</tbody></table></div>
 <nav class="pager" aria-label="${v.t('needs.pages')}">${filter.page > 1 ? html`<a href="/web/audit${q(filter.page - 1)}">${v.t('needs.prev')}</a>` : ''}<span>${v.t('needs.page', { page: filter.page, pages })}</span>${filter.page < pages ? html`<a href="/web/audit${q(filter.page + 1)}">${v.t('needs.next')}</a>` : ''}</nav>`;
   return page(v, v.t('audit.title'), body);
-}
-
-/** The helpers' load as an anonymous distribution: a bar chart and the same numbers as a table. */
-export function helpersPage(v: View, load: HelperLoad, weeklyCap: number): Html {
-  const width = 560;
-  const height = 200;
-  const max = Math.max(1, ...load.buckets.map((b) => b.helpers));
-  const slot = (width - 20) / load.buckets.length;
-  const label = (b: HelperLoad['buckets'][number]) => (b.to === null ? `${b.from}+` : b.from === b.to ? String(b.from) : `${b.from}–${b.to}`);
-  const bars = load.buckets.map((b, i) => {
-    const h = ((height - 50) * b.helpers) / max;
-    const x = 10 + i * slot + 6;
-    return html`<rect x="${x.toFixed(1)}" y="${(height - 30 - h).toFixed(1)}" width="${(slot - 12).toFixed(1)}" height="${h.toFixed(1)}" fill="#0b5cad"></rect><text class="chart-label" x="${(x + (slot - 12) / 2).toFixed(1)}" y="${(height - 34 - h).toFixed(1)}" text-anchor="middle">${b.helpers}</text><text class="chart-label" x="${(x + (slot - 12) / 2).toFixed(1)}" y="${height - 14}" text-anchor="middle">${label(b)}</text>`;
-  });
-  const body = html`<p>${v.t('helpers.intro', { n: load.helpers })}</p>
-<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="load-title"><title id="load-title">${v.t('helpers.chart')}</title>${bars}</svg>
-<div class="table-wrap"><table id="load"><thead><tr><th scope="col">${v.t('helpers.bucket')}</th><th scope="col" class="num">${v.t('helpers.helpers')}</th></tr></thead><tbody>${load.buckets.map((b) => html`<tr><td>${label(b)}</td><td class="num">${b.helpers}</td></tr>`)}</tbody></table></div>
-<dl class="facts">
-<dt>${v.t('helpers.median')}</dt><dd>${load.median ?? '—'}</dd>
-<dt>${v.t('helpers.p90')}</dt><dd>${load.p90 ?? '—'}</dd>
-<dt>${v.t('helpers.p99')}</dt><dd>${load.p99 ?? '—'}</dd>
-<dt>${v.t('helpers.max')}</dt><dd>${load.max ?? '—'}</dd>
-<dt>${v.t('helpers.atCap', { cap: weeklyCap })}</dt><dd>${load.atCap}</dd>
-<dt>${v.t('helpers.offerRate')}</dt><dd>${load.offerRate === null ? '—' : `${Math.round(load.offerRate * 1000) / 10} %`}</dd>
-</dl>`;
-  return page(v, v.t('helpers.title'), body);
 }
 
 /** The login page: how to get a link (no cookie, or the session ended). */
