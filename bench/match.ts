@@ -7,6 +7,10 @@
  *   --posts=1000               needs published with routePost per case
  *   --baseline-posts=N         needs published with the baseline (default 100, 30 from 100k helpers on)
  *   --pglite-max-posts=N       cap on --posts for PGlite from 100k helpers on (default 200; see BENCHMARKS.md)
+ *   --first-wave               only the first-wave cases: needs published with the production waves (WAVE_SIZE 50)
+ *                              against the best single ranking statement (section "Matcher: first wave")
+ *   --no-first-wave            only the matcher cases (routePost to everyone) against the naive baseline
+ *   --wave-needs=300           needs published per first-wave case
  *   --dry-run                  print only, leave BENCHMARKS.md alone
  *   --render-only              measure nothing; rewrite the section from the figures recorded in it
  */
@@ -15,16 +19,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { loadCity } from '../src/city';
+import { CityDirectory, loadCity } from '../src/city';
 import { PROJECT_ROOT } from '../src/util/project-root';
 import { positiveInts } from './lib/cli';
 import { BENCH_DATABASE_URL, type Driver } from './lib/database';
 import { type Machine, mergeResults, readRecorded, renderConsole, renderSection, writeSection } from './lib/match-report';
 import { type MatchCase, type MatchResult, runMatchCase } from './lib/match-run';
+import { readRecordedWaves, renderWaveSection, writeWaveSection } from './lib/wave-report';
+import { runWaveCase, type WaveResult } from './lib/wave-run';
 
 const WARMUP = 20;
 const BREAKDOWN_POSTS = 100;
 const LARGE = 100_000;
+/** The largest wave the issue's target names (≤ 50 helpers per wave). */
+const BENCH_WAVE_SIZE = 50;
 
 interface Options {
   drivers: Driver[];
@@ -32,6 +40,9 @@ interface Options {
   posts: number;
   baselinePosts: number | undefined;
   pgliteMaxPosts: number;
+  matcher: boolean;
+  firstWave: boolean;
+  waveNeeds: number;
   dryRun: boolean;
   renderOnly: boolean;
 }
@@ -45,6 +56,9 @@ function parseOptions(argv: string[]): Options {
       posts: { type: 'string', default: '1000' },
       'baseline-posts': { type: 'string' },
       'pglite-max-posts': { type: 'string', default: '200' },
+      'first-wave': { type: 'boolean', default: false },
+      'no-first-wave': { type: 'boolean', default: false },
+      'wave-needs': { type: 'string', default: '300' },
       'dry-run': { type: 'boolean', default: false },
       'render-only': { type: 'boolean', default: false },
     },
@@ -57,6 +71,9 @@ function parseOptions(argv: string[]): Options {
     posts: positiveInts(values.posts, 'posts')[0]!,
     baselinePosts: values['baseline-posts'] === undefined ? undefined : positiveInts(values['baseline-posts'], 'baseline-posts')[0],
     pgliteMaxPosts: positiveInts(values['pglite-max-posts'], 'pglite-max-posts')[0]!,
+    matcher: !values['first-wave'],
+    firstWave: !values['no-first-wave'],
+    waveNeeds: positiveInts(values['wave-needs'], 'wave-needs')[0]!,
     dryRun: values['dry-run'],
     renderOnly: values['render-only'],
   };
@@ -104,21 +121,32 @@ async function main(): Promise<void> {
   const options = parseOptions(argv);
   const command = ['npm run bench:match', ...(argv.length ? ['--', ...argv] : [])].join(' ');
   const cityData = loadCity();
+  const directory = new CityDirectory(cityData);
   const city = {
     categories: cityData.categories.map((c) => c.key),
     districts: cityData.districts.map((d) => d.key),
     timeZone: cityData.timezone,
+    neighbours: (d: string) => directory.neighbours(d),
+    isProtected: (c: string) => directory.isProtected(c),
   };
   const file = path.join(PROJECT_ROOT, 'BENCHMARKS.md');
   const results: MatchResult[] = [];
-  for (const c of options.renderOnly ? [] : cases(options)) {
+  for (const c of options.renderOnly || !options.matcher ? [] : cases(options)) {
     console.log(`${c.driver}, ${c.helpers} helpers: ${c.posts} posts, breakdown ${c.breakdownPosts}, baseline ${c.baselinePosts} posts`);
     results.push(await runMatchCase(c, city, command, (line) => console.log(line)));
   }
-  console.log(`\n${renderConsole(results.length ? results : readRecorded(file))}`);
+  const waves: WaveResult[] = [];
+  for (const driver of options.renderOnly || !options.firstWave ? [] : options.drivers) {
+    for (const helpers of options.helpers) {
+      console.log(`${driver}, ${helpers} helpers: first wave of ${options.waveNeeds} needs`);
+      waves.push(await runWaveCase({ driver, helpers, needs: options.waveNeeds, waveSize: BENCH_WAVE_SIZE }, city, command, (line) => console.log(line)));
+    }
+  }
+  if (options.matcher) console.log(`\n${renderConsole(results.length ? results : readRecorded(file))}`);
+  if (waves.length) console.log(`\n${renderWaveSection(waves)}`);
   if (options.dryRun) return;
-  const all = mergeResults(readRecorded(file), results);
-  writeSection(file, renderSection(all, await machine()));
+  if (results.length || options.renderOnly) writeSection(file, renderSection(mergeResults(readRecorded(file), results), await machine()));
+  if (waves.length || options.renderOnly) writeWaveSection(file, renderWaveSection(mergeResults(readRecordedWaves(file), waves)));
   console.log(`\nwrote ${path.relative(process.cwd(), file) || file}`);
 }
 

@@ -155,6 +155,8 @@ const baseSchema = z.object({
     .transform((v) => v?.replace(/\/+$/, '')),
   WEB_LOGIN_TTL: duration('10m', '1m', '1d'),
   WEB_SESSION_TTL: duration('12h', '5m', '30d'),
+  /** Also offer Telegram's Login Widget on the login page (the bot's domain must be set with @BotFather's /setdomain). */
+  WEB_TELEGRAM_LOGIN: boolean(false),
   // Machine translation through a self-hosted, LibreTranslate-compatible engine (unset: no translation)
   TRANSLATE_URL: z
     .url({ protocol: /^https?$/, error: 'expected the http(s) URL of a LibreTranslate-compatible server, e.g. http://libretranslate:5000' })
@@ -229,6 +231,10 @@ function crossVariableProblems(input: Record<string, string>): string[] {
   const broadcast = parseVariables(input, { BROADCAST_RATE: true, PAID_BROADCAST: true });
   if (broadcast && !broadcast.PAID_BROADCAST && broadcast.BROADCAST_RATE > 30) {
     problems.push('BROADCAST_RATE: Telegram allows about 30 messages per second; set PAID_BROADCAST=true for up to 1000');
+  }
+  const widget = parseVariables(input, { WEB_TELEGRAM_LOGIN: true, PUBLIC_URL: true });
+  if (widget?.WEB_TELEGRAM_LOGIN && !widget.PUBLIC_URL) {
+    problems.push('WEB_TELEGRAM_LOGIN: needs PUBLIC_URL (the web desk is off without it)');
   }
   return problems;
 }

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   }
 
   try {
-    database = await createDatabase({ ...config, logger });
+    database = await createDatabase({ ...config, logger, seedPglite: true });
     await database.ping();
   } catch (err) {
     fail(describeDatabaseStartError(err, config.DATABASE_URL, config.DATA_DIR));

@@ -143,8 +143,8 @@ export function readRecorded(file: string): MatchResult[] {
 }
 
 /** Newer results replace recorded ones of the same driver and size; the order is driver, then size. */
-export function mergeResults(recorded: MatchResult[], fresh: MatchResult[]): MatchResult[] {
-  const key = (r: MatchResult) => `${r.driver}/${r.helpers}`;
+export function mergeResults<T extends Pick<MatchResult, 'driver' | 'helpers'>>(recorded: T[], fresh: T[]): T[] {
+  const key = (r: T) => `${r.driver}/${r.helpers}`;
   const merged = new Map(recorded.map((r) => [key(r), r]));
   for (const r of fresh) merged.set(key(r), r);
   const order: Driver[] = ['postgres', 'pglite'];

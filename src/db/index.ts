@@ -7,6 +7,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { Pool } from 'pg';
 import type { Logger } from '../logger';
+import { seedDataDir } from './pglite-seed';
 import * as schema from './schema';
 
 export { schema };
@@ -34,13 +35,21 @@ export interface DatabaseOptions {
   pgliteDataDir?: string;
   poolSize?: number;
   logger?: Logger;
+  /**
+   * A fresh PGlite data directory starts as a copy of the seed `npm install` prepared (src/db/pglite-seed.ts)
+   * instead of running initdb and every migration. The bot and `db:migrate` ask for it; tests that check
+   * migrations from nothing do not.
+   */
+  seedPglite?: boolean;
 }
 
 /** PostgreSQL through a pg Pool when DATABASE_URL is set, embedded PGlite under DATA_DIR otherwise. */
 export async function createDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.DATABASE_URL) return createPostgres(options.DATABASE_URL, options);
   const dir = options.pgliteDataDir ?? path.resolve(options.DATA_DIR ?? './data', 'pglite');
-  return createPglite(dir === 'memory' ? undefined : dir);
+  if (dir === 'memory') return createPglite(undefined);
+  if (options.seedPglite && seedDataDir(dir)) options.logger?.info({ dataDir: dir }, 'new PGlite data directory made from the seed prepared by npm install');
+  return createPglite(dir);
 }
 
 function createPostgres(url: string, options: DatabaseOptions): DatabaseHandle {

@@ -7,7 +7,7 @@ import { runMigrations } from './migrate';
 async function main(): Promise<void> {
   const config = loadConfig({ requireToken: false });
   const logger = createLogger(config.LOG_LEVEL);
-  const handle = await createDatabase({ ...config, logger });
+  const handle = await createDatabase({ ...config, logger, seedPglite: true });
   try {
     await runMigrations(handle);
     logger.info({ driver: handle.driver }, 'migrations applied');

@@ -32,16 +32,16 @@ export function routingContext(
  * Who may be told about a post of `authorId` at `now`, as conditions on the users row `u`: not the author,
  * not banned, deleted or unreachable (blocked the bot), notifications neither paused nor on a week's
  * pause, and no block with the author in either direction. The one copy of these rules for routing and
- * for waves.
+ * for waves. The two directions of a block are two anti-joins, each an index lookup (the blocks' primary
+ * key, blocks_blocked_idx); one `or` of both was a scan of all blocks for every candidate.
  */
 export function reachableHelperSql(authorId: number, now: Date): SQL {
   return sql`u.id <> ${authorId}
       and u.banned_at is null and u.deleted_at is null and u.blocked_at is null
       and not u.notifications_paused
       and (u.paused_until is null or u.paused_until <= ${now})
-      and not exists (select 1 from ${blocks} b
-        where (b.blocker_id = u.id and b.blocked_id = ${authorId})
-           or (b.blocker_id = ${authorId} and b.blocked_id = u.id))`;
+      and not exists (select 1 from ${blocks} b where b.blocker_id = u.id and b.blocked_id = ${authorId})
+      and not exists (select 1 from ${blocks} b where b.blocker_id = ${authorId} and b.blocked_id = u.id)`;
 }
 
 /**

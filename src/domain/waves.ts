@@ -1,4 +1,4 @@
-import { and, eq, isNull, lte, sql } from 'drizzle-orm';
+import { and, eq, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import { WHOLE_CITY } from '../city';
 import type { Config } from '../config';
 import { type Database, type Executor, queryRows } from '../db';
@@ -14,6 +14,22 @@ export const PAUSE_FOR_A_WEEK_MS = 7 * 86_400_000;
 const LOAD_WINDOW_MS = 7 * 86_400_000;
 /** The window of a helper's response record (offers of help per notification). */
 const RECORD_WINDOW_MS = 30 * 86_400_000;
+
+/**
+ * A helper's last 30 days, as a subquery over the user id `userId`: notifications in 7 days (`load`) and in
+ * 30 days (`told`), offers of help among them (`offered`) and the last one (`last_at`). One range scan of
+ * notifications_user_idx.
+ */
+function helperLoadSql(now: Date, userId: SQL): SQL {
+  const weekAgo = new Date(now.getTime() - LOAD_WINDOW_MS);
+  const monthAgo = new Date(now.getTime() - RECORD_WINDOW_MS);
+  return sql`select count(*) filter (where n.created_at > ${weekAgo}) as load,
+      count(*) as told,
+      count(*) filter (where n.response = 'offered') as offered,
+      max(n.created_at) as last_at
+    from ${notifications} n
+    where n.user_id = ${userId} and n.created_at > ${monthAgo}`;
+}
 
 /** How needs travel: WAVE_SIZE, WAVE_INTERVAL, HELPER_WEEKLY_CAP and the city's neighbouring districts. */
 export interface WaveSettings {
@@ -68,39 +84,39 @@ interface Told {
  *   5. longest since last notified (never within 30 days first);
  *   6. random.
  * Each candidate's last 30 days come from one range scan of notifications_user_idx.
+ *
+ * Rules 1 and 2 split the candidates into three tiers that never mix — local helpers under the cap,
+ * neighbours under the cap, capped helpers — so the ranking is a `union all` of the tiers, each sorted
+ * by rules 3–6 (the capped tier by rule 2 first) and cut at `limit`, under one `limit`. PostgreSQL's
+ * Append reads a tier only while the rows before it fall short of `limit`: a wave that its own district
+ * fills never looks up the neighbours' subscribers or their last 30 days (bench:match, "First wave").
+ * The order is exactly that of sorting all candidates by rules 1–6.
  */
 async function tellNext(db: Executor, ctx: WaveContext, post: WavePost, wave: number, limit: number): Promise<Told> {
   const now = ctx.clock.now();
-  const weekAgo = new Date(now.getTime() - LOAD_WINDOW_MS);
-  const monthAgo = new Date(now.getTime() - RECORD_WINDOW_MS);
-  const local = coveringDistricts(post.district);
   const near = post.district === WHOLE_CITY ? [] : ctx.waves.neighbours(post.district);
-  const localSubscribers = subscribersSql('need', post.category, local);
-  const candidate =
-    near.length > 0 ? sql`(u.id in (${localSubscribers}) or u.id in (${subscribersSql('need', post.category, near)}))` : sql`u.id in (${localSubscribers})`;
-  const isFar = near.length > 0 ? sql`u.id not in (${localSubscribers})` : sql`false`;
+  const localSubscribers = subscribersSql('need', post.category, coveringDistricts(post.district));
+  const farSubscribers = near.length > 0 ? sql`${subscribersSql('need', post.category, near)} except ${localSubscribers}` : null;
+  const tier = (subscribers: SQL, far: boolean, capped: boolean) =>
+    sql`select u.id, u.telegram_id, u.quiet_start, u.quiet_end, ${far ? sql`true` : sql`false`} as far, s.load, s.told, s.offered, s.last_at
+      from ${users} u
+      cross join lateral (${helperLoadSql(now, sql`u.id`)}) s
+      where u.id in (${subscribers})
+        and ${reachableHelperSql(post.authorId, now)}${protectedNeedSql(ctx, post)}
+        and not exists (select 1 from ${notifications} t where t.post_id = ${post.id} and t.user_id = u.id)
+        and s.load ${capped ? sql`>=` : sql`<`} ${ctx.waves.weeklyCap}`;
+  const fairness = sql`load, (offered + 1)::float8 / (told + 2) desc, last_at asc nulls first, random()`;
+  const uncapped = (subscribers: SQL, far: boolean) => sql`(select * from (${tier(subscribers, far, false)}) t order by ${fairness} limit ${limit})`;
+  const capped = farSubscribers ? sql`${tier(localSubscribers, false, true)} union all ${tier(farSubscribers, true, true)}` : tier(localSubscribers, false, true);
   const notBefore = quietUntilSql(now, ctx.timeZone, ctx.quietHours, sql`r.quiet_start`, sql`r.quiet_end`);
   const [row] = await queryRows<{ told: number; far: number; first_visible_at: Date | string | null }>(
     db,
-    sql`with candidates as materialized (
-        select u.id, u.telegram_id, u.quiet_start, u.quiet_end, ${isFar} as far
-        from ${users} u
-        where ${candidate}
-          and ${reachableHelperSql(post.authorId, now)}${protectedNeedSql(ctx, post)}
-          and not exists (select 1 from ${notifications} t where t.post_id = ${post.id} and t.user_id = u.id)
-      ),
-      ranked as materialized (
-        select c.id, c.telegram_id, c.quiet_start, c.quiet_end, c.far
-        from candidates c
-        cross join lateral (
-          select count(*) filter (where n.created_at > ${weekAgo}) as load,
-                 count(*) as told,
-                 count(*) filter (where n.response = 'offered') as offered,
-                 max(n.created_at) as last_at
-          from ${notifications} n
-          where n.user_id = c.id and n.created_at > ${monthAgo}
-        ) s
-        order by s.load >= ${ctx.waves.weeklyCap}, c.far, s.load, (s.offered + 1)::float8 / (s.told + 2) desc, s.last_at asc nulls first, random()
+    sql`with ranked as materialized (
+        select id, telegram_id, quiet_start, quiet_end, far from (
+          ${uncapped(localSubscribers, false)}
+          ${farSubscribers ? sql`union all ${uncapped(farSubscribers, true)}` : sql``}
+          union all (select * from (${capped}) t order by far, ${fairness} limit ${limit})
+        ) tiers
         limit ${limit}
       ),
       notified as (

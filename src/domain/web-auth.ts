@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Clock } from '../clock';
 import type { Database, Executor } from '../db';
@@ -68,10 +68,56 @@ export async function consumeWebLogin(db: Database, clock: Clock, token: string,
       throw new DomainError(state === 'used' ? 'web.login.used' : state === 'expired' ? 'web.login.expired' : 'web.login.invalid');
     }
     const [user] = await tx.select().from(users).where(eq(users.id, login.userId));
-    if (!user || user.deletedAt || !can(actorOf(user), 'web.login')) throw new DomainError('web.login.forbidden');
-    const session = { token: newToken(), csrfToken: newToken(), expiresAt: new Date(now.getTime() + ttlMs) };
-    await tx.insert(webSessions).values({ tokenHash: hashToken(session.token), userId: user.id, csrfToken: session.csrfToken, createdAt: now, expiresAt: session.expiresAt });
-    return { ...session, user };
+    return beginSession(tx, now, user, ttlMs);
+  });
+}
+
+/** A session for a person who proved who they are, if they may log in as they are now. */
+async function beginSession(tx: Executor, now: Date, user: UserRow | undefined, ttlMs: number): Promise<NewWebSession> {
+  if (!user || user.deletedAt || !can(actorOf(user), 'web.login')) throw new DomainError('web.login.forbidden');
+  const session = { token: newToken(), csrfToken: newToken(), expiresAt: new Date(now.getTime() + ttlMs) };
+  await tx.insert(webSessions).values({ tokenHash: hashToken(session.token), userId: user.id, csrfToken: session.csrfToken, createdAt: now, expiresAt: session.expiresAt });
+  return { ...session, user };
+}
+
+/** How old a Telegram Login Widget answer may be (its `auth_date`). */
+export const TELEGRAM_LOGIN_MAX_AGE_MS = 86_400_000;
+
+/**
+ * Whether a Telegram Login Widget answer is genuine, per Telegram's documented check: the fields other
+ * than `hash`, sorted, as `key=value` lines, signed with HMAC-SHA-256 under SHA-256(bot token); and
+ * `auth_date` not older than a day (nor more than a minute ahead). Returns the Telegram user id, or null.
+ */
+export function checkTelegramLogin(fields: Record<string, string>, botToken: string, now: Date): number | null {
+  const { hash, ...signed } = fields;
+  if (!hash || !/^[0-9a-f]{64}$/.test(hash) || !/^[1-9]\d{0,15}$/.test(signed.id ?? '') || !/^\d{1,12}$/.test(signed.auth_date ?? '')) return null;
+  const dataCheckString = Object.keys(signed)
+    .sort()
+    .map((key) => `${key}=${signed[key]}`)
+    .join('\n');
+  const expected = createHmac('sha256', createHash('sha256').update(botToken).digest()).update(dataCheckString).digest();
+  if (!timingSafeEqual(expected, Buffer.from(hash, 'hex'))) return null;
+  const age = now.getTime() - Number(signed.auth_date) * 1000;
+  if (age > TELEGRAM_LOGIN_MAX_AGE_MS || age < -60_000) return null;
+  return Number(signed.id);
+}
+
+/**
+ * A session from a checked Telegram Login Widget answer. Each answer works once: its hash is kept (as a
+ * used login link, deleted by the sweep after it expired), so a copied or logged address opens nothing.
+ */
+export async function consumeTelegramLogin(db: Database, clock: Clock, telegramId: number, hash: string, authDate: Date, ttlMs: number): Promise<NewWebSession> {
+  return db.transaction(async (tx) => {
+    const now = clock.now();
+    const [user] = await tx.select().from(users).where(eq(users.telegramId, telegramId));
+    if (!user) throw new DomainError('web.login.forbidden');
+    const [login] = await tx
+      .insert(webLogins)
+      .values({ tokenHash: hashToken(`telegram:${hash}`), userId: user.id, createdAt: now, expiresAt: new Date(authDate.getTime() + TELEGRAM_LOGIN_MAX_AGE_MS), usedAt: now })
+      .onConflictDoNothing()
+      .returning();
+    if (!login) throw new DomainError('web.login.used');
+    return beginSession(tx, now, user, ttlMs);
   });
 }
 

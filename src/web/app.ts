@@ -21,7 +21,7 @@ import { ESCALATION_LEVELS, listNeeds, NEEDS_EXPORT_LIMIT, NEEDS_PAGE_SIZE, need
 import { findNoticeReport, listNoticeReports } from '../domain/notices';
 import { collectOverview, collectWeeklySummary } from '../domain/overview';
 import { type Action, authorize, can } from '../domain/permissions';
-import { consumeWebLogin, checkWebLogin, endWebSession, findWebSession, isValidCsrf, setWebSessionLocale, TOKEN_PATTERN, type WebSessionState } from '../domain/web-auth';
+import { checkTelegramLogin, consumeTelegramLogin, consumeWebLogin, checkWebLogin, endWebSession, findWebSession, isValidCsrf, setWebSessionLocale, TOKEN_PATTERN, type WebSessionState } from '../domain/web-auth';
 import { checkOrganisation, createInvite, listStaff, revokeStaff } from '../domain/staff';
 import { createOrganisationInvite, decideVerification, listVerified, withdrawOrganisation, withdrawVerification } from '../domain/verification';
 import { type Translator } from '../i18n';
@@ -35,7 +35,7 @@ import { deskPage } from './views/desk';
 import { moderationPage } from './views/moderation';
 import { AGE_CHOICES, needPage, needsPage } from './views/needs';
 import { type HelpersData, helpersPage } from './views/helpers';
-import { auditPage, errorPage, loginConfirmPage, loginHelpPage, noticePage, noticesPage } from './views/other';
+import { auditPage, errorPage, loggedInPage, loginConfirmPage, loginHelpPage, noticePage, noticesPage } from './views/other';
 import { overviewPage } from './views/overview';
 
 /** What the web desk needs from the process: the same database, clock, city and translations as the bot. */
@@ -45,7 +45,7 @@ export interface WebDeps {
   city: CityDirectory;
   i18n: Translator;
   logger: Logger;
-  config: Pick<Config, 'PUBLIC_URL' | 'WEB_SESSION_TTL' | 'WEB_LOGIN_TTL' | 'DEFAULT_LOCALE' | 'QUIET_HOURS' | 'HELPER_WEEKLY_CAP' | 'INVITE_TTL_HOURS' | 'ORG_INVITE_TTL'>;
+  config: Pick<Config, 'PUBLIC_URL' | 'WEB_SESSION_TTL' | 'WEB_LOGIN_TTL' | 'DEFAULT_LOCALE' | 'QUIET_HOURS' | 'HELPER_WEEKLY_CAP' | 'INVITE_TTL_HOURS' | 'ORG_INVITE_TTL' | 'BOT_TOKEN' | 'WEB_TELEGRAM_LOGIN'>;
   /** Nudges the delivery worker after an action queued messages (it also polls). */
   wake(): void;
   /** The bot's @username for invite links (t.me/<bot>?start=…); undefined until Telegram confirmed it. */
@@ -79,6 +79,11 @@ function needsFilterSchema(city: CityDirectory) {
     format: optional(z.enum(['csv', 'xlsx'])),
   });
 }
+
+/** The Login Widget's fields (id, first_name, last_name, username, photo_url, auth_date, hash, and any Telegram adds). */
+const telegramLoginQuery = z
+  .record(z.string().regex(/^[a-z_]{1,32}$/), z.string().max(1000))
+  .refine((q) => Object.keys(q).length <= 12 && q.hash !== undefined && q.auth_date !== undefined);
 
 const auditQuery = z.object({
   action: optional(z.string().regex(/^[a-z_]{1,30}\.([a-z_.]{0,40})$/)),
@@ -137,6 +142,15 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     return render(c, errorPage(v, v.t(`errors.${status}`), raw(i18n.t(v.locale, key, params))), status);
   };
 
+  // Only the login page, and only with WEB_TELEGRAM_LOGIN, may load Telegram's widget (a script from
+  // telegram.org that opens a frame of oauth.telegram.org); runs after secureHeaders has set the strict policy.
+  app.use('/login', async (c, next) => {
+    await next();
+    if (config.WEB_TELEGRAM_LOGIN && c.req.method === 'GET' && c.res.status === 200) {
+      const csp = c.res.headers.get('content-security-policy') ?? '';
+      c.res.headers.set('content-security-policy', `${csp}; script-src https://telegram.org; frame-src https://oauth.telegram.org`);
+    }
+  });
   app.use(
     '*',
     secureHeaders({
@@ -247,7 +261,27 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
   app.get('/login', (c) => {
     if (c.get('auth')) return c.redirect('/web/overview', 303);
     const reason = c.req.query('ended') ? 'ended' : c.req.query('bye') ? 'loggedOut' : undefined;
-    return render(c, loginHelpPage(view(c), reason));
+    const username = deps.botUsername();
+    const widget = config.WEB_TELEGRAM_LOGIN && username ? { botUsername: username, authUrl: `${config.PUBLIC_URL}/web/login/telegram` } : undefined;
+    return render(c, loginHelpPage(view(c), reason, widget));
+  });
+
+  // Telegram's Login Widget sends the browser here with the signed fields in the query.
+  app.get('/login/telegram', async (c) => {
+    if (!config.WEB_TELEGRAM_LOGIN) return refuse(c, 404, 'web.errors.notFound');
+    const fields = telegramLoginQuery.safeParse(c.req.query());
+    const telegramId = fields.success ? checkTelegramLogin(fields.data, config.BOT_TOKEN, clock.now()) : null;
+    if (!fields.success || telegramId === null) return refuse(c, 403, 'web.login.telegramInvalid');
+    let session;
+    try {
+      session = await consumeTelegramLogin(db, clock, telegramId, fields.data.hash!, new Date(Number(fields.data.auth_date) * 1000), config.WEB_SESSION_TTL);
+    } catch (err) {
+      if (err instanceof DomainError) return refuse(c, err.key === 'web.login.used' ? 410 : 403, err.key === 'web.login.used' ? 'web.login.telegramUsed' : err.key);
+      throw err;
+    }
+    setCookie(c, SESSION_COOKIE, session.token, { path: '/web', httpOnly: true, sameSite: 'Strict', secure, maxAge: Math.round(config.WEB_SESSION_TTL / 1000) });
+    logger.info({ userId: session.user.id }, 'web login (telegram widget)');
+    return render(c, loggedInPage(view(c)));
   });
 
   app.get('/login/:token', async (c) => {

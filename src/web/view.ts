@@ -97,7 +97,7 @@ function languageSwitcher(v: View): Html {
 }
 
 /** The page shell: header with navigation, language switcher and logout; main content; no scripts. */
-export function page(v: View, title: Html | string, body: Html, options: { status?: Html; refreshSeconds?: number } = {}): Html {
+export function page(v: View, title: Html | string, body: Html, options: { status?: Html; refreshSeconds?: number; redirectTo?: string } = {}): Html {
   const current = v.path.split('?')[0];
   const nav = v.session
     ? html`<nav class="main" aria-label="${v.t('nav.label')}"><ul>${NAV.filter((n) => may(v, n.action)).map(
@@ -114,6 +114,7 @@ export function page(v: View, title: Html | string, body: Html, options: { statu
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
+${options.redirectTo ? html`<meta http-equiv="refresh" content="0;url=${options.redirectTo}">` : ''}
 <title>${title} · Hilfenetz</title>
 <link rel="stylesheet" href="/web/static/style.css">
 </head>

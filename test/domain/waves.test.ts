@@ -83,6 +83,40 @@ describe('the ranking of a wave', () => {
     expect(await order()).toEqual([newcomer, answers, longAgo, yesterday, justNow, neighbour, capped]);
   });
 
+  it('reads its tiers in order: own district, then neighbours, then capped helpers (own district before neighbours)', async () => {
+    const local = await helperIn('hamborn');
+    // Subscribed to both districts: local, whatever the other subscription says.
+    const both = await helperIn('walsum');
+    await db.db.insert(subscriptions).values({ userId: both, kind: 'need', category: 'housing', district: 'hamborn' });
+    await history(both, [5]);
+    const neighbour = await helperIn('walsum');
+    // Both at the cap (3 here): the neighbour has the better record, but capped neighbours come last.
+    const cappedNeighbour = await helperIn('walsum');
+    await history(cappedNeighbour, [2, 3, 4], 'offered');
+    const cappedLocal = await helperIn('hamborn');
+    await history(cappedLocal, [2, 3, 4], 'declined');
+    expect(await order()).toEqual([local, both, neighbour, cappedLocal, cappedNeighbour]);
+  });
+
+  it('tells a whole wave across the tiers in one statement, and counts who came from the neighbours', async () => {
+    ctx.waves.size = 10;
+    const local = await helperIn('hamborn');
+    const neighbour = await helperIn('walsum');
+    const capped = await helperIn('hamborn');
+    await history(capped, [2, 3, 4]);
+    const author = await person('seeker');
+    const published = await publishPost(db.db, ctx, author, { kind: 'need', category: 'housing', district: 'hamborn', text: 'Wir suchen eine Wohnung, bitte.', photoFileId: null, language: 'de' });
+    expect(published.recipients).toBe(3);
+    expect(published.post.widenedAt).not.toBeNull();
+    const told = await db.db.select().from(notifications).where(eq(notifications.postId, published.post.id));
+    expect(told.map((r) => r.userId).sort((a, b) => a - b)).toEqual([local, neighbour, capped].sort((a, b) => a - b));
+    // A whole-city need has no neighbours: the capped helper still comes after the others (who tie).
+    ctx.waves.size = 1;
+    const wholeCity = await order('*');
+    expect(wholeCity.slice(0, 2).sort((a, b) => a - b)).toEqual([local, neighbour].sort((a, b) => a - b));
+    expect(wholeCity[2]).toBe(capped);
+  });
+
   it('counts only the last 7 days as load and the last 30 days for the record', async () => {
     const old = await helperIn('hamborn');
     const fresh = await helperIn('hamborn');

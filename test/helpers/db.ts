@@ -1,12 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getTableName, sql } from 'drizzle-orm';
 import { PgTable } from 'drizzle-orm/pg-core';
 import { Client } from 'pg';
 import { createDatabase, type DatabaseHandle } from '../../src/db';
-import { MIGRATIONS_FOLDER, runMigrations } from '../../src/db/migrate';
+import { runMigrations } from '../../src/db/migrate';
+import { preparePgliteSeed } from '../../src/db/pglite-seed-build';
 import * as schema from '../../src/db/schema';
 
 /** The PostgreSQL server tests use when TEST_DATABASE_URL is set; PGlite otherwise. */
@@ -21,32 +22,12 @@ export interface TestDatabase extends DatabaseHandle {
 const TEMPLATES = path.join(tmpdir(), 'hilfenetz-test-pglite');
 
 /**
- * A migrated PGlite data directory to copy from. A new PGlite runs initdb, which takes 4–12 s of CPU;
- * opening a copy of an initialised one takes under a second. Made once per PGlite version and set of
- * migrations (their content is the key) and shared by every test file, worker, spawned bot and run.
+ * A migrated PGlite data directory to copy from: the same seed `npm install` prepares for `npm start`
+ * (src/db/pglite-seed.ts), kept in the temporary directory and shared by every test file, worker,
+ * spawned bot and run. A new PGlite runs initdb (4–12 s of CPU); opening a copy takes under a second.
  */
-export async function pgliteTemplate(): Promise<string> {
-  const hash = createHash('sha256');
-  hash.update(readFileSync(path.join(path.dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json')));
-  const files = readdirSync(MIGRATIONS_FOLDER, { recursive: true, encoding: 'utf8' }).sort();
-  for (const file of files) {
-    const full = path.join(MIGRATIONS_FOLDER, file);
-    if (file.endsWith('.sql') || file.endsWith('.json')) hash.update(file).update(readFileSync(full));
-  }
-  const template = path.join(TEMPLATES, hash.digest('hex').slice(0, 16));
-  if (existsSync(template)) return template;
-  mkdirSync(TEMPLATES, { recursive: true });
-  const building = mkdtempSync(`${template}.building-`);
-  const handle = await createDatabase({ pgliteDataDir: building });
-  await runMigrations(handle);
-  await handle.close();
-  try {
-    // Atomic: another worker may have finished first; then its copy is used and this one dropped.
-    renameSync(building, template);
-  } catch {
-    rmSync(building, { recursive: true, force: true });
-  }
-  return template;
+export function pgliteTemplate(): Promise<string> {
+  return preparePgliteSeed(TEMPLATES);
 }
 
 /**

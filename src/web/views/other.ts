@@ -80,9 +80,23 @@ export function auditPage(v: View, entries: AuditEntry[], total: number, actions
   return page(v, v.t('audit.title'), body);
 }
 
-/** The login page: how to get a link (no cookie, or the session ended). */
-export function loginHelpPage(v: View, reason?: 'ended' | 'loggedOut'): Html {
-  return page(v, v.t('login.title'), html`<p>${v.t('login.how')}</p>`, { status: reason ? statusBox(reason === 'ended' ? 'error' : 'ok', v.t(`login.${reason}`)) : undefined });
+/** Telegram's Login Widget (only with WEB_TELEGRAM_LOGIN): its script from telegram.org, answering to authUrl. */
+export interface TelegramWidget {
+  botUsername: string;
+  authUrl: string;
+}
+
+/** The login page: how to get a link (no cookie, or the session ended), and Telegram's widget when configured. */
+export function loginHelpPage(v: View, reason?: 'ended' | 'loggedOut', widget?: TelegramWidget): Html {
+  const widgetPart = widget
+    ? html`<h2>${v.t('login.widgetTitle')}</h2><p>${v.t('login.widgetHow')}</p><div class="telegram-login"><script async src="https://telegram.org/js/telegram-widget.js?22" data-telegram-login="${widget.botUsername}" data-size="large" data-lang="${v.locale}" data-userpic="false" data-auth-url="${widget.authUrl}" data-request-access="write"></script></div>`
+    : '';
+  return page(v, v.t('login.title'), html`<p>${v.t('login.how')}</p>${widgetPart}`, { status: reason ? statusBox(reason === 'ended' ? 'error' : 'ok', v.t(`login.${reason}`)) : undefined });
+}
+
+/** After a Telegram widget login: a same-site hop to the overview, so that the SameSite=Strict cookie is sent. */
+export function loggedInPage(v: View): Html {
+  return page(v, v.t('login.title'), html`<p><a href="/web/overview">${v.t('login.continue')}</a></p>`, { redirectTo: '/web/overview' });
 }
 
 /** GET of a login link: a button, so that a link preview (which only GETs) does not use the link up. */

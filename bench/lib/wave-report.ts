@@ -1,0 +1,88 @@
+import type { Driver } from './database';
+import { dataComment, readRecorded as readRecordedIn, table, writeSection as writeSectionIn } from './report-file';
+import type { Spread, WaveResult } from './wave-run';
+
+/** The heading of the section the first-wave run owns in BENCHMARKS.md. */
+export const WAVE_SECTION_HEADING = '## Matcher: first wave (`npm run bench:match -- --first-wave`)';
+const DATA_MARKER = 'bench-wave-data';
+/** The target from issue 12: a wave of ≤ 50 helpers at 100,000 helpers in ≤ 5 ms at the 99th percentile. */
+export const WAVE_TARGET = { helpers: 100_000, p99Ms: 5 } as const;
+
+const DRIVER_NAME: Record<Driver, string> = { postgres: 'PostgreSQL', pglite: 'PGlite' };
+
+function ms(value: number): string {
+  if (!Number.isFinite(value)) return '–';
+  return value < 10 ? value.toFixed(2) : value < 1000 ? value.toFixed(1) : value.toFixed(0);
+}
+
+function num(value: number): string {
+  return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–';
+}
+
+function caseName(r: WaveResult): string {
+  return `${DRIVER_NAME[r.driver]}, ${num(r.helpers)} helpers`;
+}
+
+function cells(s: Spread): string[] {
+  return [num(s.n), ms(s.p50), ms(s.p99), ms(s.max)];
+}
+
+function rows(results: WaveResult[]): string[][] {
+  return results.flatMap((r) => [
+    [caseName(r), `**publishPost → first wave** (WAVE_SIZE ${r.waveSize})`, ...cells(r.publish), (r.publish.p99 / r.baseline.p99).toFixed(2), num(r.meanTold), num(r.rowsPerNeed), `\`${r.command}\``],
+    [caseName(r), 'baseline: one read-only statement, one sort of all candidates', ...cells(r.baseline), '1.00', num(r.meanCandidates) + ' candidates', '0', `\`${r.command}\``],
+  ]);
+}
+
+function splitRows(results: WaveResult[]): string[][] {
+  const pp = (s: Spread) => (s.n ? `${num(s.n)}: ${ms(s.p50)} / ${ms(s.p99)} / ${ms(s.max)}` : '–');
+  return results.map((r) => [caseName(r), pp(r.district), pp(r.wholeCity), `${r.load.start.toFixed(1)} → ${r.load.end.toFixed(1)}`, r.date]);
+}
+
+function targetRows(results: WaveResult[]): string[][] {
+  return results
+    .filter((r) => r.helpers === WAVE_TARGET.helpers)
+    .map((r) => [
+      `${DRIVER_NAME[r.driver]}: first wave p99 ≤ ${WAVE_TARGET.p99Ms} ms at ${num(r.helpers)} helpers`,
+      `p99 ${ms(r.publish.p99)} ms over ${num(r.publish.n)} needs (${(r.publish.p99 / WAVE_TARGET.p99Ms).toFixed(1)}× the target; baseline ${ms(r.baseline.p99)} ms)`,
+      r.publish.p99 <= WAVE_TARGET.p99Ms ? '**met**' : '**not met**',
+    ]);
+}
+
+/** The section, from every recorded result. */
+export function renderWaveSection(results: WaveResult[]): string {
+  return [
+    WAVE_SECTION_HEADING,
+    '',
+    'A need published with the production first wave: `publishPost()` → `startWaves()` (WAVE_SIZE 50, the city’s',
+    'neighbouring districts and protected categories, every seeded helper verified), timed from the call to its',
+    'commit. Seeding as in the matcher above (five need subscriptions per helper over 12 × 8 cells); the needs follow',
+    'the same plan (1 in 8 for the whole city), one per fresh seeker, the clock 1 minute apart, so notifications',
+    'accumulate and later needs rank helpers with a history (load, record, last notified). Before each need the',
+    'baseline runs the best single statement for the same ranking written the plain way: every candidate (own',
+    'district, whole city, neighbours) with its last 30 days, one sort, `limit` — read-only, so a lower bound of',
+    'a one-sort statement (it is what the wave statement did before the tiers). Ratio = p99 / baseline p99.',
+    'The machine (2 cores) is shared by 6 people: absolute figures swing with their load, the ratio less.',
+    '',
+    ...table(['Case', 'Method', 'Needs', 'p50 ms', 'p99 ms', 'max ms', 'p99 ratio', 'Told per need', 'Rows per need', 'Command'], rows(results)),
+    '',
+    'Cells: needs: p50 / p99 / max ms. Load: the 1-minute load average (2 cores) when publishing started → ended.',
+    '',
+    ...table(['Case', 'District needs (with neighbours)', 'Whole-city needs', 'Load', 'Date'], splitRows(results)),
+    '',
+    ...table(['Target', 'Measured', 'Verdict'], targetRows(results)),
+    '',
+    ...dataComment(DATA_MARKER, results),
+    '',
+  ].join('\n');
+}
+
+/** The results recorded in the file. */
+export function readRecordedWaves(file: string): WaveResult[] {
+  return readRecordedIn<WaveResult>(file, DATA_MARKER);
+}
+
+/** Writes the section into BENCHMARKS.md. */
+export function writeWaveSection(file: string, section: string): void {
+  writeSectionIn(file, WAVE_SECTION_HEADING, section);
+}
