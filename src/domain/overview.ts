@@ -68,7 +68,7 @@ const cached = new WeakMap<Executor, CachedOverview>();
 
 /**
  * The change number of what the overview counts: the sequence `overview_changes`, which a statement trigger
- * on posts, subscriptions and the reachability of users advances (migration 0011). Sequences are not
+ * on posts, subscriptions and the reachability of users advances (migration 0012). Sequences are not
  * transactional, so this is the latest number whatever transaction reads it.
  */
 async function overviewChanges(db: Executor): Promise<string> {
