@@ -10,6 +10,7 @@ import { DeliveryWorker } from './delivery/worker';
 import { createRetentionSweep } from './domain/privacy';
 import { announceDesk, deskContext, moveOverdueNeedsToDesk } from './domain/desk';
 import { askDueFollowUps } from './domain/follow-up';
+import { syncChannelMirrors } from './domain/channels';
 import { announceModerationQueue } from './domain/moderation';
 import { createSessionSweep } from './domain/sessions';
 import { expirePosts, remindExpiringPosts } from './domain/sweeps';
@@ -62,6 +63,8 @@ export function createSweeps(
     { name: 'ask-follow-ups', everyMs: waveJobPeriodMs(config.FOLLOW_UP_AFTER), claims: (db, clock) => askDueFollowUps(db, clock) },
     // New desk items at most every two minutes, in one message; unclaimed ones again daily.
     { name: 'announce-desk', everyMs: 120_000, sweep: announceDesk },
+    // Cards in the city's channels follow their posts within seconds (sent at each channel's pace).
+    { name: 'sync-channel-mirrors', everyMs: 5_000, sweep: syncChannelMirrors },
     { name: 'remind-expiring-posts', everyMs: 60_000, sweep: remindExpiringPosts },
     { name: 'expire-posts', everyMs: 60_000, sweep: expirePosts },
     // Coordinators hear about new reports at most every two minutes, in one message.

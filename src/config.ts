@@ -140,6 +140,8 @@ const baseSchema = z.object({
   BROADCAST_RATE: int(25, 1, 1000),
   PAID_BROADCAST: boolean(false),
   INVITE_TTL_HOURS: int(72, 1, 24 * 30),
+  /** The pace of mirrors into one channel or group (Telegram allows about 20 messages a minute per group). */
+  CHANNEL_INTERVAL: duration('3s', '1s', '10m'),
   // Safety and privacy
   /** How long an organisation's invite link (verified helpers of a protected category) can be used. */
   ORG_INVITE_TTL: duration('7d', '10s', '90d'),

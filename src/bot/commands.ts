@@ -34,6 +34,7 @@ const COMMANDS: { command: string; for: Audience[] }[] = [
   { command: 'stats', for: allowedTo('stats.view') },
   { command: 'export', for: allowedTo('stats.export') },
   { command: 'poster', for: allowedTo('poster.create') },
+  { command: 'channels', for: allowedTo('channels.manage') },
   { command: 'notices', for: everyone },
   { command: 'settings', for: everyone },
   { command: 'language', for: everyone },

@@ -9,6 +9,8 @@ import { createErrorHandler } from './errors';
 import type { InFlightUpdates } from './in-flight';
 import { browseFeature } from './features/browse';
 import { cancelFeature } from './features/cancel';
+import { channelMembership, channelsFeature } from './features/channels';
+import { inlineFeature } from './features/inline';
 import { contactsFeature } from './features/contacts';
 import { helpFeature } from './features/help';
 import { languageFeature } from './features/language';
@@ -89,6 +91,8 @@ export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: C
   bot.use(replaceNul);
   bot.use(sequentialize(getSessionKey));
   const guarded = bot.errorBoundary(createErrorHandler({ rethrowTransient: options.rethrowTransient ?? false }));
+  // Telegram telling that the bot was removed from (or demoted in) a connected channel or group.
+  guarded.use(channelMembership);
   guarded.use(privateOnly);
   guarded.use(createRateLimiter(options.userRateLimit));
   guarded.use(answerCallbacksLast);
@@ -100,6 +104,8 @@ export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: C
   guarded.use(session<SessionData, Context>({ initial: () => ({}), storage: sessions, getSessionKey }));
   // Order matters: dialogs that consume typed input come before the relay, which takes the rest.
   guarded.use(browseFeature);
+  guarded.use(inlineFeature);
+  guarded.use(channelsFeature);
   guarded.use(staffFeature);
   guarded.use(verificationFeature);
   guarded.use(startFeature);

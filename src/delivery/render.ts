@@ -27,13 +27,14 @@ export interface RenderEnv {
 
 /** A Bot API call ready to be sent. */
 export interface OutgoingCall {
-  method: 'sendMessage' | 'sendPhoto' | 'sendDocument' | 'copyMessage' | 'editMessageText' | 'editMessageCaption';
+  method: 'sendMessage' | 'sendPhoto' | 'sendDocument' | 'copyMessage' | 'editMessageText' | 'editMessageCaption' | 'deleteMessage';
   payload: Record<string, unknown>;
 }
 
 /** What to do with one outbox row. */
 export type RenderResult =
   | { send: OutgoingCall; afterSend?: (messageId: number) => Promise<void> }
+  // (afterSend gets the sent or edited message's id; a call Telegram answers with True, such as deleteMessage, gets 0.)
   /** Not sent, with a final status: the post is gone (cancelled), over the daily cap (deferred). */
   | { skip: 'cancelled' | 'deferred' | 'unreachable'; reason: string }
   /** Not now (quiet hours): try again at this time. */

@@ -4,9 +4,11 @@ import { type Api, GrammyError, HttpError } from 'grammy';
 import type { Clock } from '../clock';
 import type { Locale } from '../config';
 import { type Database, queryRows } from '../db';
-import { deliveryState, deliveryWorkers, type OutboxRow, type OutboxStatus, outbox, users, type UserRow } from '../db/schema';
+import { deliveryState, deliveryWorkers, type OutboxRow, type OutboxStatus, outbox, PRIORITY, users, type UserRow } from '../db/schema';
+import { claimChannelRows, lostReasonOf, markChannelLost } from '../domain/channels';
 import { isOutboxKind, type OutboxKind, parseOutboxPayload } from '../domain/outbox-kinds';
 import { describeError, type Logger } from '../logger';
+import { renderChannelRow } from './channel-renderers';
 import { RateGovernor, type SendTicket } from './governor';
 import type { OutgoingCall, RenderEnv, RendererRegistry, RenderResult } from './render';
 import { RenderBatch } from './render-batch';
@@ -71,6 +73,8 @@ function renderRow<K extends OutboxKind>(renderers: RendererRegistry, kind: K, r
 }
 
 const UNREACHABLE = /bot was blocked|user is deactivated|chat not found|bot can't initiate|PEER_ID_INVALID|bot was kicked|have no rights to send/i;
+/** A channel or group the bot can no longer write to (removed, demoted, the chat gone). */
+const CHANNEL_LOST = /chat not found|bot was kicked|bot is not a member|have no rights|not enough rights|need administrator rights|CHAT_WRITE_FORBIDDEN|CHAT_ADMIN_REQUIRED|CHANNEL_PRIVATE|PEER_ID_INVALID|upgraded to a supergroup/i;
 
 /**
  * The outbox sender. Every bot process runs one. Rows are claimed with FOR UPDATE SKIP LOCKED under a
@@ -256,8 +260,9 @@ export class DeliveryWorker {
       const messageId = typeof result?.message_id === 'number' ? result.message_id : undefined;
       this.record({ id: row.id, status: 'sent', sentAt: this.o.clock.now(), messageId });
       this.stats.sent++;
-      if (job.afterSend && messageId !== undefined) {
-        await job.afterSend(messageId).catch((err) => this.logError(err, 'after-send hook failed'));
+      // Calls answered with True (deleteMessage) have no message id: their hook gets 0.
+      if (job.afterSend && (messageId !== undefined || (result as unknown) === true)) {
+        await job.afterSend(messageId ?? 0).catch((err) => this.logError(err, 'after-send hook failed'));
       }
     } catch (err) {
       await this.handleFailure(row, err);
@@ -277,6 +282,20 @@ export class DeliveryWorker {
       return;
     }
     const description = err instanceof GrammyError ? `${err.error_code} ${err.description}` : err instanceof HttpError ? `network: ${err.message}` : String(err);
+    if (row.priority === PRIORITY.channel && err instanceof GrammyError && (err.error_code === 403 || CHANNEL_LOST.test(err.description))) {
+      // The channel removed the bot or took a right away: it is marked (coordinators see it in /channels),
+      // what is queued for it is dropped, and nobody else is affected.
+      this.stats.unreachable++;
+      this.record({ id: row.id, status: 'unreachable', error: description });
+      this.queue = this.queue.filter((job) => {
+        if (job.row.chatId !== row.chatId) return true;
+        this.record({ id: job.row.id, status: 'cancelled', error: 'channel lost' });
+        return false;
+      });
+      this.o.logger.warn({ chatId: row.chatId, error: description }, 'channel lost: marked for the coordinators');
+      await markChannelLost(this.o.db, this.o.clock, row.chatId, [lostReasonOf(err.description)]).catch((e) => this.logError(e, 'could not mark a channel lost'));
+      return;
+    }
     if (err instanceof GrammyError && (err.error_code === 403 || (err.error_code === 400 && UNREACHABLE.test(err.description)))) {
       this.stats.unreachable++;
       this.record({ id: row.id, status: 'unreachable', error: description });
@@ -344,6 +363,11 @@ export class DeliveryWorker {
         .returning();
       rows.push(...claimed);
     }
+    // Mirrors into channels and groups last, one per channel whose pace allows it: people never wait for them.
+    if (rows.length < n) {
+      const intervalMs = this.o.renderEnv.config.CHANNEL_INTERVAL;
+      rows.push(...(await claimChannelRows(this.o.db, this.o.clock, { limit: n - rows.length, intervalMs, leaseMs: this.o.leaseMs, owner: this.id })));
+    }
     if (rows.length === 0) return 0;
     rows.sort((a, b) => a.priority - b.priority || a.notBefore.getTime() - b.notBefore.getTime() || a.id - b.id);
     await this.render(rows);
@@ -359,6 +383,10 @@ export class DeliveryWorker {
     const batch = await RenderBatch.load(this.o.renderEnv.db, rows);
     for (const row of rows) {
       try {
+        if (row.priority === PRIORITY.channel) {
+          this.queueRendered(row, await renderChannelRow(row, this.o.renderEnv));
+          continue;
+        }
         const recipient = recipients.get(row.userId);
         if (!recipient || recipient.deletedAt) {
           this.record({ id: row.id, status: 'cancelled', error: 'recipient deleted' });
@@ -382,20 +410,24 @@ export class DeliveryWorker {
         }
         const locale = recipient.locale as Locale;
         const env: RenderEnv = { ...this.o.renderEnv, recipient, locale, t: this.o.renderEnv.i18n.fixed(locale), batch };
-        const result = await renderRow(this.o.renderers, row.kind, row, parsed.payload, env);
-        if ('send' in result) {
-          this.queue.push({ row, call: result.send, afterSend: result.afterSend });
-        } else if ('skip' in result) {
-          this.record({ id: row.id, status: result.skip, error: result.reason });
-          this.stats.skipped++;
-        } else {
-          this.record({ id: row.id, status: 'pending', notBefore: result.reschedule, error: result.reason });
-          this.stats.skipped++;
-        }
+        this.queueRendered(row, await renderRow(this.o.renderers, row.kind, row, parsed.payload, env));
       } catch (err) {
         this.logError(err, 'could not render outbox row');
         this.record({ id: row.id, status: row.attempts < this.o.maxAttempts ? 'pending' : 'failed', error: `render: ${describeError(err).message}`, notBefore: new Date(this.o.clock.now().getTime() + 5_000) });
       }
+    }
+  }
+
+  /** Queues a rendered row for sending, or records why it is not sent (now). */
+  private queueRendered(row: OutboxRow, result: RenderResult): void {
+    if ('send' in result) {
+      this.queue.push({ row, call: result.send, afterSend: result.afterSend });
+    } else if ('skip' in result) {
+      this.record({ id: row.id, status: result.skip, error: result.reason });
+      this.stats.skipped++;
+    } else {
+      this.record({ id: row.id, status: 'pending', notBefore: result.reschedule, error: result.reason });
+      this.stats.skipped++;
     }
   }
 

@@ -32,7 +32,9 @@ export type AuditAction =
   | 'organisation.invite.created'
   | 'organisation.joined'
   | 'organisation.withdrawn'
-  | 'report.safety';
+  | 'report.safety'
+  | 'channel.connected'
+  | 'channel.disconnected';
 
 /** Writes who did what, when; called in the same transaction as the action. */
 export async function audit(

@@ -61,6 +61,7 @@ export const ACTIONS = [
   'notices.view',
   'audit.view',
   'helpers.view',
+  'channels.manage',
 ] as const;
 /** One of ACTIONS. */
 export type Action = (typeof ACTIONS)[number];
@@ -107,6 +108,8 @@ export const PERMISSIONS: Record<Action, readonly ActorRole[]> = {
   'notices.view': TRUSTED,
   'audit.view': COORDINATORS,
   'helpers.view': COORDINATORS,
+  // /channels: which channels and groups mirror new posts, in which language and for which district.
+  'channels.manage': COORDINATORS,
 };
 
 /** Actions that staff may do only when marked as Lotse (coordinators always may). */

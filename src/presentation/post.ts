@@ -58,12 +58,12 @@ export function renderPostCard(
  * The buttons under a post someone else wrote: contact, photo, report. `answers` adds a need
  * notification's "Not this time" and "Pause for a week" (src/domain/waves.ts), `toggle` the switch
  * between machine translation and original; `verifyFirst` replaces "I can help" by "Get verified" (a
- * protected category, a viewer who is not verified).
+ * protected category, a viewer who is not verified); `share` adds "📤 Share" (inline mode).
  */
 export function createPostActionsKeyboard(
   t: TFunction,
   post: Pick<PostRow, 'id' | 'kind' | 'photoFileId'>,
-  options: { photoButton: boolean; answers?: boolean; toggle?: { text: string; callback_data: string } | null; verifyFirst?: boolean },
+  options: { photoButton: boolean; answers?: boolean; toggle?: { text: string; callback_data: string } | null; verifyFirst?: boolean; share?: boolean },
 ): InlineKeyboard {
   // A need of a protected category seen by someone not verified: the way to get verified instead of "I can help".
   const keyboard = options.verifyFirst
@@ -75,6 +75,8 @@ export function createPostActionsKeyboard(
   if (options.photoButton && post.photoFileId) keyboard.row().text(t('posts.viewPhoto'), postData.encode({ action: 'photo', postId: post.id }));
   // "Show original" / "Show translation" (src/presentation/translation.ts) above the report button.
   if (options.toggle) keyboard.row().text(options.toggle.text, options.toggle.callback_data);
+  // "📤 Share": inline mode puts the post's anonymous card into a chat the reader picks (src/bot/features/inline.ts).
+  if (options.share) keyboard.row().switchInline(t('share.button'), `#${post.id}`);
   keyboard.row().text(t('moderation.reportButton'), reportData.encode({ target: 'post', id: post.id, reason: '-' }));
   return keyboard;
 }

@@ -59,7 +59,7 @@ describe('/browse', () => {
     const detail = jonas.last;
     expect(detail.text).toContain('Житло 6');
     expect(detail.text).not.toMatch(/Олена|olena_kyiv/);
-    expect(jonas.buttons(detail)).toEqual(['🤝 Ich kann helfen', '⚠️ Melden']);
+    expect(jonas.buttons(detail)).toEqual(['🤝 Ich kann helfen', '📤 Teilen', '⚠️ Melden']);
 
     // Forged filters or pages are refused; a huge page number is clamped.
     expect((await jonas.press('b:l:need:atlantis:*:0', list)).answer?.showAlert).toBe(true);

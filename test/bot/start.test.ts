@@ -159,7 +159,7 @@ describe('/start onboarding', () => {
     await verifyPeople(h, jonas);
     const opened = await jonas.send('/start post_1');
     expect(opened.sent[0]?.text).toContain('Шукаю кімнату на два місяці');
-    expect(jonas.buttons(opened.sent[0])).toEqual(['🤝 Ich kann helfen', '⚠️ Melden']);
+    expect(jonas.buttons(opened.sent[0])).toEqual(['🤝 Ich kann helfen', '📤 Teilen', '⚠️ Melden']);
     expect((await jonas.send('/start post_99')).sent[0]?.text).toBe('Dieser Beitrag ist nicht mehr offen.');
   });
 

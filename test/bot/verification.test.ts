@@ -95,7 +95,7 @@ describe('protected categories', () => {
     // Newest first: the health need is 1, the housing need 2.
     await petro.click('2');
     expect(petro.last.text).toContain('🔒 Тут допомогу можуть пропонувати лише верифіковані помічники.');
-    expect(petro.buttons()).toEqual(['🛡 Пройти верифікацію', '⚠️ Поскаржитися']);
+    expect(petro.buttons()).toEqual(['🛡 Пройти верифікацію', '📤 Поділитися', '⚠️ Поскаржитися']);
     // An old or forged "I can help": a short refusal, and a message with the way to get verified.
     const refused = await petro.press(`c:req:${housing}`, petro.last);
     expect(refused.answer).toEqual({ text: '🔒 Тут допомогу можуть пропонувати лише верифіковані помічники. Верифікація: /settings', showAlert: true });

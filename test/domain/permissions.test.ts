@@ -28,6 +28,7 @@ import { closeDeskItem, findDeskItem, listDesk, setLotse } from '../../src/domai
 import { createInvite, listStaff, promoteToCoordinator, redeemInvite, revokeStaff } from '../../src/domain/staff';
 import { collectStats, exportStats } from '../../src/domain/stats';
 import { checkPosterRequest } from '../../src/domain/posters';
+import { connectChannel, disconnectChannel, findChannel, listChannels, updateChannel } from '../../src/domain/channels';
 import { readLocaleFiles } from '../../src/i18n';
 import { createTestDb, resetTestDb, type TestDatabase } from '../helpers/db';
 import { createOrganisationInvite, decideVerification, joinOrganisation, listVerified, requestVerification, withdrawOrganisation, withdrawVerification } from '../../src/domain/verification';
@@ -274,6 +275,15 @@ describe('the domain commands', () => {
     'notices.view': async (user) => listNoticeReports(handle.db, actorOf(user)),
     'audit.view': async (user) => listAudit(handle.db, actorOf(user), {}),
     'helpers.view': async (user) => collectHelperLoad(handle.db, clock, actorOf(user), 15),
+    'channels.manage': async (user) => {
+      const actor = actorOf(user);
+      const chatId = -1_001_000_000_000 - ++textCounter;
+      const { channel } = await connectChannel(handle.db, clock, actor, { id: chatId, type: 'channel', title: 'Hilfe Hamborn' }, { district: 'hamborn', locale: 'de' });
+      await listChannels(handle.db, actor);
+      await findChannel(handle.db, actor, channel.id);
+      await updateChannel(handle.db, actor, channel.id, { locale: 'uk' });
+      await disconnectChannel(handle.db, clock, actor, channel.id);
+    },
   };
 
   /** The refusal a try ended with, or null when it went through. */

@@ -46,6 +46,21 @@ type ApiResponse = { ok: true; result: unknown } | { ok: false; error_code: numb
 /** Methods that send a new message and count against the global rate limit. */
 const SENDING = new Set(['sendMessage', 'sendPhoto', 'sendDocument', 'copyMessage', 'sendMediaGroup']);
 
+/** A channel or group the bot may be in, with the bot's membership as getChatMember reports it. */
+export interface FakeGroupChat {
+  chat: { id: number; type: 'channel' | 'group' | 'supergroup'; title: string; username?: string };
+  botMember: { status: 'creator' | 'administrator' | 'member' | 'restricted' | 'left' | 'kicked'; can_post_messages?: boolean; can_edit_messages?: boolean; can_delete_messages?: boolean };
+}
+
+/** What the bot answered to one inline query (answerInlineQuery). */
+export interface InlineAnswer {
+  inlineQueryId: string;
+  results: { type: string; id: string; title?: string; description?: string; input_message_content?: { message_text: string; parse_mode?: string }; reply_markup?: InlineKeyboardMarkup }[];
+  button?: { text: string; start_parameter?: string };
+  cacheTime?: number;
+  isPersonal: boolean;
+}
+
 export interface FakeTelegramOptions {
   botInfo?: Partial<UserFromGetMe>;
   /** Global limit on sending methods per second (sliding window); 429 beyond it. */
@@ -72,6 +87,9 @@ export class FakeTelegram {
   readonly blocked = new Set<number>();
   readonly reactions: { chatId: number; messageId: number; reaction: unknown }[] = [];
   readonly unknownChats = new Set<number>();
+  /** Channels and groups (getChat, getChatMember; sending there needs the bot's membership and rights). */
+  readonly groupChats = new Map<number, FakeGroupChat>();
+  readonly inlineAnswers: InlineAnswer[] = [];
   /** The default menu button as the bot last set it (setChatMenuButton without chat_id). */
   menuButton: { type?: string } | undefined;
   /** Sending calls answered with 429 because of the rate limit. */
@@ -123,6 +141,18 @@ export class FakeTelegram {
   /** The user blocked the bot: sending answers 403. */
   block(chatId: number): void {
     this.blocked.add(chatId);
+  }
+
+  /** A channel or group the bot is in, with its rights there (administrator with every right by default). */
+  addGroupChat(chat: FakeGroupChat['chat'], botMember: FakeGroupChat['botMember'] = { status: 'administrator', can_post_messages: true, can_edit_messages: true, can_delete_messages: true }): void {
+    this.groupChats.set(chat.id, { chat, botMember });
+  }
+
+  /** The bot's membership in a channel or group changes (removed, demoted, promoted). */
+  setBotMember(chatId: number, botMember: FakeGroupChat['botMember']): void {
+    const group = this.groupChats.get(chatId);
+    if (!group) throw new Error(`no group chat ${chatId}`);
+    group.botMember = botMember;
   }
 
   // ---------- what chats see ----------
@@ -224,8 +254,10 @@ export class FakeTelegram {
       const chatId = Number(p.chat_id);
       if (this.blocked.has(chatId)) throw new ApiFailure(403, 'Forbidden: bot was blocked by the user');
       if (this.unknownChats.has(chatId)) throw new ApiFailure(400, 'Bad Request: chat not found');
+      this.checkGroupWrite(chatId, 'post');
       this.enforceRate();
     }
+    if (method === 'editMessageText' || method === 'deleteMessage') this.checkGroupWrite(Number(p.chat_id), method === 'deleteMessage' ? 'delete' : 'edit');
     switch (method) {
       case 'getMe':
         return this.botInfo;
@@ -279,11 +311,64 @@ export class FakeTelegram {
       case 'sendChatAction':
       case 'close':
         return true;
+      case 'getChat':
+        return this.getChat(p.chat_id);
+      case 'getChatMember': {
+        const group = this.groupChats.get(Number(p.chat_id));
+        if (!group) throw new ApiFailure(400, 'Bad Request: chat not found');
+        if (Number(p.user_id) !== this.botInfo.id) return { user: { id: Number(p.user_id), is_bot: false, first_name: 'User' }, status: 'left' };
+        return { user: { id: this.botInfo.id, is_bot: true, first_name: this.botInfo.first_name, username: this.botInfo.username }, ...group.botMember };
+      }
+      case 'answerInlineQuery':
+        return this.answerInline(p);
       case 'getFile':
         return { file_id: p.file_id, file_unique_id: `u${String(p.file_id)}`, file_size: 1000, file_path: `photos/${String(p.file_id)}.jpg` };
       default:
         throw new ApiFailure(404, 'Not Found: method not found');
     }
+  }
+
+  /** Like Telegram: a bot that left a channel or group gets 403; in a channel it needs the right for what it does. */
+  private checkGroupWrite(chatId: number, what: 'post' | 'edit' | 'delete'): void {
+    const group = this.groupChats.get(chatId);
+    if (!group) return;
+    const member = group.botMember;
+    const where = group.chat.type === 'channel' ? 'channel chat' : 'group chat';
+    if (member.status === 'kicked') throw new ApiFailure(403, `Forbidden: bot was kicked from the ${where}`);
+    if (member.status === 'left') throw new ApiFailure(403, `Forbidden: bot is not a member of the ${where}`);
+    if (group.chat.type !== 'channel' || member.status === 'creator') return;
+    const right = what === 'post' ? member.can_post_messages : what === 'edit' ? member.can_edit_messages : member.can_delete_messages;
+    if (member.status !== 'administrator' || !right) throw new ApiFailure(400, 'Bad Request: need administrator rights in the channel chat');
+  }
+
+  private getChat(ref: unknown): unknown {
+    const text = String(ref);
+    const group = text.startsWith('@')
+      ? [...this.groupChats.values()].find((g) => g.chat.username?.toLowerCase() === text.slice(1).toLowerCase())
+      : this.groupChats.get(Number(text));
+    if (group) return { ...group.chat, accent_color_id: 0, max_reaction_count: 11, accepted_gift_types: { unlimited_gifts: false, limited_gifts: false, unique_gifts: false, premium_subscription: false } };
+    const id = Number(text);
+    if (Number.isSafeInteger(id) && id > 0 && this.chats.has(id)) return { id, type: 'private', first_name: 'User', accent_color_id: 0, max_reaction_count: 11 };
+    throw new ApiFailure(400, 'Bad Request: chat not found');
+  }
+
+  private answerInline(p: Record<string, unknown>): true {
+    const id = String(p.inline_query_id);
+    if (this.inlineAnswers.some((a) => a.inlineQueryId === id)) throw new ApiFailure(400, 'Bad Request: query is too old and response timeout expired or query ID is invalid');
+    const results = (typeof p.results === 'string' ? JSON.parse(p.results) : p.results) as InlineAnswer['results'];
+    if (!Array.isArray(results) || results.length > 50) throw new ApiFailure(400, 'Bad Request: RESULTS_TOO_MUCH');
+    const ids = new Set<string>();
+    for (const r of results) {
+      if (!r.id || Buffer.byteLength(r.id, 'utf8') > 64 || ids.has(r.id)) throw new ApiFailure(400, 'Bad Request: RESULT_ID_INVALID');
+      ids.add(r.id);
+      if (r.type === 'article' && (!r.title || !r.input_message_content)) throw new ApiFailure(400, 'Bad Request: RESULT_TYPE_INVALID');
+      if (r.input_message_content) this.checkText(r.input_message_content.message_text, r.input_message_content.parse_mode, 4096);
+      this.checkMarkup(r.reply_markup);
+    }
+    const button = (typeof p.button === 'string' ? JSON.parse(p.button) : p.button) as InlineAnswer['button'];
+    if (button?.start_parameter !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(button.start_parameter)) throw new ApiFailure(400, 'Bad Request: START_PARAM_INVALID');
+    this.inlineAnswers.push({ inlineQueryId: id, results, button, cacheTime: p.cache_time as number | undefined, isPersonal: Boolean(p.is_personal) });
+    return true;
   }
 
   private enforceRate(): void {
@@ -414,7 +499,7 @@ export class FakeTelegram {
     const base = {
       message_id: m.messageId,
       date: Math.floor(m.sentAt / 1000),
-      chat: { id: m.chatId, type: 'private' as const, first_name: 'User' },
+      chat: (this.groupChats.get(m.chatId)?.chat ?? { id: m.chatId, type: 'private' as const, first_name: 'User' }) as Message['chat'],
       from: { id: this.botInfo.id, is_bot: true, first_name: this.botInfo.first_name, username: this.botInfo.username },
       ...(m.replyMarkup ? { reply_markup: m.replyMarkup } : {}),
     };

@@ -12,8 +12,8 @@ import { type DeliveryStats, DeliveryWorker, type DeliveryWorkerOptions } from '
 import { createSweeps } from '../../src/background';
 import { Scheduler } from '../../src/scheduler';
 import { createTestDb, resetTestDb, type TestDatabase } from './db';
-import { FakeTelegram, type FakeTelegramOptions, type ShownMessage } from './fake-telegram';
-import { callbackUpdate, editedMessageUpdate, messageUpdate, myChatMemberUpdate, type Persona } from './updates';
+import { FakeTelegram, type FakeTelegramOptions, type InlineAnswer, type ShownMessage } from './fake-telegram';
+import { callbackUpdate, editedMessageUpdate, inlineQueryUpdate, messageUpdate, myChatMemberUpdate, type Persona } from './updates';
 import { createDeliveryPort } from '../../src/delivery/port';
 import { sendDueWaves, type WaveContext, waveSettings } from '../../src/domain/waves';
 import { createTranslationService, type TranslationService } from '../../src/translate/service';
@@ -185,6 +185,8 @@ export interface Reaction {
   answer?: { text?: string; showAlert: boolean };
 }
 
+let inlineQueries = 0;
+
 /** One person using the bot. */
 export class TestUser {
   constructor(
@@ -243,6 +245,13 @@ export class TestUser {
   /** Edits one of the user's own earlier messages. */
   edit(messageId: number, text: string): Promise<Reaction> {
     return this.observe(() => this.harness.handle(editedMessageUpdate(this.persona, messageId, text)));
+  }
+
+  /** Types `@bot <query>` in some chat (or presses a "Share" button); returns what the bot answered. */
+  async inline(query: string): Promise<InlineAnswer | undefined> {
+    const id = `iq${this.id}-${++inlineQueries}`;
+    await this.harness.handle(inlineQueryUpdate(this.persona, id, query));
+    return this.harness.telegram.inlineAnswers.find((a) => a.inlineQueryId === id);
   }
 
   /** Blocks (or unblocks) the bot in Telegram. */

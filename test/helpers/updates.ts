@@ -103,3 +103,23 @@ export function groupMessageUpdate(p: Persona, chatId: number, text: string): Up
     },
   };
 }
+
+/** Telegram telling that the bot's membership in a channel or group changed (added, promoted, demoted, removed). */
+export function groupMemberUpdate(p: Persona, chat: { id: number; type: 'channel' | 'group' | 'supergroup'; title: string; username?: string }, oldStatus: string, member: Record<string, unknown> & { status: string }): Update {
+  const botUser = { id: 7_000_000_001, is_bot: true, first_name: 'Hilfenetz', username: 'hilfenetz_test_bot' };
+  return {
+    update_id: nextUpdateId(),
+    my_chat_member: {
+      chat,
+      from: fromOf(p),
+      date: Math.floor(Date.now() / 1000),
+      old_chat_member: { user: botUser, status: oldStatus },
+      new_chat_member: { user: botUser, ...member },
+    },
+  } as unknown as Update;
+}
+
+/** An inline query (`@bot <query>` typed in any chat, or a switch_inline_query button). */
+export function inlineQueryUpdate(p: Persona, id: string, query: string): Update {
+  return { update_id: nextUpdateId(), inline_query: { id, from: fromOf(p), query, offset: '', chat_type: 'group' } };
+}

@@ -182,6 +182,7 @@ async function showPost(ctx: Context, postId: number): Promise<void> {
         photoButton: !message.photoInline,
         toggle: translationToggle(ctx.t, view, { view: 'd', id: post.id }, translation !== undefined),
         verifyFirst,
+        share: true,
       });
   if (message.method === 'sendPhoto') await ctx.replyWithPhoto(post.photoFileId!, { caption: card, reply_markup: keyboard });
   else await ctx.reply(card, { reply_markup: keyboard, link_preview_options: { is_disabled: true } });

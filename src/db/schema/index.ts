@@ -12,3 +12,4 @@ export * from './verification';
 export * from './translations';
 export * from './posters';
 export * from './web';
+export * from './channels';

@@ -13,8 +13,11 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
-/** Lower is more urgent: a relay message never waits behind a broadcast. */
-export const PRIORITY = { interactive: 0, notification: 1, broadcast: 2 } as const;
+/**
+ * Lower is more urgent: a relay message never waits behind a broadcast. `channel` rows (mirrors in the city's
+ * channels and groups, user_id 0) are claimed only after everything else and paced per channel.
+ */
+export const PRIORITY = { interactive: 0, notification: 1, broadcast: 2, channel: 3 } as const;
 
 export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'unreachable', 'failed', 'cancelled', 'deferred', 'digested'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];

@@ -28,6 +28,8 @@ const deepLink = z.union([
     // Post ids are PostgreSQL integers: a larger number names no post (and would fail the query).
     .pipe(z.number().max(2_147_483_647))
     .transform((postId) => ({ type: 'post' as const, postId })),
+  // The button of inline results that found nothing to share: an ordinary start.
+  z.literal('share').transform(() => ({ type: 'share' as const })),
   z
     .string()
     .regex(new RegExp(`^${POSTER_PREFIX}-(${LOCALES.join('|')})(-[a-z][a-z0-9_]{0,23})?$`))
@@ -54,6 +56,11 @@ export function createPosterPayload(locale: Locale, district: string | null): st
   const parsed = parseStartPayload(payload);
   if (parsed.type !== 'poster') throw new Error(`district key "${district}" cannot be put into a poster link`);
   return payload;
+}
+
+/** The /start payload that opens a post in the bot (mirrored cards, shared cards). */
+export function createPostPayload(postId: number): string {
+  return `post_${postId}`;
 }
 
 /** Builds a t.me deep link. */
