@@ -18,11 +18,10 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
 import { CityDirectory, loadCity } from '../src/city';
 import { PROJECT_ROOT } from '../src/util/project-root';
 import { positiveInts } from './lib/cli';
-import { BENCH_DATABASE_URL, type Driver } from './lib/database';
+import { type Driver, serverVersion } from './lib/database';
 import { type Machine, mergeResults, readRecorded, renderConsole, renderSection, writeSection } from './lib/match-report';
 import { type MatchCase, type MatchResult, runMatchCase } from './lib/match-run';
 import { readRecordedWaves, renderWaveSection, writeWaveSection } from './lib/wave-report';
@@ -88,19 +87,6 @@ function cases(o: Options): MatchCase[] {
       return { driver, helpers, posts, baselinePosts, breakdownPosts: Math.min(posts, BREAKDOWN_POSTS), warmup: WARMUP };
     }),
   );
-}
-
-async function serverVersion(): Promise<string> {
-  const client = new Client({ connectionString: BENCH_DATABASE_URL });
-  try {
-    await client.connect();
-    const result = await client.query<{ server_version: string }>('show server_version');
-    return result.rows[0]?.server_version.split(' ')[0] ?? '?';
-  } catch {
-    return 'unavailable';
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 async function machine(): Promise<Machine> {

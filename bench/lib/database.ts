@@ -8,10 +8,25 @@ export type Driver = 'postgres' | 'pglite';
 /** The server benchmarks use: only to create and drop their own database on it. */
 export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
-function withDatabase(url: string, database: string): string {
+/** The same server's URL with another database. */
+export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
+}
+
+/** The server's version ("16.4"), or "unavailable". */
+export async function serverVersion(): Promise<string> {
+  const client = new Client({ connectionString: BENCH_DATABASE_URL });
+  try {
+    await client.connect();
+    const result = await client.query<{ server_version: string }>('show server_version');
+    return result.rows[0]?.server_version.split(' ')[0] ?? '?';
+  } catch {
+    return 'unavailable';
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 async function onServer(statement: string): Promise<void> {
@@ -28,9 +43,9 @@ async function onServer(statement: string): Promise<void> {
  * A fresh, migrated database for one benchmark case: a new database `name` on the PostgreSQL server
  * (dropped again by close()), or an in-memory PGlite. The same migrations as production run on both.
  * `poolSize` undefined means the production pool size; `settings` are set on the new database (PostgreSQL only)
- * before anyone connects.
+ * before anyone connects; `keep` leaves the database on the server after close() (see reopenBenchDatabase).
  */
-export async function openBenchDatabase(driver: Driver, name: string, options: { poolSize?: number; settings?: Record<string, string> } = {}): Promise<DatabaseHandle> {
+export async function openBenchDatabase(driver: Driver, name: string, options: { poolSize?: number; settings?: Record<string, string>; keep?: boolean } = {}): Promise<DatabaseHandle> {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
   if (driver === 'pglite') {
     const handle = await createDatabase({ pgliteDataDir: 'memory' });
@@ -46,6 +61,7 @@ export async function openBenchDatabase(driver: Driver, name: string, options: {
   }
   const handle = await createDatabase({ DATABASE_URL: withDatabase(BENCH_DATABASE_URL, name), poolSize: options.poolSize });
   await runMigrations(handle);
+  if (options.keep) return handle;
   return {
     ...handle,
     async close() {
@@ -53,4 +69,12 @@ export async function openBenchDatabase(driver: Driver, name: string, options: {
       await onServer(`drop database if exists ${name} with (force)`);
     },
   };
+}
+
+/** A database an earlier run kept (PostgreSQL), with any newer migrations applied; left on the server by close(). */
+export async function reopenBenchDatabase(name: string): Promise<DatabaseHandle> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
+  const handle = await createDatabase({ DATABASE_URL: withDatabase(BENCH_DATABASE_URL, name) });
+  await runMigrations(handle);
+  return handle;
 }

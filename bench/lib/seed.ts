@@ -16,7 +16,7 @@ export interface SeedCity {
 }
 
 /** Keys come from the validated city file (`[a-z][a-z0-9_]*`) or are '*'; checked again before inlining. */
-function textArray(keys: readonly string[]): SQL {
+export function textArray(keys: readonly string[]): SQL {
   for (const key of keys) if (!/^([a-z][a-z0-9_]*|\*)$/.test(key)) throw new Error(`unexpected key ${key}`);
   return sql.raw(`array[${keys.map((k) => `'${k}'`).join(', ')}]::text[]`);
 }

@@ -51,12 +51,55 @@ export interface Overview {
 }
 
 /**
+ * How long an overview is served from memory while nothing it counts has changed. It bounds what changes
+ * without a write (a need passing 24 h unanswered, a helper's week of pause ending, a new week) and a
+ * change committed while the overview was being computed (the change number is read before the counts).
+ */
+export const OVERVIEW_CACHE_MS = 30_000;
+
+/** The overview last computed on a database, with the change number it was computed at. */
+interface CachedOverview {
+  city: CityDirectory;
+  changes: string;
+  at: number;
+  overview: Promise<Overview>;
+}
+const cached = new WeakMap<Executor, CachedOverview>();
+
+/**
+ * The change number of what the overview counts: the sequence `overview_changes`, which a statement trigger
+ * on posts, subscriptions and the reachability of users advances (migration 0012). Sequences are not
+ * transactional, so this is the latest number whatever transaction reads it.
+ */
+async function overviewChanges(db: Executor): Promise<string> {
+  const [row] = await queryRows<{ changes: string }>(db, sql`select last_value || ':' || is_called as changes from overview_changes`);
+  return row?.changes ?? '';
+}
+
+/**
  * The heat map, the trend and the helpers per cell in three statements (posts grouped in SQL; the
- * helpers of a district are those subscribed to it or to the whole city, counted once each).
+ * helpers of a district are those subscribed to it or to the whole city, counted once each). Several
+ * coordinators looking at an unchanged city share one computation: the overview is kept per database for
+ * OVERVIEW_CACHE_MS and computed again as soon as a post, a subscription or a person's reachability
+ * changes (bench:web measures both on 100,000 people and 50,000 posts; BENCHMARKS.md).
  */
 export async function collectOverview(db: Executor, clock: Clock, viewer: Actor, city: CityDirectory): Promise<Overview> {
   authorize(viewer, 'stats.view');
+  const changes = await overviewChanges(db);
   const now = clock.now();
+  const last = cached.get(db);
+  const age = last ? now.getTime() - last.at : Number.NaN;
+  if (last && last.city === city && last.changes === changes && age >= 0 && age < OVERVIEW_CACHE_MS) return last.overview;
+  const overview = computeOverview(db, now, city);
+  cached.set(db, { city, changes, at: now.getTime(), overview });
+  // A failed computation is not kept: the next request tries again.
+  overview.catch(() => {
+    if (cached.get(db)?.overview === overview) cached.delete(db);
+  });
+  return overview;
+}
+
+async function computeOverview(db: Executor, now: Date, city: CityDirectory): Promise<Overview> {
   const [cellRows, helperRows, trend] = await Promise.all([countCells(db, now), countHelpers(db, now, city), collectTrend(db, now, city.timezone)]);
   const districts = [...city.districts.map((d) => d.key), WHOLE_CITY];
   const categories = city.categories.map((c) => c.key);
@@ -112,73 +155,68 @@ async function countCells(db: Executor, now: Date): Promise<CellRow[]> {
  * Reachable helpers per district × category: subscribers to needs who are not banned, deleted, blocked or
  * paused. A whole-city subscription counts in every district (and in the whole-city row); someone subscribed
  * both to a district and to the whole city counts once there.
+ *
+ * One pass over the subscriptions: the statement counts the whole-city subscribers of each category and,
+ * per district, the subscribers who do not also have the category's whole-city subscription (an anti-join
+ * on the primary key); a district's cell is the sum of the two. (The earlier form joined every whole-city
+ * subscriber with every district and materialised both sets: ten times slower on 200,000 subscriptions.)
  */
 async function countHelpers(db: Executor, now: Date, city: CityDirectory): Promise<{ district: string; category: string; helpers: number }[]> {
-  const districts = sql.join(
-    city.districts.map((d) => sql`(${d.key})`),
-    sql`, `,
-  );
-  return queryRows(
+  const rows = await queryRows<{ district: string; category: string; helpers: number }>(
     db,
-    sql`with subs as materialized (
-          select s.user_id, s.category, s.district
-          from ${subscriptions} s join ${users} u on u.id = s.user_id
-          where s.kind = 'need' and u.deleted_at is null and u.banned_at is null and u.blocked_at is null
-            and not u.notifications_paused and (u.paused_until is null or u.paused_until <= ${now})
-        ),
-        whole as (select user_id, category from subs where district = ${WHOLE_CITY})
-        select d.key as district, w.category, count(*)::int as helpers
-          from whole w cross join (values ${districts}) as d(key)
-          group by d.key, w.category
-        union all
-        select s.district, s.category, count(*)::int
-          from subs s
-          where s.district <> ${WHOLE_CITY}
-            and not exists (select 1 from whole w where w.user_id = s.user_id and w.category = s.category)
-          group by s.district, s.category
-        union all
-        select ${WHOLE_CITY}, category, count(*)::int from whole group by category`,
-  ).then((rows) => {
-    // The first two parts may both name a cell: whole-city subscribers plus district-only ones.
-    const sum = new Map<string, { district: string; category: string; helpers: number }>();
-    for (const r of rows as { district: string; category: string; helpers: number }[]) {
-      const key = `${r.district}|${r.category}`;
-      const prev = sum.get(key);
-      if (prev) prev.helpers += r.helpers;
-      else sum.set(key, { ...r });
-    }
-    return [...sum.values()];
-  });
+    sql`select s.district, s.category, count(*)::int as helpers
+        from ${subscriptions} s
+        join ${users} u on u.id = s.user_id
+        left join ${subscriptions} w on s.district <> ${WHOLE_CITY} and w.user_id = s.user_id and w.kind = 'need'
+          and w.category = s.category and w.district = ${WHOLE_CITY}
+        where s.kind = 'need' and w.user_id is null
+          and u.deleted_at is null and u.banned_at is null and u.blocked_at is null
+          and not u.notifications_paused and (u.paused_until is null or u.paused_until <= ${now})
+        group by s.district, s.category`,
+  );
+  const whole = new Map(rows.filter((r) => r.district === WHOLE_CITY).map((r) => [r.category, r.helpers]));
+  const districtOnly = new Map(rows.map((r) => [`${r.district}|${r.category}`, r.helpers]));
+  return [...city.districts.map((d) => d.key), WHOLE_CITY].flatMap((district) =>
+    city.categories.map((c) => ({
+      district,
+      category: c.key,
+      helpers: (whole.get(c.key) ?? 0) + (district === WHOLE_CITY ? 0 : (districtOnly.get(`${district}|${c.key}`) ?? 0)),
+    })),
+  );
 }
 
-/** The last TREND_WEEKS weeks (Monday to Monday, city time), oldest first. */
+/**
+ * The last TREND_WEEKS weeks (Monday to Monday, city time), oldest first. Each post is read once and put
+ * into its week with width_bucket over the weeks' bounds (bucket i is [bounds[i], bounds[i+1])); the
+ * fulfilled ones a second time, into the week they were closed in.
+ */
 async function collectTrend(db: Executor, now: Date, timeZone: string): Promise<TrendWeek[]> {
   const starts: Date[] = [startOfWeek(now, timeZone)];
   // A week back from Monday 00:00 is in the previous week (DST changes by an hour only): its Monday.
   while (starts.length < TREND_WEEKS) starts.unshift(startOfWeek(new Date(starts[0]!.getTime() - 3 * DAY_MS), timeZone));
-  const bounds = [...starts, new Date('9999-12-31T00:00:00Z')];
+  const bounds = sql`${`{${[...starts, new Date('9999-12-31T00:00:00Z')].map((b) => b.toISOString()).join(',')}}`}::timestamptz[]`;
   const first = starts[0]!;
   const rows = await queryRows<{ i: number; needs: number; offers: number; fast: number; fulfilled: number }>(
     db,
-    sql`with weeks as (select i::int, b[i] as from_at, b[i + 1] as to_at
-                       from (select ${`{${bounds.map((b) => b.toISOString()).join(',')}}`}::timestamptz[] as b) x,
-                            generate_series(1, ${TREND_WEEKS}) i)
-        select w.i,
-               count(*) filter (where p.kind = 'need' and p.published_at >= w.from_at and p.published_at < w.to_at)::int as needs,
-               count(*) filter (where p.kind = 'offer' and p.published_at >= w.from_at and p.published_at < w.to_at)::int as offers,
-               count(*) filter (where p.kind = 'need' and p.published_at >= w.from_at and p.published_at < w.to_at
-                                  and p.first_response_at <= p.published_at + interval '24 hours')::int as fast,
-               count(*) filter (where p.status = 'fulfilled' and p.closed_at >= w.from_at and p.closed_at < w.to_at)::int as fulfilled
-        from weeks w
-        left join ${posts} p on p.status <> 'removed'
-          and ((p.published_at >= w.from_at and p.published_at < w.to_at) or (p.status = 'fulfilled' and p.closed_at >= w.from_at and p.closed_at < w.to_at))
-          and (p.published_at >= ${first} or p.closed_at >= ${first})
-        group by w.i order by w.i`,
+    sql`select i, count(*) filter (where kind = 'need')::int as needs, count(*) filter (where kind = 'offer')::int as offers,
+               count(*) filter (where fast)::int as fast, 0 as fulfilled
+        from (select width_bucket(published_at, ${bounds}) as i, kind,
+                     kind = 'need' and first_response_at <= published_at + interval '24 hours' as fast
+              from ${posts} where status <> 'removed' and published_at >= ${first}) p
+        group by i
+        union all
+        select width_bucket(closed_at, ${bounds}), 0, 0, 0, count(*)::int
+        from ${posts} where status = 'fulfilled' and closed_at >= ${first}
+        group by 1`,
   );
-  return starts.map((weekStart, index) => {
-    const row = rows.find((r) => r.i === index + 1);
-    return { weekStart, needs: row?.needs ?? 0, offers: row?.offers ?? 0, offeredWithin24h: row?.fast ?? 0, fulfilled: row?.fulfilled ?? 0 };
-  });
+  const sum = (index: number, key: 'needs' | 'offers' | 'fast' | 'fulfilled') => rows.filter((r) => r.i === index).reduce((a, r) => a + r[key], 0);
+  return starts.map((weekStart, index) => ({
+    weekStart,
+    needs: sum(index + 1, 'needs'),
+    offers: sum(index + 1, 'offers'),
+    offeredWithin24h: sum(index + 1, 'fast'),
+    fulfilled: sum(index + 1, 'fulfilled'),
+  }));
 }
 
 /** Totals of the heat map per district (row sums) for the map. */

@@ -61,11 +61,19 @@ export function date(v: View, d: Date | null | undefined, withTime = true): stri
   return d ? formatDate(d, v.locale, v.city.timezone, withTime) : '—';
 }
 
+/** Number formats by language and decimals: making one costs far more than using it (bench:web). */
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
 /** A duration in hours (one decimal below 10 h) or days, for medians. */
 export function hoursOrDays(v: View, ms: number | null): string {
   if (ms === null) return '—';
   const hours = ms / 3_600_000;
-  const nf = new Intl.NumberFormat(v.locale, { maximumFractionDigits: hours < 10 ? 1 : 0 });
+  const digits = hours < 10 ? 1 : 0;
+  let nf = numberFormats.get(`${v.locale}|${digits}`);
+  if (!nf) {
+    nf = new Intl.NumberFormat(v.locale, { maximumFractionDigits: digits });
+    numberFormats.set(`${v.locale}|${digits}`, nf);
+  }
   return hours < 48 ? v.text('units.hours', { value: nf.format(hours) }) : v.text('units.days', { value: nf.format(hours / 24) });
 }
 

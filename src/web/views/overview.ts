@@ -13,11 +13,12 @@ function cellHtml(v: View, cell: OverviewCell, max: number): Html {
   const level = heatLevel(cell.openNeeds, max);
   // Demand without supply: open needs here and nobody subscribed who could be told.
   const short = cell.openNeeds > 0 && cell.helpers === 0;
+  const median = hoursOrDays(v, cell.medianFirstOfferMs);
   const inner = html`<span class="n">${cell.openNeeds}</span><span class="sub">${v.t('overview.cell', {
     offers: cell.openOffers,
     unanswered: cell.unanswered,
     helpers: cell.helpers,
-    median: hoursOrDays(v, cell.medianFirstOfferMs),
+    median,
   })}</span>`;
   const label = v.text('overview.cellLabel', {
     district: districtName(v, cell.district),
@@ -26,7 +27,7 @@ function cellHtml(v: View, cell: OverviewCell, max: number): Html {
     offers: cell.openOffers,
     unanswered: cell.unanswered,
     helpers: cell.helpers,
-    median: hoursOrDays(v, cell.medianFirstOfferMs),
+    median,
   });
   const link = may(v, 'needs.view')
     ? html`<a href="/web/needs?district=${encodeURIComponent(cell.district)}&amp;category=${encodeURIComponent(cell.category)}&amp;status=open" aria-label="${label}">${inner}</a>`
