@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Clock } from '../clock';
 import { type Database, type Executor, queryRows } from '../db';
@@ -168,6 +168,17 @@ export async function applyMembership(db: Database, clock: Clock, chatId: number
   return 'active';
 }
 
+/** The tail of a sweep statement: one `channel.sync` row per (channel_id, post_id) of `changed`, counted. */
+function queueSyncRows(changed: SQL, now: Date): SQL {
+  return sql`queued as (
+          insert into ${outbox} (user_id, chat_id, priority, kind, payload, post_id, not_before, created_at)
+          select ${NO_PERSON}, c.chat_id, ${PRIORITY.channel}, ${CHANNEL_SYNC_KIND}, jsonb_build_object('channelId', c.id), f.post_id, ${now}::timestamptz, ${now}::timestamptz
+          from ${changed} f join ${channels} c on c.id = f.channel_id and c.status = 'active'
+          returning 1
+        )
+        select count(*)::int as n from queued`;
+}
+
 /**
  * The mirror sweep: queues a card for every post published (or approved) since a channel was connected that
  * belongs to its district (a district channel also gets whole-city posts, a whole-city channel everything),
@@ -188,13 +199,7 @@ export async function syncChannelMirrors(db: Executor, clock: Clock): Promise<nu
             and not exists (select 1 from ${channelPosts} cp where cp.channel_id = c.id and cp.post_id = p.id)
           on conflict do nothing
           returning channel_id, post_id
-        ), queued as (
-          insert into ${outbox} (user_id, chat_id, priority, kind, payload, post_id, not_before, created_at)
-          select ${NO_PERSON}, c.chat_id, ${PRIORITY.channel}, ${CHANNEL_SYNC_KIND}, jsonb_build_object('channelId', c.id), f.post_id, ${now}::timestamptz, ${now}::timestamptz
-          from fresh f join ${channels} c on c.id = f.channel_id
-          returning 1
-        )
-        select count(*)::int as n from queued`,
+        ), ${queueSyncRows(sql`fresh`, now)}`,
   );
   const closing = await queryRows<{ n: number }>(
     db,
@@ -203,13 +208,7 @@ export async function syncChannelMirrors(db: Executor, clock: Clock): Promise<nu
           from ${posts} p
           where p.id = cp.post_id and cp.state in ('queued', 'card') and p.status not in ('open', 'in_contact')
           returning cp.channel_id, cp.post_id
-        ), queued as (
-          insert into ${outbox} (user_id, chat_id, priority, kind, payload, post_id, not_before, created_at)
-          select ${NO_PERSON}, c.chat_id, ${PRIORITY.channel}, ${CHANNEL_SYNC_KIND}, jsonb_build_object('channelId', c.id), f.post_id, ${now}::timestamptz, ${now}::timestamptz
-          from closing f join ${channels} c on c.id = f.channel_id and c.status = 'active'
-          returning 1
-        )
-        select count(*)::int as n from queued`,
+        ), ${queueSyncRows(sql`closing`, now)}`,
   );
   return (fresh[0]?.n ?? 0) + (closing[0]?.n ?? 0);
 }

@@ -21,12 +21,17 @@ export function renderSharedCard(env: CardEnv, post: SharedPost, botUsername: st
   return { text: lines.join('\n'), keyboard };
 }
 
+/** The one line that still names a post whose card ended: category, district and number. */
+function endedLine(env: CardEnv, post: Pick<PostRow, 'id' | 'category' | 'district'>): string {
+  return `${escapeHtml(env.city.categoryLabel(post.category, env.locale))} · 📍 ${escapeHtml(env.city.districtName(post.district, env.locale))} · #${post.id}`;
+}
+
 /** The card once its post found help: no text, no button, only that it is done. */
 export function renderSharedDone(env: CardEnv, post: Pick<PostRow, 'id' | 'kind' | 'category' | 'district'>): string {
-  return `${env.t(`share.done.${post.kind}`)}\n${escapeHtml(env.city.categoryLabel(post.category, env.locale))} · 📍 ${escapeHtml(env.city.districtName(post.district, env.locale))} · #${post.id}`;
+  return `${env.t(`share.done.${post.kind}`)}\n${endedLine(env, post)}`;
 }
 
 /** The card of a post that ended otherwise, where it can no longer be deleted (Telegram allows 48 hours). */
-export function renderSharedGone(env: CardEnv, post: Pick<PostRow, 'id' | 'kind' | 'category' | 'district'>): string {
-  return `${env.t('share.gone')}\n${escapeHtml(env.city.categoryLabel(post.category, env.locale))} · 📍 ${escapeHtml(env.city.districtName(post.district, env.locale))} · #${post.id}`;
+export function renderSharedGone(env: CardEnv, post: Pick<PostRow, 'id' | 'category' | 'district'>): string {
+  return `${env.t('share.gone')}\n${endedLine(env, post)}`;
 }
