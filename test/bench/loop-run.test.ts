@@ -12,7 +12,7 @@ const modelCity = { districts: city.districts.map((d) => d.key), categories: cit
 const WAVE_SIZE = 4;
 const CAP = 2;
 const config = parseConfig({ LOG_LEVEL: 'silent', WAVE_SIZE: String(WAVE_SIZE), HELPER_WEEKLY_CAP: String(CAP) }, { requireToken: false });
-const params: LoopParams = { ...DEFAULT_PARAMS, seed: 5, helpers: 100, days: 1, tailDays: 3, needsPerDay: 24, declineShare: 0 };
+const params: LoopParams = { ...DEFAULT_PARAMS, seed: 5, helpers: 100, days: 1, tailDays: 3, needsPerDay: 40, declineShare: 0 };
 const helpers = buildHelpers(params, modelCity);
 const needs = planNeeds(params, modelCity);
 
