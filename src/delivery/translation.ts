@@ -5,7 +5,7 @@ import { PRIORITY, relayMessages } from '../db/schema';
 import { enqueue, OUTBOX_KINDS } from '../domain/outbox';
 import { isActive } from '../domain/posts';
 import { loadContact } from '../domain/contacts';
-import { findPostJobs, findPostTranslations, findRelayJob, findRelayTranslation, isConversationTranslationOff, WAITING_FOR_TRANSLATION } from '../domain/translations';
+import { findPostJobs, findPostTranslations, findRelayJob, findRelayTranslation, isConversationTranslationOff, releaseIfJobEnded, WAITING_FOR_TRANSLATION } from '../domain/translations';
 import { conversationTranslationData } from '../presentation/callback-data/translation';
 import { displayName, postLabel } from '../presentation/labels';
 import { detectLanguage } from '../translate/detect';
@@ -83,6 +83,7 @@ export function editWhenTranslated(env: RenderEnv, post: PostRow, caption: boole
         notBefore: new Date(env.clock.now().getTime() + EDIT_RECHECK_MS),
       },
     ]);
+    await releaseIfJobEnded(env.db, env.clock, { postId: post.id });
   };
 }
 
@@ -157,6 +158,7 @@ export function editRelayWhenTranslated(env: RenderEnv, message: RelayMessageRow
         notBefore: new Date(env.clock.now().getTime() + EDIT_RECHECK_MS),
       },
     ]);
+    await releaseIfJobEnded(env.db, env.clock, { relayMessageId: message.id });
   };
 }
 

@@ -118,6 +118,16 @@ export async function releaseWaitingMessages(db: Executor, clock: Clock, subject
   return moved.length;
 }
 
+/**
+ * An edit queued after its job already ended (the translation arrived while the original was on its way,
+ * so the job's own release found nothing to move) is due now, not at its next recheck.
+ */
+export async function releaseIfJobEnded(db: Executor, clock: Clock, subject: TranslationSubject): Promise<void> {
+  const where = subject.postId !== undefined ? eq(translationJobs.postId, subject.postId) : eq(translationJobs.relayMessageId, subject.relayMessageId);
+  const [job] = await db.select({ status: translationJobs.status }).from(translationJobs).where(where);
+  if (job && job.status !== 'pending') await releaseWaitingMessages(db, clock, subject);
+}
+
 /** Switches translation of the partner's messages in one conversation off (or on again) for one participant. */
 export async function setConversationTranslation(db: Executor, clock: Clock, userId: number, contactId: number, on: boolean): Promise<void> {
   if (on) {

@@ -5,6 +5,7 @@ import { onboard, post, subscribe } from '../helpers/flows';
 import { FakeTranslate } from '../helpers/fake-translate';
 import { type Harness, PEOPLE, type TestUser, useHarness } from '../helpers/harness';
 import { verifyPeople } from '../helpers/verification';
+import { waitFor } from '../helpers/wait';
 
 const NEED = 'Шукаю кімнату на два місяці для мами.';
 const NEED_DE = 'Ich suche ein Zimmer für zwei Monate für meine Mutter.';
@@ -172,6 +173,37 @@ describe('machine translation of posts', () => {
     expect(jonas.buttons(edited)).toContain('📄 Original anzeigen');
     expect(h.telegram.message(PEOPLE.irina.id, notification(irina, 'ru')!.messageId)!.text).toContain(NEED_RU);
     expect(jonas.messages.filter((m) => m.text.includes(HEADER.de))).toHaveLength(1);
+  });
+
+  it('edits at once when the translation arrives while the original is on its way', async () => {
+    const jonas = h.user(PEOPLE.jonas);
+    await onboard(jonas, 'helper', 'Hamborn');
+    await subscribe(jonas, ['🏠 Wohnen'], ['🏙 Ganz Duisburg']);
+    await verifyPeople(h, jonas);
+    stand.failStatus = 503;
+    await olenaPosts();
+    await h.deliver();
+    await h.translate();
+    h.clock.advance(5_000);
+    // The notification goes out with the original and hangs at Telegram for a moment …
+    const sends = () => h.telegram.calls.filter((c) => c.method === 'sendMessage').length;
+    const before = sends();
+    h.telegram.delayNext('sendMessage', 800);
+    const sending = h.deliver();
+    await waitFor('the notification on its way', () => sends() > before, 5_000, undefined, 5);
+    // … and meanwhile the engine is back and the job stores the translations and releases what waited.
+    stand.failStatus = null;
+    h.clock.advance(2_000);
+    expect(await h.translate()).toBe(1);
+    await sending;
+    const sent = h.telegram.calls.filter((c) => c.method === 'sendMessage' && c.payload.chat_id === PEOPLE.jonas.id).at(-1)!;
+    expect(sent.payload.text).toContain('Eine maschinelle Übersetzung folgt gleich.');
+    // The edit queued after the job had ended is due now, not at its next recheck a minute later.
+    await h.deliver();
+    const de = notification(jonas, 'de')!;
+    const edited = h.telegram.message(PEOPLE.jonas.id, de.messageId)!;
+    expect(edited.editCount).toBe(1);
+    expect(edited.text).toContain(NEED_DE);
   });
 
   it('delivers every notification when the engine fails mid-broadcast: translated where it worked, original elsewhere', async () => {
