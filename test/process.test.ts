@@ -1,16 +1,16 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDb, type TestDatabase, TEST_DATABASE_URL } from './helpers/db';
 import { FakeTelegram } from './helpers/fake-telegram';
 import { TEST_TOKEN } from './helpers/harness';
-import { spawnBot } from './helpers/spawn-bot';
+import { ROOT, spawnBot } from './helpers/spawn-bot';
 import { messageUpdate } from './helpers/updates';
 import { freePort, waitFor } from './helpers/wait';
 
 /**
- * The real wiring: `src/main.ts` runs as its own process (as `npm start` does), talks HTTP to a Bot API
+ * The real wiring: the bot runs as its own process as `npm start` runs it (src/launch.cjs → main), talks HTTP to a Bot API
  * stand-in through TELEGRAM_API_ROOT, and stores data in PGlite on disk or in PostgreSQL.
  */
 
@@ -59,6 +59,32 @@ describe('npm start (src/main.ts as a process)', () => {
     expect(bot.output()).toContain('BOT_TOKEN: required');
     expect(bot.output()).toContain('@BotFather');
     expect(bot.output()).toContain('.env');
+  });
+
+  it('compiles the sources once: the next start runs the compiled tree without compiling', async () => {
+    const first = startBot({});
+    expect(await first.exited).toBe(1);
+    const second = startBot({});
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain('BOT_TOKEN: required');
+    expect(second.output()).not.toContain('compiled');
+  });
+
+  it('names the file and line of a source that does not compile, and exits 1', async () => {
+    // A copy of the checkout's sources with one broken file; node_modules shared.
+    const project = mkdtempSync(path.join(tmpdir(), 'hn-launch-'));
+    cpSync(path.join(ROOT, 'src'), path.join(project, 'src'), { recursive: true });
+    cpSync(path.join(ROOT, 'package.json'), path.join(project, 'package.json'));
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
+    writeFileSync(path.join(project, 'src', 'clock.ts'), 'export const broken = (;\n');
+    const child = spawn(process.execPath, [path.join(project, 'src', 'launch.cjs')], { cwd: project, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(output).toMatch(/src[/\\]clock\.ts:1/);
+    expect(output).toContain('Hilfenetz could not be compiled');
   });
 
   it('reports every invalid variable at once and a broken city file by its entry', async () => {

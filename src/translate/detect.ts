@@ -1,4 +1,4 @@
-import { detectAll } from 'tinyld';
+import type * as Tinyld from 'tinyld';
 import type { Locale } from '../config';
 
 /** The languages a text may be detected as: the bot's three and English (the engine translates it too). */
@@ -12,6 +12,18 @@ export interface Detection {
   script: 'cyrillic' | 'latin' | 'none';
   /** False when the author's interface language decided (too short or too mixed to tell). */
   confident: boolean;
+}
+
+let tinyld: typeof Tinyld | undefined;
+
+/**
+ * The statistical model, loaded at the first text that needs it rather than at start (its tables cost
+ * about a quarter of a second of start-up). Synchronous, as detection is.
+ */
+function model(): typeof Tinyld {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy, synchronous load on purpose
+  tinyld ??= require('tinyld') as typeof Tinyld;
+  return tinyld;
 }
 
 const CYRILLIC = /\p{Script=Cyrillic}/gu;
@@ -55,7 +67,7 @@ function words(text: string): string[] {
 
 /** tinyld's best guess among `only`, if it is clearly ahead of the next one. */
 function statisticalGuess(text: string, only: SourceLanguage[]): SourceLanguage | null {
-  const ranked = detectAll(text, { only });
+  const ranked = model().detectAll(text, { only });
   const [first, second] = ranked;
   if (!first) return null;
   if (!second || first.accuracy >= 0.5 || first.accuracy >= second.accuracy * 1.1) return first.lang as SourceLanguage;

@@ -1,4 +1,3 @@
-import ExcelJS from 'exceljs';
 import type { Overview } from '../domain/overview';
 import type { NeedListItem } from '../domain/needs-list';
 import type { WeeklyRow } from '../domain/overview';
@@ -31,6 +30,8 @@ export function toCsv(table: ExportTable): Buffer {
 
 /** The same table as an XLSX workbook (exceljs): a bold, frozen header row and a filter on every column. */
 export async function toXlsx(table: ExportTable): Promise<Buffer> {
+  // Loaded on the first export, not at start: exceljs alone costs a quarter of a second of start-up.
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.Workbook();
   workbook.creator = 'Hilfenetz';
   const sheet = workbook.addWorksheet(table.name.slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] });
