@@ -42,6 +42,31 @@ const timezone = z.string().refine(
   { error: 'expected an IANA time zone such as Europe/Berlin' },
 );
 
+/** A GeoJSON position: longitude and latitude (WGS 84), an altitude after them is ignored. */
+const position = z
+  .array(z.number(), { error: 'expected [longitude, latitude]' })
+  .min(2, { error: 'expected [longitude, latitude]' })
+  .max(3, { error: 'expected [longitude, latitude]' })
+  .refine(([lon, lat]) => Math.abs(lon!) <= 180 && Math.abs(lat!) <= 90, { error: 'expected longitude −180…180 and latitude −90…90' })
+  .transform(([lon, lat]) => [lon!, lat!] as const);
+/** A closed ring of at least four positions (GeoJSON repeats the first at the end). */
+const ring = z.array(position).min(4, { error: 'a ring needs at least four positions' }).max(5_000, { error: 'at most 5,000 positions per ring: simplify the outline' });
+const polygon = z.array(ring).min(1).max(50);
+const geometry = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('Polygon'), coordinates: polygon }),
+  z.object({ type: z.literal('MultiPolygon'), coordinates: z.array(polygon).min(1).max(50) }),
+], { error: 'expected a GeoJSON Polygon or MultiPolygon (or a Feature with one)' });
+/**
+ * A district's outline for the web desk's map: a GeoJSON Polygon or MultiPolygon geometry, or a Feature
+ * holding one (as GIS tools and OpenStreetMap exports write them). Held as a list of polygons.
+ */
+const outline = z
+  .preprocess(
+    (raw) => (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'Feature' ? (raw as { geometry?: unknown }).geometry : raw),
+    geometry,
+  )
+  .transform((g) => (g.type === 'Polygon' ? [g.coordinates] : g.coordinates));
+
 /**
  * A district and the districts next to it. When a need's own district and the whole city have no helper
  * left, its waves widen to the helpers of these districts. Neighbours are those a helper reaches without
@@ -61,6 +86,8 @@ const district = entry.extend({
     }, { error: 'expected {"x": 0–100, "y": 0–100}' })
     .strict()
     .optional(),
+  /** Optional: the district's real shape; where a city gives outlines, the map draws them instead of circles. */
+  outline: outline.optional(),
 });
 
 /**

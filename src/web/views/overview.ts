@@ -83,38 +83,119 @@ export function trendChart(v: View, trend: TrendWeek[]): Html {
   return html`${svg}${table}`;
 }
 
-/** The schematic map: each district at its city-file position, neighbours joined, sized by open needs. */
+type Point = readonly [number, number];
+type Outline = readonly (readonly (readonly Point[])[])[];
+
+/** Twice the signed area and the centroid of a ring (shoelace formula). */
+function ringCentroid(ring: readonly Point[]): { area: number; x: number; y: number } {
+  let a = 0;
+  let cx = 0;
+  let cy = 0;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [x0, y0] = ring[j]!;
+    const [x1, y1] = ring[i]!;
+    const f = x0 * y1 - x1 * y0;
+    a += f;
+    cx += (x0 + x1) * f;
+    cy += (y0 + y1) * f;
+  }
+  if (a === 0) return { area: 0, x: ring[0]![0], y: ring[0]![1] };
+  return { area: Math.abs(a), x: cx / (3 * a), y: cy / (3 * a) };
+}
+
+/**
+ * Projects the city's outlines (longitude, latitude) into a box: equirectangular with the longitudes
+ * shortened by the cosine of the middle latitude (true to shape at a city's size), north up, centred.
+ */
+function outlineProjection(outlines: Outline[], box: { x: number; y: number; width: number; height: number }): (p: Point) => Point {
+  const points = outlines.flatMap((o) => o.flatMap((polygon) => polygon.flat()));
+  const lons = points.map((p) => p[0]);
+  const lats = points.map((p) => p[1]);
+  const [minLon, maxLon, minLat, maxLat] = [Math.min(...lons), Math.max(...lons), Math.min(...lats), Math.max(...lats)];
+  const k = Math.cos((((minLat + maxLat) / 2) * Math.PI) / 180);
+  const width = Math.max(1e-9, (maxLon - minLon) * k);
+  const height = Math.max(1e-9, maxLat - minLat);
+  const scale = Math.min(box.width / width, box.height / height);
+  const dx = box.x + (box.width - width * scale) / 2;
+  const dy = box.y + (box.height - height * scale) / 2;
+  return ([lon, lat]) => [dx + (lon - minLon) * k * scale, dy + (maxLat - lat) * scale];
+}
+
+/** An SVG path of projected polygons, rounded to a tenth of a pixel, points that fall together dropped. */
+function outlinePath(outline: Outline, project: (p: Point) => Point): string {
+  const parts: string[] = [];
+  for (const polygon of outline) {
+    for (const ring of polygon) {
+      let last = '';
+      const coords: string[] = [];
+      for (const p of ring) {
+        const [x, y] = project(p);
+        const here = `${x.toFixed(1)},${y.toFixed(1)}`;
+        if (here !== last) coords.push(here);
+        last = here;
+      }
+      if (coords.length >= 3) parts.push(`M${coords.join('L')}Z`);
+    }
+  }
+  return parts.join('');
+}
+
+/**
+ * The map of the districts, sized and coloured by open needs, each a link to its open needs: the real
+ * outlines where the city file gives them (GeoJSON), otherwise a schematic of circles at the city file's
+ * positions with neighbours joined. A city may mix both; districts without either are laid out in a row.
+ */
 export function districtMap(v: View, overview: Overview): Html {
   const size = 400;
   const totals = districtTotals(overview);
   const districts = v.city.districts;
-  const unplaced = districts.filter((d) => !d.map);
+  const max = Math.max(1, ...[...totals.entries()].filter(([k]) => k !== WHOLE_CITY).map(([, t]) => t.openNeeds));
+  const outlined = districts.filter((d) => d.outline);
+  const project = outlined.length > 0 ? outlineProjection(outlined.map((d) => d.outline!), { x: 12, y: 12, width: size - 24, height: size - 48 }) : undefined;
+  const unplaced = districts.filter((d) => !d.map && !d.outline);
   const position = new Map(
     districts.map((d) => {
+      if (d.outline && project) {
+        // The label sits at the centroid of the district's largest ring.
+        const largest = d.outline.flat().map((r) => ringCentroid(r.map(project))).sort((a, b) => b.area - a.area)[0]!;
+        return [d.key, { x: largest.x, y: largest.y }];
+      }
       if (d.map) return [d.key, { x: 20 + (d.map.x / 100) * (size - 40), y: 20 + (d.map.y / 100) * (size - 60) }];
       const i = unplaced.indexOf(d);
       return [d.key, { x: 30 + (i * (size - 60)) / Math.max(1, unplaced.length - 1), y: size - 30 }];
     }),
   );
-  const max = Math.max(1, ...[...totals.entries()].filter(([k]) => k !== WHOLE_CITY).map(([, t]) => t.openNeeds));
+  const hasOutline = new Set(outlined.map((d) => d.key));
   const edges: Html[] = [];
   for (const d of districts) {
     for (const n of d.neighbours) {
-      if (n < d.key) continue;
+      // Outlines that touch show their neighbourhood themselves.
+      if (n < d.key || (hasOutline.has(d.key) && hasOutline.has(n))) continue;
       const a = position.get(d.key)!;
       const b = position.get(n);
       if (b) edges.push(html`<line x1="${a.x.toFixed(1)}" y1="${a.y.toFixed(1)}" x2="${b.x.toFixed(1)}" y2="${b.y.toFixed(1)}" stroke="#c9d0d8" stroke-width="3"></line>`);
     }
   }
+  const linked = may(v, 'needs.view');
   const nodes = districts.map((d) => {
     const p = position.get(d.key)!;
     const t = totals.get(d.key) ?? { openNeeds: 0, openOffers: 0, unanswered: 0, helpers: 0 };
-    const r = 10 + 22 * Math.sqrt(t.openNeeds / max);
     const fill = ['#ffffff', '#fff3d6', '#ffe0a3', '#ffc470', '#ff9f5a', '#f2734b'][heatLevel(t.openNeeds, max)]!;
+    const stroke = t.unanswered > 0 ? '#a4161a' : '#4a5360';
     const label = v.text('overview.mapLabel', { district: districtName(v, d.key), needs: t.openNeeds, unanswered: t.unanswered });
-    return html`<g><title>${label}</title><circle cx="${p.x.toFixed(1)}" cy="${p.y.toFixed(1)}" r="${r.toFixed(1)}" fill="${fill}" stroke="${t.unanswered > 0 ? '#a4161a' : '#4a5360'}" stroke-width="${t.unanswered > 0 ? 3 : 1.5}"></circle><text class="chart-label" x="${p.x.toFixed(1)}" y="${(p.y + 4).toFixed(1)}" text-anchor="middle" font-weight="700">${t.openNeeds}</text><text class="chart-label" x="${p.x.toFixed(1)}" y="${(p.y + r + 13).toFixed(1)}" text-anchor="middle">${v.city.districtName(d.key, 'de')}</text></g>`;
+    const name = v.city.districtName(d.key, 'de');
+    const shape =
+      d.outline && project
+        ? html`<path d="${outlinePath(d.outline, project)}" fill="${fill}" fill-rule="evenodd" stroke="${stroke}" stroke-width="${t.unanswered > 0 ? 2.5 : 1}" stroke-linejoin="round"></path><text class="chart-label" x="${p.x.toFixed(1)}" y="${(p.y + 4).toFixed(1)}" text-anchor="middle" font-weight="700">${t.openNeeds}</text>`
+        : html`<circle cx="${p.x.toFixed(1)}" cy="${p.y.toFixed(1)}" r="${(10 + 22 * Math.sqrt(t.openNeeds / max)).toFixed(1)}" fill="${fill}" stroke="${stroke}" stroke-width="${t.unanswered > 0 ? 3 : 1.5}"></circle><text class="chart-label" x="${p.x.toFixed(1)}" y="${(p.y + 4).toFixed(1)}" text-anchor="middle" font-weight="700">${t.openNeeds}</text><text class="chart-label" x="${p.x.toFixed(1)}" y="${(p.y + 10 + 22 * Math.sqrt(t.openNeeds / max) + 13).toFixed(1)}" text-anchor="middle">${name}</text>`;
+    const inner = html`<title>${label}</title>${shape}`;
+    return linked
+      ? html`<a href="/web/needs?district=${encodeURIComponent(d.key)}&amp;status=open" aria-label="${label}" data-district="${d.key}" data-needs="${t.openNeeds}">${inner}</a>`
+      : html`<g data-district="${d.key}" data-needs="${t.openNeeds}">${inner}</g>`;
   });
-  return html`<svg viewBox="0 0 ${size} ${size}" width="${size}" height="${size}" role="img" aria-labelledby="map-title"><title id="map-title">${v.t('overview.map')}</title>${edges}${nodes}</svg>`;
+  // With outlines the names go into a legend under the map: they do not fit into small districts.
+  const legend = outlined.length > 0 ? html`<ul class="map-legend">${outlined.map((d) => html`<li>${districtName(v, d.key)}: ${totals.get(d.key)?.openNeeds ?? 0}</li>`)}</ul>` : '';
+  return html`<svg id="district-map" viewBox="0 0 ${size} ${size}" width="${size}" height="${size}" role="img" aria-labelledby="map-title"><title id="map-title">${v.t('overview.map')}</title>${edges}${nodes}</svg>${legend}`;
 }
 
 /** The overview page. */
@@ -130,7 +211,7 @@ export function overviewPage(v: View, overview: Overview, status?: Html): Html {
 ${exports}
 ${heatMap(v, overview)}
 <div class="cards">
-<section class="card"><h2>${v.t('overview.map')}</h2>${districtMap(v, overview)}<p class="muted">${v.t('overview.mapHint')}</p></section>
+<section class="card"><h2>${v.t('overview.map')}</h2>${districtMap(v, overview)}<p class="muted">${v.t(v.city.districts.some((d) => d.outline) ? 'overview.mapHintOutlines' : 'overview.mapHint')}</p></section>
 <section class="card"><h2>${v.t('overview.trend.title')}</h2>${trendChart(v, overview.trend)}</section>
 </div>`;
   return page(v, v.t('overview.title'), body, { status });
