@@ -308,4 +308,71 @@ describe('/channels', () => {
     expect(channelCalls('sendMessage')).toHaveLength(sentBefore + 2);
     expect((await h.db.db.select().from(channelPosts).orderBy(channelPosts.channelId)).map((m) => m.state)).toEqual(['deleted', 'card']);
   });
+
+  it('shows a newcomer who came through a card the post once onboarding is done, or what is open if it closed meanwhile', async () => {
+    const kerstin = h.user(KERSTIN);
+    h.telegram.addGroupChat(HAMBORN);
+    await connect(kerstin, HAMBORN);
+    const olena = h.user(PEOPLE.olena);
+    const irina = h.user(PEOPLE.irina);
+    await onboard(olena, 'seeker', 'Гамборн (Hamborn)');
+    await onboard(irina, 'seeker', 'Центр (Mitte)');
+    await post(olena, 'need', '🏛 Установи та документи', 'Гамборн (Hamborn)', 'Потрібна допомога з листом від Jobcenter.');
+    await post(irina, 'need', '🏛 Ведомства и документы', 'Центр (Mitte)', 'Нужна помощь с заявлением на Kindergeld.');
+    await mirror();
+    h.clock.advance(3_000);
+    await h.deliver();
+    const payloads = shown(HAMBORN).map((m) => urlOf(m)!.split('?start=')[1]!);
+    expect(payloads).toEqual(['post_1', 'post_2']);
+
+    // Maria has never used the bot: the greeting says what comes after, the post is remembered through
+    // onboarding (a typed message, going back a step), and shown right after it with the usual buttons.
+    const maria = h.user(PEOPLE.maria);
+    const greeting = await maria.send(`/start ${payloads[0]}`);
+    expect(greeting.sent).toHaveLength(1);
+    expect(greeting.sent[0]!.text).toContain('Willkommen bei Hilfenetz, Maria!');
+    expect(greeting.sent[0]!.text).toContain('Danach zeige ich Ihnen den Beitrag #1');
+    await maria.click('🤝 Ich möchte helfen');
+    await maria.send('Hallo?');
+    await maria.click('‹ Zurück');
+    await maria.click('🤝 Ich möchte helfen');
+    expect(maria.last.text).toContain('Danach zeige ich Ihnen den Beitrag #1');
+    const done = await maria.click('Hamborn');
+    expect(done.sent).toHaveLength(1);
+    expect(maria.messages.at(-2)!.text).toContain('Alles bereit.');
+    expect(done.sent[0]!.text).toContain('Потрібна допомога з листом від Jobcenter.');
+    expect(maria.buttons(done.sent[0])).toContain('🤝 Ich kann helfen');
+    await maria.click('🤝 Ich kann helfen', done.sent[0]);
+    await h.deliver();
+    expect(olena.find('Maria')).toBeDefined();
+
+    // Irina's need closes while Petro onboards: a short answer and the way on, not an error.
+    const petro = h.user(PEOPLE.petro);
+    await petro.send(`/start ${payloads[1]}`);
+    await petro.click('🤝 Я хочу допомогти');
+    await irina.send('/my');
+    await irina.click('🗑 Больше не нужно', irina.find('Kindergeld'));
+    const closed = await petro.click('🏙 Увесь Дуйсбург');
+    expect(closed.sent).toHaveLength(1);
+    expect(closed.sent[0]!.text).toBe('Цей допис уже не відкритий — можливо, допомогу вже знайдено. Подивіться, що відкрито зараз:');
+    expect(petro.buttons(closed.sent[0])).toContain('🔎 Переглянути запити');
+    const browsed = await petro.click('🔎 Переглянути запити', closed.sent[0]);
+    expect([...browsed.sent, ...browsed.edited].map((m) => m.text).join('\n')).toContain('Jobcenter');
+
+    // Forged and overlong payloads: the short answer, then the ordinary onboarding, and no post afterwards.
+    const alex = h.user(PEOPLE.alex);
+    for (const forged of ['post_99999999999', `post_${'1'.repeat(70)}`, 'post_1x', 'post_0']) {
+      const answer = await alex.send(`/start ${forged}`);
+      expect(answer.sent.map((m) => m.text)).toEqual([expect.stringContaining('Dieser Link ist ungültig'), expect.stringContaining('Willkommen bei Hilfenetz')]);
+      expect(answer.sent[1]!.text).not.toContain('Danach zeige ich');
+    }
+    await alex.click('🙋 Ich brauche Hilfe');
+    expect((await alex.click('Hamborn')).sent).toHaveLength(0);
+    expect(alex.last.text).toContain('Alles bereit.');
+    // A well-formed link to a post that never existed: told after onboarding, like a closed one.
+    const nadia = h.user({ id: 380_777, first_name: 'Надія', language_code: 'uk' });
+    await nadia.send('/start post_424242');
+    await nadia.click('🙋 Мені потрібна допомога');
+    expect((await nadia.click('Гамборн (Hamborn)')).sent.map((m) => m.text)).toEqual([expect.stringContaining('Цей допис уже не відкритий')]);
+  });
 });
