@@ -5,7 +5,7 @@ import type { Clock } from '../clock';
 import type { Locale } from '../config';
 import { type Database, queryRows } from '../db';
 import { deliveryState, deliveryWorkers, type OutboxRow, type OutboxStatus, outbox, PRIORITY, users, type UserRow } from '../db/schema';
-import { claimChannelRows, lostReasonOf, markChannelLost } from '../domain/channels';
+import { claimChannelRows, lostReasonOf, markChannelLost, recordChannelError } from '../domain/channels';
 import { isOutboxKind, type OutboxKind, parseOutboxPayload } from '../domain/outbox-kinds';
 import { describeError, type Logger } from '../logger';
 import { renderChannelRow } from './channel-renderers';
@@ -295,6 +295,7 @@ export class DeliveryWorker {
       });
       this.o.logger.warn({ chatId: row.chatId, error: description }, 'channel lost: marked for the coordinators');
       await markChannelLost(this.o.db, this.o.clock, row.chatId, [lostReasonOf(err.description)]).catch((e) => this.logError(e, 'could not mark a channel lost'));
+      await recordChannelError(this.o.db, this.o.clock, row.chatId, description).catch((e) => this.logError(e, 'could not record a channel error'));
       return;
     }
     if (err instanceof GrammyError && (err.error_code === 403 || (err.error_code === 400 && UNREACHABLE.test(err.description)))) {
@@ -324,6 +325,7 @@ export class DeliveryWorker {
     this.stats.failed++;
     this.o.logger.warn({ outboxId: row.id, kind: row.kind, error: description }, 'message could not be delivered');
     this.record({ id: row.id, status: 'failed', error: description });
+    if (row.priority === PRIORITY.channel && !/message is not modified/i.test(description)) await recordChannelError(this.o.db, this.o.clock, row.chatId, description).catch((e) => this.logError(e, 'could not record a channel error'));
     if (afterFailure) await afterFailure(description).catch((e) => this.logError(e, 'after-failure hook failed'));
   }
 

@@ -2,7 +2,7 @@ import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Clock } from '../clock';
 import { type Database, type Executor, queryRows } from '../db';
-import { type ChannelPostRow, type ChannelRow, channelPosts, channels, type MirrorState, type OutboxRow, outbox, PRIORITY, type PostRow, posts } from '../db/schema';
+import { type ChannelPostRow, type ChannelRow, channelPosts, channels, type MirrorState, type OutboxRow, outbox, PRIORITY, type PostRow, posts, users } from '../db/schema';
 import { audit } from './audit';
 import { DomainError } from './errors';
 import { type Actor, authorize } from './permissions';
@@ -110,6 +110,38 @@ export async function disconnectChannel(db: Database, clock: Clock, actor: Actor
 export async function listChannels(db: Executor, actor: Actor): Promise<ChannelRow[]> {
   authorize(actor, 'channels.manage');
   return db.select().from(channels).orderBy(asc(channels.id));
+}
+
+/** A connected channel as the web desk lists it: how many posts it mirrored, how many cards are up now. */
+export interface ChannelSummary {
+  channel: ChannelRow;
+  /** Posts whose card was posted there (now standing, edited to "help found", or taken back). */
+  mirrored: number;
+  /** Cards standing now for open posts. */
+  open: number;
+  /** Who connected it (first name), if that person is still known. */
+  addedBy: string | null;
+}
+
+/** Every connected channel with its numbers, oldest first (the web desk's read-only list; coordinators). */
+export async function summarizeChannels(db: Executor, actor: Actor): Promise<ChannelSummary[]> {
+  authorize(actor, 'channels.manage');
+  const rows = await db
+    .select({
+      channel: channels,
+      mirrored: sql<number>`(select count(*) from ${channelPosts} cp where cp.channel_id = ${channels.id} and cp.posted_at is not null)::int`.mapWith(Number),
+      open: sql<number>`(select count(*) from ${channelPosts} cp where cp.channel_id = ${channels.id} and cp.state in ('card', 'editing'))::int`.mapWith(Number),
+      addedBy: users.firstName,
+    })
+    .from(channels)
+    .leftJoin(users, eq(users.id, channels.addedBy))
+    .orderBy(asc(channels.id));
+  return rows;
+}
+
+/** Keeps the last refusal Telegram gave for a card in a chat (shown on the web desk). */
+export async function recordChannelError(db: Executor, clock: Clock, chatId: number, description: string): Promise<void> {
+  await db.update(channels).set({ lastError: description.slice(0, 300), lastErrorAt: clock.now() }).where(eq(channels.chatId, chatId));
 }
 
 /** One connected channel (null: disconnected meanwhile, or a forged id). */

@@ -27,6 +27,9 @@ export const channels = pgTable(
     /** Why it was marked lost (Telegram's description or what my_chat_member said). */
     lostReason: text('lost_reason'),
     lostAt: timestamp('lost_at', { withTimezone: true }),
+    /** The last refusal Telegram gave for a card here (any, not only those that mark the channel lost), for the web desk. */
+    lastError: text('last_error'),
+    lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
     addedBy: integer('added_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     /** Mirrors are paced per channel (CHANNEL_INTERVAL): the next message may go out at this time. */
