@@ -44,6 +44,7 @@ const PHASE_SIZES = { A: Math.round(TOTAL * 0.45), B: Math.round(TOTAL * 0.3), C
 const TIMEOUT_MS = Math.max(240_000, TOTAL * 150);
 
 const COORDINATOR: Persona = { id: 999_001, first_name: 'Sabine', language_code: 'de' };
+const CHANNEL = { id: -1_001_000_000_301, type: 'channel' as const, title: 'Hilfe Duisburg', username: 'hilfe_duisburg' };
 const STAFF: Persona = { id: 777_001, first_name: 'Katrin', language_code: 'de' };
 const BANNED: Persona = { id: 555_001, first_name: 'Bruno', language_code: 'de' };
 const SEEKERS = [PEOPLE.olena, PEOPLE.irina, PEOPLE.alex];
@@ -238,6 +239,11 @@ describe(`fuzz (seed ${SEED}, ${TOTAL} updates)`, () => {
     const coordinator = h.user(COORDINATOR);
     await coordinator.send('/start');
     await pressData(coordinator, 'o:dist:mitte');
+    // A channel for the whole city, so that forged /channels buttons meet a real one and posts are mirrored.
+    h.telegram.addGroupChat(CHANNEL);
+    await coordinator.send('/channels');
+    await pressData(coordinator, 'chn:add:-:-');
+    await coordinator.send(`@${CHANNEL.username}`);
     await coordinator.send('/invite Sozialamt Duisburg');
     usedStaffCode = /start=staff_([A-Za-z0-9_-]+)/.exec(coordinator.last.text)![1]!;
     // A second invite stays unused: nobody but the coordinator has seen its code.
@@ -300,6 +306,14 @@ describe(`fuzz (seed ${SEED}, ${TOTAL} updates)`, () => {
 
     await broadcast(staff, 'Das Bürgerbüro Hamborn ist am Freitag geschlossen.');
     await h.deliver();
+
+    // The cards of the open posts are in the channel (one per CHANNEL_INTERVAL).
+    await h.sweep();
+    for (let slot = 0; slot < 6; slot++) {
+      h.clock.advance(3_000);
+      await h.deliver();
+    }
+    expect(h.telegram.messages(CHANNEL.id).length).toBeGreaterThanOrEqual(3);
 
     // The state the fuzz is meant to attack is really there.
     const people = await h.db.db.select().from(users);
@@ -718,7 +732,11 @@ describe(`fuzz (seed ${SEED}, ${TOTAL} updates)`, () => {
     }
     phaseChanges = privilegedChanges(phaseStart, snapshot, { broadcaster: pool.some(([, r]) => r === 'staff') ? staffId : undefined });
     const handled = Date.now() - started;
-    // Messages to other people (relays, requests, notices) go out at the end of the phase.
+    // Messages to other people (relays, requests, notices) go out at the end of the phase, and the channel's
+    // cards follow what the phase did to their posts (edits, closing, renewals).
+    await h.sweep();
+    await h.deliver();
+    h.clock.advance(3_000);
     await h.deliver();
     if (VERBOSE) {
       const rows = Object.fromEntries(
@@ -827,6 +845,16 @@ describe(`fuzz (seed ${SEED}, ${TOTAL} updates)`, () => {
     expect(swept['remind-expiring-posts']).toBeGreaterThanOrEqual(1);
     expect(await h.deliver()).toMatchObject({ failed: 0 });
     expect(nadia.messages.filter((m) => m.text.startsWith('⏳') && m.text.includes('Вам ще потрібна допомога?'))).toHaveLength(1);
+    // The channel shows at most one card per post, whatever the fuzz did to the posts (edits, renewals, closing).
+    for (let slot = 0; slot < 20; slot++) {
+      await h.sweep();
+      h.clock.advance(3_000);
+      await h.deliver();
+    }
+    const links = h.telegram.messages(CHANNEL.id).flatMap((m) => (m.replyMarkup?.inline_keyboard.flat() ?? []).map((b) => ('url' in b ? b.url : '')));
+    expect(links.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(links).size).toBe(links.length);
+    if (VERBOSE) process.stdout.write(`channel: ${links.length} cards shown, ${h.telegram.callsOf('editMessageText').filter((c) => c.payload.chat_id === CHANNEL.id).length} edits\n`);
     failOnRefusalsAndLogs('afterwards', marks);
     fail('unhandled rejections / uncaught exceptions', rejections);
   });

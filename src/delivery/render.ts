@@ -33,8 +33,9 @@ export interface OutgoingCall {
 
 /** What to do with one outbox row. */
 export type RenderResult =
-  | { send: OutgoingCall; afterSend?: (messageId: number) => Promise<void> }
-  // (afterSend gets the sent or edited message's id; a call Telegram answers with True, such as deleteMessage, gets 0.)
+  | { send: OutgoingCall; afterSend?: (messageId: number) => Promise<void>; afterFailure?: (description: string) => Promise<void> }
+  // (afterSend gets the sent or edited message's id; a call Telegram answers with True, such as deleteMessage, gets 0.
+  // afterFailure gets Telegram's description when the row failed for good — not for a retry, a 429 or a lost chat.)
   /** Not sent, with a final status: the post is gone (cancelled), over the daily cap (deferred). */
   | { skip: 'cancelled' | 'deferred' | 'unreachable'; reason: string }
   /** Not now (quiet hours): try again at this time. */

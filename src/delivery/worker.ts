@@ -5,7 +5,7 @@ import type { Clock } from '../clock';
 import type { Locale } from '../config';
 import { type Database, queryRows } from '../db';
 import { deliveryState, deliveryWorkers, type OutboxRow, type OutboxStatus, outbox, PRIORITY, users, type UserRow } from '../db/schema';
-import { claimChannelRows, lostReasonOf, markChannelLost } from '../domain/channels';
+import { claimChannelRows, lostReasonOf, markChannelLost, recordChannelError } from '../domain/channels';
 import { isOutboxKind, type OutboxKind, parseOutboxPayload } from '../domain/outbox-kinds';
 import { describeError, type Logger } from '../logger';
 import { renderChannelRow } from './channel-renderers';
@@ -55,6 +55,7 @@ interface Job {
   row: OutboxRow;
   call: OutgoingCall;
   afterSend?: (messageId: number) => Promise<void>;
+  afterFailure?: (description: string) => Promise<void>;
 }
 
 interface Outcome {
@@ -265,11 +266,11 @@ export class DeliveryWorker {
         await job.afterSend(messageId ?? 0).catch((err) => this.logError(err, 'after-send hook failed'));
       }
     } catch (err) {
-      await this.handleFailure(row, err);
+      await this.handleFailure(row, err, job.afterFailure);
     }
   }
 
-  private async handleFailure(row: OutboxRow, err: unknown): Promise<void> {
+  private async handleFailure(row: OutboxRow, err: unknown, afterFailure?: Job['afterFailure']): Promise<void> {
     const now = this.o.clock.now();
     if (err instanceof GrammyError && err.error_code === 429) {
       const retryAfter = Math.max(1, err.parameters.retry_after ?? 1);
@@ -294,6 +295,7 @@ export class DeliveryWorker {
       });
       this.o.logger.warn({ chatId: row.chatId, error: description }, 'channel lost: marked for the coordinators');
       await markChannelLost(this.o.db, this.o.clock, row.chatId, [lostReasonOf(err.description)]).catch((e) => this.logError(e, 'could not mark a channel lost'));
+      await recordChannelError(this.o.db, this.o.clock, row.chatId, description).catch((e) => this.logError(e, 'could not record a channel error'));
       return;
     }
     if (err instanceof GrammyError && (err.error_code === 403 || (err.error_code === 400 && UNREACHABLE.test(err.description)))) {
@@ -323,6 +325,8 @@ export class DeliveryWorker {
     this.stats.failed++;
     this.o.logger.warn({ outboxId: row.id, kind: row.kind, error: description }, 'message could not be delivered');
     this.record({ id: row.id, status: 'failed', error: description });
+    if (row.priority === PRIORITY.channel && !/message is not modified/i.test(description)) await recordChannelError(this.o.db, this.o.clock, row.chatId, description).catch((e) => this.logError(e, 'could not record a channel error'));
+    if (afterFailure) await afterFailure(description).catch((e) => this.logError(e, 'after-failure hook failed'));
   }
 
   // ------------------------------------------------------------------ database
@@ -421,7 +425,7 @@ export class DeliveryWorker {
   /** Queues a rendered row for sending, or records why it is not sent (now). */
   private queueRendered(row: OutboxRow, result: RenderResult): void {
     if ('send' in result) {
-      this.queue.push({ row, call: result.send, afterSend: result.afterSend });
+      this.queue.push({ row, call: result.send, afterSend: result.afterSend, afterFailure: result.afterFailure });
     } else if ('skip' in result) {
       this.record({ id: row.id, status: result.skip, error: result.reason });
       this.stats.skipped++;

@@ -2,7 +2,7 @@ import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Clock } from '../clock';
 import { type Database, type Executor, queryRows } from '../db';
-import { type ChannelPostRow, type ChannelRow, channelPosts, channels, type MirrorState, type OutboxRow, outbox, PRIORITY, type PostRow, posts } from '../db/schema';
+import { type ChannelPostRow, type ChannelRow, channelPosts, channels, type MirrorState, type OutboxRow, outbox, PRIORITY, type PostRow, posts, users } from '../db/schema';
 import { audit } from './audit';
 import { DomainError } from './errors';
 import { type Actor, authorize } from './permissions';
@@ -79,7 +79,7 @@ export async function connectChannel(db: Database, clock: Clock, actor: Actor, c
   if (chat.type === 'private') throw new DomainError('channels.errors.notAChannel');
   const now = clock.now();
   return db.transaction(async (tx) => {
-    const [before] = await tx.select({ id: channels.id }).from(channels).where(eq(channels.chatId, chat.id));
+    const [before] = await tx.select({ id: channels.id, status: channels.status }).from(channels).where(eq(channels.chatId, chat.id));
     const [channel] = await tx
       .insert(channels)
       .values({ chatId: chat.id, type: chat.type, title: chat.title, username: chat.username ?? null, district: defaults.district, locale: defaults.locale, addedBy: actor.userId, createdAt: now, nextSendAt: now })
@@ -88,6 +88,7 @@ export async function connectChannel(db: Database, clock: Clock, actor: Actor, c
         set: { type: chat.type, title: chat.title, username: chat.username ?? null, status: 'active', lostReason: null, lostAt: null },
       })
       .returning();
+    if (before?.status === 'lost') await resumeMirrors(tx, channel!.id);
     await audit(tx, clock, { actorId: actor.userId, action: 'channel.connected', details: { channelId: channel!.id, chatId: chat.id, title: chat.title, again: before !== undefined } });
     return { channel: channel!, again: before !== undefined };
   });
@@ -109,6 +110,38 @@ export async function disconnectChannel(db: Database, clock: Clock, actor: Actor
 export async function listChannels(db: Executor, actor: Actor): Promise<ChannelRow[]> {
   authorize(actor, 'channels.manage');
   return db.select().from(channels).orderBy(asc(channels.id));
+}
+
+/** A connected channel as the web desk lists it: how many posts it mirrored, how many cards are up now. */
+export interface ChannelSummary {
+  channel: ChannelRow;
+  /** Posts whose card was posted there (now standing, edited to "help found", or taken back). */
+  mirrored: number;
+  /** Cards standing now for open posts. */
+  open: number;
+  /** Who connected it (first name), if that person is still known. */
+  addedBy: string | null;
+}
+
+/** Every connected channel with its numbers, oldest first (the web desk's read-only list; coordinators). */
+export async function summarizeChannels(db: Executor, actor: Actor): Promise<ChannelSummary[]> {
+  authorize(actor, 'channels.manage');
+  const rows = await db
+    .select({
+      channel: channels,
+      mirrored: sql<number>`(select count(*) from ${channelPosts} cp where cp.channel_id = ${channels.id} and cp.posted_at is not null)::int`.mapWith(Number),
+      open: sql<number>`(select count(*) from ${channelPosts} cp where cp.channel_id = ${channels.id} and cp.state in ('card', 'editing'))::int`.mapWith(Number),
+      addedBy: users.firstName,
+    })
+    .from(channels)
+    .leftJoin(users, eq(users.id, channels.addedBy))
+    .orderBy(asc(channels.id));
+  return rows;
+}
+
+/** Keeps the last refusal Telegram gave for a card in a chat (shown on the web desk). */
+export async function recordChannelError(db: Executor, clock: Clock, chatId: number, description: string): Promise<void> {
+  await db.update(channels).set({ lastError: description.slice(0, 300), lastErrorAt: clock.now() }).where(eq(channels.chatId, chatId));
 }
 
 /** One connected channel (null: disconnected meanwhile, or a forged id). */
@@ -163,9 +196,37 @@ export async function applyMembership(db: Database, clock: Clock, chatId: number
     return 'lost';
   }
   if (channel.status === 'lost') {
-    await db.update(channels).set({ status: 'active', lostReason: null, lostAt: null }).where(eq(channels.id, channel.id));
+    await db.transaction(async (tx) => {
+      await tx.update(channels).set({ status: 'active', lostReason: null, lostAt: null }).where(eq(channels.id, channel.id));
+      await resumeMirrors(tx, channel.id);
+    });
   }
   return 'active';
+}
+
+/**
+ * A channel is active again: its cards whose pending change was dropped while it was lost get it again from
+ * the next sweep (a card not yet sent counts as taken back, so it is queued anew while its post is open).
+ */
+async function resumeMirrors(db: Executor, channelId: number): Promise<void> {
+  await db
+    .update(channelPosts)
+    .set({ state: sql`case when ${channelPosts.messageId} is null then 'gone' else 'card' end` })
+    .where(and(eq(channelPosts.channelId, channelId), sql`${channelPosts.state} in ('queued', 'editing', 'closing')`));
+}
+
+/**
+ * What a card shows of its post, as one md5 (computed in SQL): everything the card renders that its author
+ * can change — kind, category, district, text, language, and whether it has a photo (the card says so; the
+photo itself stays in the bot). The sweep compares it with what each card
+ * was last sent or edited with; the card's age and number are not part of it (a renewal changes nothing
+ * shown, so a card still standing is not edited for it). `alias` names the posts table in the statement.
+ * (Migration 0013 holds a copy, to record what cards already in channels show.)
+ */
+export function cardContent(alias: 'p' | 'posts'): SQL<string> {
+  return sql.raw(
+    `md5(concat_ws(chr(31), ${alias}.kind, ${alias}.category, ${alias}.district, coalesce(${alias}.text, ''), (${alias}.photo_file_id is not null)::text, ${alias}.language))`,
+  ) as SQL<string>;
 }
 
 /** The tail of a sweep statement: one `channel.sync` row per (channel_id, post_id) of `changed`, counted. */
@@ -179,38 +240,55 @@ function queueSyncRows(changed: SQL, now: Date): SQL {
         select count(*)::int as n from queued`;
 }
 
+/** A channel shows a post: its district's posts and whole-city ones, or (a whole-city channel) every post. */
+const MATCHES = sql.raw(`(c.district = '*' or p.district = c.district or p.district = '*')`);
+
 /**
- * The mirror sweep: queues a card for every post published (or approved) since a channel was connected that
- * belongs to its district (a district channel also gets whole-city posts, a whole-city channel everything),
- * and an edit or deletion for every card whose post is no longer open (fulfilled, closed, expired, removed,
- * erased). Each change is one outbox row; the rows are sent at the channel's pace.
+ * The mirror sweep, one statement per change: queues a card for every post published (or approved) since a
+ * channel was connected that belongs to its district (a district channel also gets whole-city posts, a
+ * whole-city channel everything); a new card for a post that reopened (renewed after it expired) whose card
+ * was already taken back; an edit for every card whose post's content changed since it was sent (the author
+ * edited the text, photo, category or district) — at most one pending edit per card, which shows the post as it
+ * is when it is sent, so several edits in a row coalesce; and an edit or deletion for every card whose post is
+ * no longer open (fulfilled, closed, expired, removed, erased). Each change is one outbox row; the rows are sent
+ * at the channel's pace.
  */
 export async function syncChannelMirrors(db: Executor, clock: Clock): Promise<number> {
   const now = clock.now();
-  const fresh = await queryRows<{ n: number }>(
-    db,
+  const open = sql.raw(`p.status in ('open', 'in_contact')`);
+  const statements = [
     sql`with fresh as (
           insert into ${channelPosts} (channel_id, post_id, state, updated_at)
           select c.id, p.id, 'queued', ${now}::timestamptz
           from ${channels} c
-          join ${posts} p on p.status in ('open', 'in_contact') and p.published_at >= c.created_at
-            and (c.district = '*' or p.district = c.district or p.district = '*')
+          join ${posts} p on ${open} and p.published_at >= c.created_at and ${MATCHES}
           where c.status = 'active'
             and not exists (select 1 from ${channelPosts} cp where cp.channel_id = c.id and cp.post_id = p.id)
           on conflict do nothing
           returning channel_id, post_id
         ), ${queueSyncRows(sql`fresh`, now)}`,
-  );
-  const closing = await queryRows<{ n: number }>(
-    db,
+    sql`with reopened as (
+          update ${channelPosts} cp set state = 'queued', message_id = null, posted_at = null, content = null, updated_at = ${now}::timestamptz
+          from ${posts} p, ${channels} c
+          where p.id = cp.post_id and c.id = cp.channel_id and cp.state = 'gone' and ${open} and c.status = 'active' and ${MATCHES}
+          returning cp.channel_id, cp.post_id
+        ), ${queueSyncRows(sql`reopened`, now)}`,
+    sql`with edited as (
+          update ${channelPosts} cp set state = 'editing', updated_at = ${now}::timestamptz
+          from ${posts} p
+          where p.id = cp.post_id and cp.state = 'card' and ${open} and cp.content is distinct from ${cardContent('p')}
+          returning cp.channel_id, cp.post_id
+        ), ${queueSyncRows(sql`edited`, now)}`,
     sql`with closing as (
           update ${channelPosts} cp set state = 'closing', updated_at = ${now}::timestamptz
           from ${posts} p
-          where p.id = cp.post_id and cp.state in ('queued', 'card') and p.status not in ('open', 'in_contact')
+          where p.id = cp.post_id and cp.state in ('queued', 'card', 'editing') and not ${open}
           returning cp.channel_id, cp.post_id
         ), ${queueSyncRows(sql`closing`, now)}`,
-  );
-  return (fresh[0]?.n ?? 0) + (closing[0]?.n ?? 0);
+  ];
+  let queued = 0;
+  for (const statement of statements) queued += (await queryRows<{ n: number }>(db, statement))[0]?.n ?? 0;
+  return queued;
 }
 
 /**
@@ -247,10 +325,13 @@ export async function claimChannelRows(db: Executor, clock: Clock, options: { li
     .returning();
 }
 
-/** One card with its channel and post, for rendering a `channel.sync` row (null when any of them is gone). */
-export async function findMirror(db: Executor, channelId: number, postId: number): Promise<{ channel: ChannelRow; mirror: ChannelPostRow; post: PostRow } | null> {
+/**
+ * One card with its channel and post, for rendering a `channel.sync` row (null when any of them is gone);
+ * `content` is the post's cardContent, read together with the post (what the card will show once sent).
+ */
+export async function findMirror(db: Executor, channelId: number, postId: number): Promise<{ channel: ChannelRow; mirror: ChannelPostRow; post: PostRow; content: string } | null> {
   const [row] = await db
-    .select({ channel: channels, mirror: channelPosts, post: posts })
+    .select({ channel: channels, mirror: channelPosts, post: posts, content: cardContent('posts') })
     .from(channelPosts)
     .innerJoin(channels, eq(channels.id, channelPosts.channelId))
     .innerJoin(posts, eq(posts.id, channelPosts.postId))
@@ -258,11 +339,19 @@ export async function findMirror(db: Executor, channelId: number, postId: number
   return row ?? null;
 }
 
-/** Records what a channel shows of a post now (after a card was sent, edited or deleted). */
-export async function recordMirror(db: Executor, clock: Clock, channelId: number, postId: number, state: MirrorState, messageId?: number): Promise<void> {
+/**
+ * Records what a channel shows of a post now (after a card was sent, edited or deleted): a new card's message
+ * id, and the content (cardContent) a card was sent or edited with.
+ */
+export async function recordMirror(db: Executor, clock: Clock, channelId: number, postId: number, state: MirrorState, shown: { messageId?: number; content?: string } = {}): Promise<void> {
   const now = clock.now();
   await db
     .update(channelPosts)
-    .set({ state, updatedAt: now, ...(state === 'card' && messageId !== undefined ? { messageId, postedAt: now } : {}) })
+    .set({
+      state,
+      updatedAt: now,
+      ...(shown.messageId !== undefined ? { messageId: shown.messageId, postedAt: now } : {}),
+      ...(shown.content !== undefined ? { content: shown.content } : {}),
+    })
     .where(and(eq(channelPosts.channelId, channelId), eq(channelPosts.postId, postId)));
 }

@@ -12,6 +12,7 @@ import { type Config, LOCALES, type Locale } from '../config';
 import type { Database } from '../db';
 import { POST_STATUSES, REPORT_REASONS } from '../db/schema';
 import { auditActions, AUDIT_PAGE_SIZE, listAudit } from '../domain/audit';
+import { summarizeChannels } from '../domain/channels';
 import { broadcastDeskItem, closeDeskItem, DESK_CLOSE_REASONS, listDesk, referToOffice, takeDeskItem } from '../domain/desk';
 import { routingContext } from '../domain/matching';
 import { DomainError } from '../domain/errors';
@@ -31,6 +32,7 @@ import { PROJECT_ROOT } from '../util/project-root';
 import { type ExportTable, needsTable, overviewTable, toCsv, toXlsx, weeklyTable } from './exports';
 import { type Html, raw } from './html';
 import { createView, statusBox, type View } from './view';
+import { channelsPage } from './views/channels';
 import { deskPage } from './views/desk';
 import { moderationPage } from './views/moderation';
 import { AGE_CHOICES, needPage, needsPage } from './views/needs';
@@ -512,6 +514,13 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
       auditActions(db, auth.actor),
     ]);
     return render(c, auditPage(view(c), entries, total, actions, { action, from, to, page: pageNo }, Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE))));
+  });
+
+  // ---------------------------------------------------------------- the city's channels and groups (read-only; /channels in the bot changes them)
+  app.get('/channels', async (c) => {
+    const auth = gate(c, 'channels.manage');
+    if (auth instanceof Response) return auth;
+    return render(c, channelsPage(view(c), await summarizeChannels(db, auth.actor)));
   });
 
   // ---------------------------------------------------------------- helpers and organisations (same domain functions as /verified and /staff)

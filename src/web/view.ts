@@ -84,6 +84,7 @@ const NAV: { path: string; key: string; action: Action }[] = [
   { path: '/web/moderation', key: 'nav.moderation', action: 'moderation.review' },
   { path: '/web/notices', key: 'nav.notices', action: 'notices.view' },
   { path: '/web/helpers', key: 'nav.helpers', action: 'helpers.view' },
+  { path: '/web/channels', key: 'nav.channels', action: 'channels.manage' },
   { path: '/web/audit', key: 'nav.audit', action: 'audit.view' },
 ];
 

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { auditLog, channels, outbox } from '../../src/db/schema';
+import { auditLog, channelPosts, channels, outbox, posts } from '../../src/db/schema';
 import { onboard, post, subscribe } from '../helpers/flows';
 import { type Harness, PEOPLE, type TestUser, useHarness } from '../helpers/harness';
 import type { FakeGroupChat, ShownMessage } from '../helpers/fake-telegram';
@@ -222,5 +222,157 @@ describe('/channels', () => {
     h.clock.advance(3_000);
     await h.deliver();
     expect(shown(HAMBORN).map((m) => m.text)).toEqual([expect.stringContaining('Jobcenter'), expect.stringContaining('до банку')]);
+  });
+
+  it('edits the cards when the author edits the post, once per change and at the channel\'s pace, and posts a new card for a renewed one', async () => {
+    const kerstin = h.user(KERSTIN);
+    h.telegram.addGroupChat(HAMBORN);
+    h.telegram.addGroupChat(CITY_GROUP, { status: 'administrator' });
+    await connect(kerstin, HAMBORN);
+    await connect(kerstin, String(CITY_GROUP.id));
+    await kerstin.click('Русский');
+    const olena = h.user(PEOPLE.olena);
+    await onboard(olena, 'seeker', 'Гамборн (Hamborn)');
+    await post(olena, 'need', '🏛 Установи та документи', 'Гамборн (Hamborn)', 'Потрібна допомога з листом від Jobcenter.');
+    await mirror();
+    expect(shown(HAMBORN).map((m) => m.text)).toEqual([expect.stringContaining('Jobcenter')]);
+    const channelCalls = (method: string) => h.telegram.callsOf(method).filter((c) => Number(c.payload.chat_id) < 0);
+    const sentBefore = channelCalls('sendMessage').length;
+
+    /** Opens the own post in /my and saves a new text through the edit dialog. */
+    async function editText(text: string): Promise<void> {
+      await olena.send('/my');
+      await olena.click('✏️ Редагувати');
+      await olena.click('✏️ Змінити текст');
+      await olena.send(text);
+      await olena.click('💾 Зберегти');
+    }
+
+    // Two edits before the sweep sends anything: one pending edit per card, showing the newest text.
+    await editText('Потрібна допомога з листом від Jobcenter, терміново до п\'ятниці.');
+    await h.sweep();
+    await editText('Потрібна допомога із заявою на Kindergeld до п\'ятниці.');
+    await h.sweep();
+    const pending = await h.db.db.select().from(outbox).where(eq(outbox.priority, 3));
+    expect(pending.filter((r) => r.status === 'pending')).toHaveLength(2); // one per channel
+    // The channel's pace holds for edits too: the card went out less than CHANNEL_INTERVAL ago.
+    await h.deliver();
+    expect(channelCalls('editMessageText')).toHaveLength(0);
+    h.clock.advance(3_000);
+    await h.deliver();
+    expect(channelCalls('editMessageText')).toHaveLength(2);
+    expect(shown(HAMBORN)).toHaveLength(1);
+    expect(shown(HAMBORN)[0]!.text).toContain('Kindergeld');
+    expect(shown(HAMBORN)[0]!.text).not.toContain('Jobcenter');
+    expect(urlOf(shown(HAMBORN)[0]!)).toBe(`${LINK}1`);
+    expect(shown(CITY_GROUP)).toHaveLength(1);
+    expect(shown(CITY_GROUP)[0]!.text).toContain('🆘 Запрос');
+    expect(shown(CITY_GROUP)[0]!.text).toContain('Kindergeld');
+    // Nothing more to do: no duplicate card, no second edit, and a renewal of the open post changes nothing shown.
+    await olena.send('/my');
+    await olena.click('🔄 Подовжити');
+    h.clock.advance(3_000);
+    await mirror();
+    expect(channelCalls('sendMessage')).toHaveLength(sentBefore);
+    expect(channelCalls('editMessageText')).toHaveLength(2);
+
+    // It expires within Telegram's 48 hours: the cards are deleted. Republished, it gets new cards.
+    await h.db.db.update(posts).set({ expiresAt: new Date(h.clock.now().getTime() + 60_000) }).where(eq(posts.id, 1));
+    h.clock.advance(120_000);
+    await h.sweep();
+    await mirror();
+    h.clock.advance(3_000);
+    await h.deliver();
+    expect(shown(HAMBORN)).toHaveLength(0);
+    expect(shown(CITY_GROUP)).toHaveLength(0);
+    await h.deliver();
+    await olena.click('🔄 Опублікувати знову', olena.find('Термін вашого запиту'));
+    h.clock.advance(3_000);
+    await mirror();
+    expect(shown(HAMBORN).map((m) => m.text)).toEqual([expect.stringContaining('Kindergeld')]);
+    expect(shown(CITY_GROUP).map((m) => m.text)).toEqual([expect.stringContaining('Kindergeld')]);
+    expect(channelCalls('sendMessage')).toHaveLength(sentBefore + 2);
+    expect((await h.db.db.select().from(channelPosts)).map((m) => m.state)).toEqual(['card', 'card']);
+
+    // A card the channel's administrators deleted is not posted again when the post changes; the other is edited.
+    h.telegram.message(HAMBORN.id, shown(HAMBORN)[0]!.messageId)!.deleted = true;
+    await editText('Потрібна допомога із заявою на Kindergeld, будь ласка.');
+    h.clock.advance(3_000);
+    await mirror();
+    expect(shown(HAMBORN)).toHaveLength(0);
+    expect(shown(CITY_GROUP).map((m) => m.text)).toEqual([expect.stringContaining('будь ласка')]);
+    await mirror();
+    h.clock.advance(3_000);
+    await mirror();
+    expect(shown(HAMBORN)).toHaveLength(0);
+    expect(channelCalls('sendMessage')).toHaveLength(sentBefore + 2);
+    expect((await h.db.db.select().from(channelPosts).orderBy(channelPosts.channelId)).map((m) => m.state)).toEqual(['deleted', 'card']);
+  });
+
+  it('shows a newcomer who came through a card the post once onboarding is done, or what is open if it closed meanwhile', async () => {
+    const kerstin = h.user(KERSTIN);
+    h.telegram.addGroupChat(HAMBORN);
+    await connect(kerstin, HAMBORN);
+    const olena = h.user(PEOPLE.olena);
+    const irina = h.user(PEOPLE.irina);
+    await onboard(olena, 'seeker', 'Гамборн (Hamborn)');
+    await onboard(irina, 'seeker', 'Центр (Mitte)');
+    await post(olena, 'need', '🏛 Установи та документи', 'Гамборн (Hamborn)', 'Потрібна допомога з листом від Jobcenter.');
+    await post(irina, 'need', '🏛 Ведомства и документы', 'Центр (Mitte)', 'Нужна помощь с заявлением на Kindergeld.');
+    await mirror();
+    h.clock.advance(3_000);
+    await h.deliver();
+    const payloads = shown(HAMBORN).map((m) => urlOf(m)!.split('?start=')[1]!);
+    expect(payloads).toEqual(['post_1', 'post_2']);
+
+    // Maria has never used the bot: the greeting says what comes after, the post is remembered through
+    // onboarding (a typed message, going back a step), and shown right after it with the usual buttons.
+    const maria = h.user(PEOPLE.maria);
+    const greeting = await maria.send(`/start ${payloads[0]}`);
+    expect(greeting.sent).toHaveLength(1);
+    expect(greeting.sent[0]!.text).toContain('Willkommen bei Hilfenetz, Maria!');
+    expect(greeting.sent[0]!.text).toContain('Danach zeige ich Ihnen den Beitrag #1');
+    await maria.click('🤝 Ich möchte helfen');
+    await maria.send('Hallo?');
+    await maria.click('‹ Zurück');
+    await maria.click('🤝 Ich möchte helfen');
+    expect(maria.last.text).toContain('Danach zeige ich Ihnen den Beitrag #1');
+    const done = await maria.click('Hamborn');
+    expect(done.sent).toHaveLength(1);
+    expect(maria.messages.at(-2)!.text).toContain('Alles bereit.');
+    expect(done.sent[0]!.text).toContain('Потрібна допомога з листом від Jobcenter.');
+    expect(maria.buttons(done.sent[0])).toContain('🤝 Ich kann helfen');
+    await maria.click('🤝 Ich kann helfen', done.sent[0]);
+    await h.deliver();
+    expect(olena.find('Maria')).toBeDefined();
+
+    // Irina's need closes while Petro onboards: a short answer and the way on, not an error.
+    const petro = h.user(PEOPLE.petro);
+    await petro.send(`/start ${payloads[1]}`);
+    await petro.click('🤝 Я хочу допомогти');
+    await irina.send('/my');
+    await irina.click('🗑 Больше не нужно', irina.find('Kindergeld'));
+    const closed = await petro.click('🏙 Увесь Дуйсбург');
+    expect(closed.sent).toHaveLength(1);
+    expect(closed.sent[0]!.text).toBe('Цей допис уже не відкритий — можливо, допомогу вже знайдено. Подивіться, що відкрито зараз:');
+    expect(petro.buttons(closed.sent[0])).toContain('🔎 Переглянути запити');
+    const browsed = await petro.click('🔎 Переглянути запити', closed.sent[0]);
+    expect([...browsed.sent, ...browsed.edited].map((m) => m.text).join('\n')).toContain('Jobcenter');
+
+    // Forged and overlong payloads: the short answer, then the ordinary onboarding, and no post afterwards.
+    const alex = h.user(PEOPLE.alex);
+    for (const forged of ['post_99999999999', `post_${'1'.repeat(70)}`, 'post_1x', 'post_0']) {
+      const answer = await alex.send(`/start ${forged}`);
+      expect(answer.sent.map((m) => m.text)).toEqual([expect.stringContaining('Dieser Link ist ungültig'), expect.stringContaining('Willkommen bei Hilfenetz')]);
+      expect(answer.sent[1]!.text).not.toContain('Danach zeige ich');
+    }
+    await alex.click('🙋 Ich brauche Hilfe');
+    expect((await alex.click('Hamborn')).sent).toHaveLength(0);
+    expect(alex.last.text).toContain('Alles bereit.');
+    // A well-formed link to a post that never existed: told after onboarding, like a closed one.
+    const nadia = h.user({ id: 380_777, first_name: 'Надія', language_code: 'uk' });
+    await nadia.send('/start post_424242');
+    await nadia.click('🙋 Мені потрібна допомога');
+    expect((await nadia.click('Гамборн (Hamborn)')).sent.map((m) => m.text)).toEqual([expect.stringContaining('Цей допис уже не відкритий')]);
   });
 });

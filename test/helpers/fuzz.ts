@@ -236,6 +236,11 @@ export function startPayload(rng: Rng, known: { usedStaffCode?: string; postIds:
     [1, () => `staff_${fuzzText(rng).slice(0, 40)}`],
     [4, () => `post_${known.postIds.length > 0 ? rng.pick(known.postIds) : 1}`],
     [3, () => `post_${rng.pick(['0', '-1', '01', '99999999999', '2147483647', '2147483648', 'abc', '1.5', '1e3', ''])}`],
+    // The links of channel cards and shared cards, real and forged: a real id with something added, overlong, another case.
+    [3, () => {
+      const id = known.postIds.length > 0 ? rng.pick(known.postIds) : 1;
+      return rng.pick([`post_${id}`, `post_${id}x`, `post_${id}_${id}`, `post_${id}-uk`, `post-${id}`, `Post_${id}`, `post_${'1'.repeat(10)}`, `post_${'1'.repeat(59)}`, 'share', 'SHARE', 'share_1', `share${'x'.repeat(60)}`]);
+    }],
     // Poster links: valid ones, an unknown district, a forged language or version, overlong.
     [2, () => rng.pick(['p1-uk-hamborn', 'p1-de', 'p1-ru-mitte', 'p1-uk-atlantis', 'p1-en-mitte', 'p2-uk-mitte', 'p1-uk-hamborn-x', `p1-uk-${'a'.repeat(60)}`])],
     [1, () => rng.pick(['POST_1', 'Staff_x', 'post_1 post_2', 'post__1', ' post_1', 'post_1\n', '%00', '..%2f', 'x'.repeat(64), 'x'.repeat(65)])],
@@ -385,6 +390,8 @@ const CODECS: Record<string, readonly (readonly string[])[]> = {
   vr: [['ask', 'send', 'ok']],
   vf: [['ok', 'no', 'lok', 'lno', 'wd', 'wdy', 'wo', 'woy', 'list', 'grant'], ['-', '0', ...IDS]],
   fs: [IDS],
+  // /channels (coordinators): the list, connecting, one channel's district and language, checking, disconnecting.
+  chn: [['list', 'add', 'view', 'dists', 'dist', 'lang', 'check', 'del', 'delok'], ['-', ...IDS], ['-', ...LOCALE_VALUES, ...KEYS]],
 };
 export const CALLBACK_PREFIXES = Object.keys(CODECS);
 

@@ -154,11 +154,18 @@ async function renderList(ctx: Context, state: BrowseState): Promise<{ text: str
   return { text: lines.join('\n').trimEnd(), keyboard };
 }
 
-/** Opens one post as its own message, with the buttons that fit who is looking. */
-async function showPost(ctx: Context, postId: number): Promise<void> {
+/**
+ * Opens one post as its own message, with the buttons that fit who is looking. A post no longer open gets a
+ * short answer (with `closed`: that text and keyboard instead, e.g. right after onboarding from a card's link).
+ */
+export async function showPost(ctx: Context, postId: number, closed?: { text: string; keyboard: InlineKeyboard }): Promise<void> {
   const user = requireUser(ctx);
   const post = await findPost(ctx.deps.db, postId);
   if (!post || !isActive(post)) {
+    if (closed) {
+      await ctx.reply(closed.text, { reply_markup: closed.keyboard });
+      return;
+    }
     const text = ctx.t(post?.status === 'fulfilled' ? 'contacts.errors.alreadyTaken' : 'browse.notAvailable');
     if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text, show_alert: true });
     else await ctx.reply(text);

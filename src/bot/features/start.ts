@@ -13,6 +13,7 @@ import { type Context, requireUser } from '../context';
 import { answerStale, defineDialog, endDialog, showScreen } from '../dialog';
 import { createDistrictKeyboard, createLanguageRow } from '../../presentation/keyboards';
 import { useLocale } from '../middleware/user';
+import { showPost } from './browse';
 import { createMainMenuKeyboard } from './menu';
 
 /** Buttons of the /start dialog. */
@@ -29,7 +30,8 @@ export const onboardingData = createCallbackData(
 
 /** Where a poster's QR code sent the person: its district becomes their home district, its language theirs. */
 const posterOrigin = z.object({ district: keyField, locale: z.enum(LOCALES) });
-const onboardingState = z.object({ role: z.enum(['seeker', 'helper']).nullable(), poster: posterOrigin.optional() });
+/** `postId`: the post a card's link (t.me/<bot>?start=post_<id>) opened, shown once onboarding is done. */
+const onboardingState = z.object({ role: z.enum(['seeker', 'helper']).nullable(), poster: posterOrigin.optional(), postId: z.number().int().positive().max(2_147_483_647).optional() });
 type OnboardingState = z.output<typeof onboardingState>;
 const steps = z.enum(['role', 'district']);
 type Step = z.output<typeof steps>;
@@ -45,8 +47,8 @@ export const startFeature = new Composer<Context>();
 startFeature.command('start', async (ctx) => {
   const user = requireUser(ctx);
   const link = parseStartPayload(ctx.match);
-  // Staff links are handled before this feature; a post link opens the post once the user is set up
-  // (browse feature), so a new user simply starts here. Anything unparseable gets a hint.
+  // Staff links are handled before this feature; a post link opens the post at once for someone set up
+  // (browse feature), and for a newcomer once onboarding is done. Anything unparseable gets a hint.
   if (link.type === 'invalid') {
     ctx.log.info('start link not usable');
     await ctx.reply(ctx.t('errors.invalidLink'));
@@ -58,7 +60,7 @@ startFeature.command('start', async (ctx) => {
     });
     return;
   }
-  await beginOnboarding(ctx, await posterOriginOf(ctx, link));
+  await beginOnboarding(ctx, await posterOriginOf(ctx, link), link.type === 'post' ? link.postId : undefined);
 });
 
 /**
@@ -82,12 +84,20 @@ async function posterOriginOf(ctx: Context, link: DeepLink): Promise<PosterOrigi
 /**
  * Shows the first onboarding screen as a new message (also used when a dialog needs to start over).
  * With a poster's origin the district step is skipped; staff, who choose no role, are done at once.
+ * `postId` (a card's link) is kept through onboarding and the post shown at its end.
  */
-export async function beginOnboarding(ctx: Context, poster?: PosterOrigin): Promise<void> {
+export async function beginOnboarding(ctx: Context, poster?: PosterOrigin, postId?: number): Promise<void> {
   const user = requireUser(ctx);
-  if (isSelfChosenRole(user.role)) return showStep(ctx, user, 'role', { role: null, poster }, true);
+  if (isSelfChosenRole(user.role)) return showStep(ctx, user, 'role', { role: null, poster, postId }, true);
   if (poster) return finishFromPoster(ctx, user, null, poster);
-  await showStep(ctx, user, 'district', { role: null }, true);
+  await showStep(ctx, user, 'district', { role: null, postId }, true);
+}
+
+/** Onboarding is done: the post whose card brought the person here, or what is open instead if it closed. */
+async function showOpenedPost(ctx: Context, user: UserRow, postId: number | undefined): Promise<void> {
+  if (postId === undefined) return;
+  ctx.log.info({ postId }, 'onboarded from a post link: showing the post');
+  await showPost(ctx, postId, { text: ctx.t('start.postClosed'), keyboard: createMainMenuKeyboard(ctx, user) });
 }
 
 /** Onboarding from a poster is complete: the poster's district, the start counted once per person. */
@@ -118,10 +128,10 @@ startFeature.callbackQuery(onboardingData.filter, async (ctx) => {
     case 'role':
       await ctx.answerCallbackQuery();
       if (dialog.data.poster) return finishFromPoster(ctx, user, data.value, dialog.data.poster);
-      return showStep(ctx, user, 'district', { role: data.value }, false);
+      return showStep(ctx, user, 'district', { ...dialog.data, role: data.value }, false);
     case 'back':
       await ctx.answerCallbackQuery();
-      return showStep(ctx, user, 'role', { role: null }, false);
+      return showStep(ctx, user, 'role', { ...dialog.data, role: null }, false);
     case 'dist': {
       if (dialog.step !== 'district' || !city.isArea(data.value)) return answerStale(ctx);
       user = await completeOnboarding(db, clock, user, { role: dialog.data.role, district: data.value });
@@ -130,13 +140,16 @@ startFeature.callbackQuery(onboardingData.filter, async (ctx) => {
       await ctx.answerCallbackQuery();
       await showScreen(ctx, renderSummary(ctx, user), createMainMenuKeyboard(ctx, user));
       await registerChatCommands(ctx.api, ctx.chat!.id, user.role, ctx.locale, i18n, logger);
+      await showOpenedPost(ctx, user, dialog.data.postId);
       return;
     }
   }
 });
 
-function renderGreeting(ctx: Context, user: UserRow, poster: PosterOrigin | undefined): string {
+function renderGreeting(ctx: Context, user: UserRow, state: OnboardingState): string {
   const greeting = ctx.t('start.greeting', { name: user.firstName ?? '', city: ctx.deps.city.city.name[ctx.locale] });
+  const { poster, postId } = state;
+  if (postId !== undefined) return `${greeting}\n\n${ctx.t('start.fromCard', { id: postId })}`;
   if (!poster) return greeting;
   return `${greeting}
 
@@ -164,13 +177,14 @@ async function showStep(ctx: Context, user: UserRow, step: Step, state: Onboardi
 
 /** Each step's screen; a step without one does not compile. */
 const screens: Record<Step, (ctx: Context, user: UserRow, state: OnboardingState) => { text: string; keyboard: InlineKeyboard }> = {
-  role: (ctx, user, state) => ({ text: renderGreeting(ctx, user, state.poster), keyboard: createRoleKeyboard(ctx) }),
-  district: (ctx, user, state) => ({ text: districtText(ctx, user, state.role), keyboard: createDistrictStepKeyboard(ctx, user) }),
+  role: (ctx, user, state) => ({ text: renderGreeting(ctx, user, state), keyboard: createRoleKeyboard(ctx) }),
+  district: (ctx, user, state) => ({ text: districtText(ctx, user, state), keyboard: createDistrictStepKeyboard(ctx, user) }),
 };
 
-function districtText(ctx: Context, user: UserRow, role: OnboardingState['role']): string {
-  const effectiveRole = role ?? user.role;
-  return ctx.t(effectiveRole === 'helper' ? 'start.districtHelper' : effectiveRole === 'seeker' ? 'start.districtSeeker' : 'start.districtStaff');
+function districtText(ctx: Context, user: UserRow, state: OnboardingState): string {
+  const effectiveRole = state.role ?? user.role;
+  const text = ctx.t(effectiveRole === 'helper' ? 'start.districtHelper' : effectiveRole === 'seeker' ? 'start.districtSeeker' : 'start.districtStaff');
+  return state.postId === undefined ? text : `${text}\n\n${ctx.t('start.fromCard', { id: state.postId })}`;
 }
 
 function createDistrictStepKeyboard(ctx: Context, user: UserRow): InlineKeyboard {

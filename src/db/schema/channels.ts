@@ -27,6 +27,9 @@ export const channels = pgTable(
     /** Why it was marked lost (Telegram's description or what my_chat_member said). */
     lostReason: text('lost_reason'),
     lostAt: timestamp('lost_at', { withTimezone: true }),
+    /** The last refusal Telegram gave for a card here (any, not only those that mark the channel lost), for the web desk. */
+    lastError: text('last_error'),
+    lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
     addedBy: integer('added_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     /** Mirrors are paced per channel (CHANNEL_INTERVAL): the next message may go out at this time. */
@@ -37,10 +40,12 @@ export const channels = pgTable(
 
 export type ChannelRow = typeof channels.$inferSelect;
 
-export const MIRROR_STATES = ['queued', 'card', 'closing', 'done', 'gone'] as const;
+export const MIRROR_STATES = ['queued', 'card', 'editing', 'closing', 'done', 'gone', 'deleted'] as const;
 /**
- * queued: a card is to be sent; card: it is in the channel; closing: its post ended and the card is to be
- * edited or deleted; done: edited to "help found"; gone: deleted, or never sent.
+ * queued: a card is to be sent; card: it is in the channel; editing: its post was edited (or renewed) and the
+ * card is to show the new content (one pending edit per card); closing: its post ended and the card is to be
+ * edited or deleted; done: edited to "help found"; gone: deleted, or never sent (a new card follows if the post
+ * reopens); deleted: removed in the channel by its administrators (found out by an edit), never posted again.
  */
 export type MirrorState = (typeof MIRROR_STATES)[number];
 
@@ -57,6 +62,8 @@ export const channelPosts = pgTable(
     state: text('state').$type<MirrorState>().notNull(),
     messageId: integer('message_id'),
     postedAt: timestamp('posted_at', { withTimezone: true }),
+    /** What the card shows: the md5 of its post's content when it was last sent or edited (see cardContent). */
+    content: text('content'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
   },
   (t) => [
@@ -64,7 +71,7 @@ export const channelPosts = pgTable(
     // The sync sweep looks only at cards that may still have to change.
     index('channel_posts_live_idx')
       .on(t.postId)
-      .where(sql`${t.state} in ('queued', 'card')`),
+      .where(sql`${t.state} in ('queued', 'card', 'editing')`),
   ],
 );
 
