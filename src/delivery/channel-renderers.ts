@@ -1,6 +1,6 @@
 import type { Locale } from '../config';
 import type { MirrorState, OutboxRow } from '../db/schema';
-import { channelSyncPayload, findMirror, recordMirror } from '../domain/channels';
+import { channelShows, channelSyncPayload, findMirror, recordMirror } from '../domain/channels';
 import { isActive } from '../domain/posts';
 import { renderSharedCard, renderSharedDone, renderSharedGone } from '../presentation/share';
 import type { RenderEnv, RenderResult } from './render';
@@ -27,7 +27,7 @@ export async function renderChannelRow(row: OutboxRow, env: ChannelRenderEnv): P
   const locale = channel.locale as Locale;
   const cardEnv = { t: env.i18n.fixed(locale), locale, city: env.city, now: env.clock.now() };
   const record = (state: MirrorState, shown: { messageId?: number; content?: string } = {}) => recordMirror(env.db, env.clock, channel.id, post.id, state, shown);
-  if (isActive(post)) {
+  if (isActive(post) && channelShows(channel, post)) {
     const card = renderSharedCard(cardEnv, post, env.botUsername);
     if (mirror.messageId === null) {
       if (mirror.state !== 'queued' && mirror.state !== 'closing') return { skip: 'cancelled', reason: 'card already handled' };
@@ -55,7 +55,7 @@ export async function renderChannelRow(row: OutboxRow, env: ChannelRenderEnv): P
     };
   }
   if (mirror.messageId === null) {
-    // The post ended before its card went out: nothing to show, nothing to take back.
+    // The post ended (or moved to another district) before its card went out: nothing to take back.
     await record('gone');
     return { skip: 'cancelled', reason: 'post ended before its card was posted' };
   }

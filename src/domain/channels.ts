@@ -1,5 +1,6 @@
 import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { WHOLE_CITY } from '../city';
 import type { Clock } from '../clock';
 import { type Database, type Executor, queryRows } from '../db';
 import { type ChannelPostRow, type ChannelRow, channelPosts, channels, type MirrorState, type OutboxRow, outbox, PRIORITY, type PostRow, posts, users } from '../db/schema';
@@ -243,6 +244,11 @@ function queueSyncRows(changed: SQL, now: Date): SQL {
 /** A channel shows a post: its district's posts and whole-city ones, or (a whole-city channel) every post. */
 const MATCHES = sql.raw(`(c.district = '*' or p.district = c.district or p.district = '*')`);
 
+/** The same rule in JavaScript, for the renderer (a post's district may have changed since it was queued). */
+export function channelShows(channel: Pick<ChannelRow, 'district'>, post: Pick<PostRow, 'district'>): boolean {
+  return channel.district === WHOLE_CITY || post.district === channel.district || post.district === WHOLE_CITY;
+}
+
 /**
  * The mirror sweep, one statement per change: queues a card for every post published (or approved) since a
  * channel was connected that belongs to its district (a district channel also gets whole-city posts, a
@@ -275,14 +281,16 @@ export async function syncChannelMirrors(db: Executor, clock: Clock): Promise<nu
         ), ${queueSyncRows(sql`reopened`, now)}`,
     sql`with edited as (
           update ${channelPosts} cp set state = 'editing', updated_at = ${now}::timestamptz
-          from ${posts} p
-          where p.id = cp.post_id and cp.state = 'card' and ${open} and cp.content is distinct from ${cardContent('p')}
+          from ${posts} p, ${channels} c
+          where p.id = cp.post_id and c.id = cp.channel_id and cp.state = 'card' and ${open} and ${MATCHES} and cp.content is distinct from ${cardContent('p')}
           returning cp.channel_id, cp.post_id
         ), ${queueSyncRows(sql`edited`, now)}`,
+    // A post moved to another district leaves the old district's channel as an ended one does (and the
+    // first statement gives the new district's channel its card).
     sql`with closing as (
           update ${channelPosts} cp set state = 'closing', updated_at = ${now}::timestamptz
-          from ${posts} p
-          where p.id = cp.post_id and cp.state in ('queued', 'card', 'editing') and not ${open}
+          from ${posts} p, ${channels} c
+          where p.id = cp.post_id and c.id = cp.channel_id and cp.state in ('queued', 'card', 'editing') and (not ${open} or not ${MATCHES})
           returning cp.channel_id, cp.post_id
         ), ${queueSyncRows(sql`closing`, now)}`,
   ];

@@ -309,6 +309,43 @@ describe('/channels', () => {
     expect((await h.db.db.select().from(channelPosts).orderBy(channelPosts.channelId)).map((m) => m.state)).toEqual(['deleted', 'card']);
   });
 
+  it('moves a card to the new district\'s channel when the author moves the post', async () => {
+    const MITTE: FakeGroupChat['chat'] = { id: -1_001_000_000_303, type: 'channel', title: 'Hilfe Mitte', username: 'hilfe_mitte' };
+    const kerstin = h.user(KERSTIN);
+    h.telegram.addGroupChat(HAMBORN);
+    h.telegram.addGroupChat(MITTE);
+    for (const [chat, district] of [[HAMBORN, 'Hamborn'], [MITTE, 'Mitte']] as const) {
+      await connect(kerstin, chat);
+      await kerstin.click('📍 Bezirk ändern');
+      await kerstin.click(district);
+      expect(kerstin.last.text).toContain(`Für: ${district}`);
+    }
+    const olena = h.user(PEOPLE.olena);
+    await onboard(olena, 'seeker', 'Гамборн (Hamborn)');
+    await post(olena, 'need', '🏛 Установи та документи', 'Гамборн (Hamborn)', 'Потрібна допомога з листом від Jobcenter.');
+    await mirror();
+    expect(shown(HAMBORN).map((m) => m.text)).toEqual([expect.stringContaining('Jobcenter')]);
+    expect(shown(MITTE)).toHaveLength(0);
+
+    // She moved to Mitte and says so in the post: the Hamborn card is taken back, Mitte's channel gets one.
+    await olena.send('/my');
+    await olena.click('✏️ Редагувати');
+    await olena.click('📍 Район');
+    await olena.click('Центр (Mitte)');
+    await olena.click('💾 Зберегти');
+    expect((await h.db.db.select().from(posts))[0]!.district).toBe('mitte');
+    h.clock.advance(3_000);
+    await mirror();
+    expect(shown(HAMBORN)).toHaveLength(0);
+    expect(shown(MITTE).map((m) => m.text)).toEqual([expect.stringContaining('Jobcenter')]);
+    expect(shown(MITTE)[0]!.text).toContain('Mitte');
+    // Nothing more happens on the next sweeps: one card, in the right channel.
+    h.clock.advance(3_000);
+    await mirror();
+    expect(shown(MITTE)).toHaveLength(1);
+    expect(h.telegram.callsOf('sendMessage').filter((c) => Number(c.payload.chat_id) === HAMBORN.id)).toHaveLength(1);
+  });
+
   it('shows a newcomer who came through a card the post once onboarding is done, or what is open if it closed meanwhile', async () => {
     const kerstin = h.user(KERSTIN);
     h.telegram.addGroupChat(HAMBORN);
