@@ -1,6 +1,7 @@
 /**
  * npm run bench:start — from spawning the process to the first reply to /start, with each phase, for
- * `npm start` (tsx), `node --import tsx` (the same without npm's wrapper processes) and the compiled
+ * `npm start` (src/launch.cjs: esbuild compiles src/ into .cache once per source fingerprint, then node runs
+ * it), `node --import tsx` (the development path: TypeScript transpiled at every start) and the compiled
  * build (`npm run build`, `node dist/main.js`), each on a fresh PGlite data dir, an existing one, and a
  * migrated PostgreSQL database; against a bare grammY bot started the same ways (the baseline). Polling
  * mode against a Bot API stand-in; the /start is queued before the process starts, so the first reply
@@ -41,7 +42,8 @@ interface Run {
 }
 
 const TSX_LOADER = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-const CHAT = 40_000_001;
+/** A new person for every spawn: a chat whose update a killed run left half done waits for its lease to run out. */
+let nextChat = 40_000_001;
 const DATABASE_NAME = 'hilfenetz_bench_start';
 
 function command(program: Program, launcher: Launcher): { file: string; args: string[] } {
@@ -54,6 +56,7 @@ function command(program: Program, launcher: Launcher): { file: string; args: st
 }
 
 async function once(program: Program, launcher: Launcher, env: Record<string, string>): Promise<Run> {
+  const CHAT = nextChat++;
   const standIn = await StandIn.start(1_000_000, 0);
   standIn.push([messageUpdate({ id: CHAT, first_name: 'Erste', language_code: 'uk' }, 1, { text: '/start' })]);
   const { file, args } = command(program, launcher);
@@ -119,6 +122,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { runs: { type: 'string', default: '3' }, 'no-postgres': { type: 'boolean', default: false } }, strict: true });
   const runs = positiveInts(values.runs, 'runs')[0]!;
   const log = (line: string) => process.stdout.write(`${line}\n`);
+  const startedAt = new Date();
+  const loadBefore = os.loadavg()[0]!;
   log('building dist/ (npm run build) for the compiled cases …');
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   // The baseline compiled the same way (one file; grammY from node_modules).
@@ -169,7 +174,11 @@ async function main(): Promise<void> {
     '',
     `\`${cmd}\` — spawn → first reply to a /start that waits at the Bot API stand-in, polling mode, median of ${runs} runs;`,
     'phases are the times (from spawn) of the log lines that end them. Baseline: a bare grammY bot (`bot.start()`) started',
-    'the same way (tsx / node --import tsx / compiled).',
+    'the same way (tsx / node --import tsx / compiled). `npm start` runs `src/launch.cjs`, whose compile cache',
+    '(`.cache/`) is warm after the first of the runs, as on every start but the first after a change.',
+    '',
+    `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}; ${startedAt.toISOString().slice(0, 16).replace('T', ' ')}–${new Date().toISOString().slice(11, 16)} UTC,`,
+    `load average (1 min) ${loadBefore.toFixed(1)} at the start and ${os.loadavg()[0]!.toFixed(1)} at the end.`,
     '',
     ...table(
       ['Program', 'Started with', 'Storage', 'First reply s', ...PHASES.map(([, name]) => `${name} s`), 'Ratio to baseline'],
