@@ -18,7 +18,7 @@ import { createLogger } from '../../src/logger';
 import { type Driver, openBenchDatabase } from './database';
 import { type MemoryReport, MemoryTracker } from './memory';
 import { readProcMemory } from './proc-memory';
-import { percentile } from './stats';
+import { maxOf, minOf, percentile } from './stats';
 import type { ReceivedSend } from './broadcast-standin-protocol';
 import { StandIn } from './broadcast-standin-client';
 import { createDeliveryPort } from '../../src/delivery/port';
@@ -114,7 +114,7 @@ export function analyse(sends: readonly ReceivedSend[], chats: ReadonlySet<numbe
   const over = [...perChat.values()].filter((n) => n > 1);
   const spanMs = accepted.length > 1 ? accepted[accepted.length - 1]!.receivedAt - accepted[0]!.receivedAt : Number.NaN;
   const logged = accepted.map((s) => s.loggedAt);
-  const callLogSpanMs = logged.length > 1 ? Math.max(...logged) - Math.min(...logged) : Number.NaN;
+  const callLogSpanMs = logged.length > 1 ? maxOf(logged) - minOf(logged) : Number.NaN;
   const achievedRate = accepted.length > 1 ? ((accepted.length - 1) * 1000) / spanMs : Number.NaN;
   const gaps = accepted.slice(1).map((s, i) => s.receivedAt - accepted[i]!.receivedAt);
   // The stand-in counts a send when it answers it: the busiest second by answer times.
@@ -140,10 +140,10 @@ export function analyse(sends: readonly ReceivedSend[], chats: ReadonlySet<numbe
     fraction: achievedRate / rate,
     rateLimited: mine.filter((s) => s.status === 429).length,
     otherErrors: mine.filter((s) => s.status !== 200 && s.status !== 429).length,
-    gapMs: { p50: percentile(gaps, 50), p99: percentile(gaps, 99), max: gaps.length ? Math.max(...gaps) : Number.NaN },
+    gapMs: { p50: percentile(gaps, 50), p99: percentile(gaps, 99), max: maxOf(gaps) },
     maxInOneSecond,
     maxInFlight,
-    answerDelayMs: { p50: percentile(delays, 50), p99: percentile(delays, 99), max: delays.length ? Math.max(...delays) : Number.NaN },
+    answerDelayMs: { p50: percentile(delays, 50), p99: percentile(delays, 99), max: maxOf(delays) },
     firstReceivedAt: accepted[0]?.receivedAt ?? Number.NaN,
     lastReceivedAt: accepted[accepted.length - 1]?.receivedAt ?? Number.NaN,
   };

@@ -17,6 +17,18 @@ export interface Summary {
 }
 
 /** The nearest-rank percentile (p in 0..100) of unsorted values; NaN for an empty list. */
+/** The largest and smallest of many values (spreading 100,000 values into Math.max overflows the stack). */
+export function maxOf(values: readonly number[]): number {
+  let max = Number.NaN;
+  for (const v of values) if (!(v <= max)) max = v;
+  return max;
+}
+export function minOf(values: readonly number[]): number {
+  let min = Number.NaN;
+  for (const v of values) if (!(v >= min)) min = v;
+  return min;
+}
+
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -36,7 +48,7 @@ export function summarise(samples: readonly Sample[]): Summary {
     posts: samples.length,
     p50: percentile(ms, 50),
     p99: percentile(ms, 99),
-    max: samples.length ? Math.max(...ms) : Number.NaN,
+    max: maxOf(ms),
     meanRecipients: samples.length ? recipients / samples.length : Number.NaN,
     usPerRecipient: recipients ? (sum(ms) * 1000) / recipients : Number.NaN,
   };
