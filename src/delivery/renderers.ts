@@ -149,10 +149,10 @@ const renderContactRequest: Renderer<'contact.request'> = async (_row, { contact
     .text(env.t('contacts.accept'), contactData.encode({ action: 'acc', id: contact.id }))
     .text(env.t('contacts.decline'), contactData.encode({ action: 'dec', id: contact.id }));
   const key = post.kind === 'need' ? 'contacts.request.need' : 'contacts.request.offer';
-  return text(
-    env.t(key, { name: displayName(responder, env.t('contacts.someone')), label: postLabel(env, post), text: shorten(post.text ?? '', 160) }),
-    keyboard,
-  );
+  const request = env.t(key, { name: displayName(responder, env.t('contacts.someone')), label: postLabel(env, post), text: shorten(post.text ?? '', 160) });
+  // A need taken for someone without Telegram: the Lotse (the author, the only recipient here) sees for whom.
+  const person = post.intakeName !== null ? `${env.t('intake.forPerson', { name: post.intakeName })}\n` : '';
+  return text(`${person}${request}`, keyboard);
 };
 
 const renderContactAccepted: Renderer<'contact.accepted'> = async (_row, { contactId }, env) => {
@@ -193,7 +193,10 @@ const renderRelay: Renderer<'relay'> = async (row, { relayMessageId, fromChatId,
   const sender = message.senderId === loaded.author.id ? loaded.author : loaded.responder;
   const decision = await decideRelayText(env, row, message, sender.locale, { wait: true });
   if ('reschedule' in decision) return decision;
-  const header = env.t('contacts.relayHeader', { name: displayName(sender, env.t('contacts.someone')), label: postLabel(env, loaded.post) });
+  const relayHeader = env.t('contacts.relayHeader', { name: displayName(sender, env.t('contacts.someone')), label: postLabel(env, loaded.post) });
+  // To the Lotse who wrote a need for someone else: for whom (never to the helper).
+  const forAuthor = message.recipientId === loaded.author.id && loaded.post.intakeName !== null;
+  const header = forAuthor ? `${relayHeader}\n${env.t('intake.forPerson', { name: loaded.post.intakeName })}` : relayHeader;
   const keyboard = relayKeyboard(env, message.id, decision.buttons);
   const pending = decision.view.show === 'original' && decision.view.pending === true;
   const markDelivered = (messageId: number) => markRelayDelivered(env.db, message.id, messageId);

@@ -55,7 +55,9 @@ contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
         const keyboard = new InlineKeyboard().text(ctx.t('contacts.endButton'), contactData.encode({ action: 'ask', id: contact.id }));
         await showScreen(
           ctx,
-          ctx.t('contacts.acceptedByYou', { name: displayName(responder, ctx.t('contacts.someone')), label: postLabel({ city: ctx.deps.city, locale: ctx.locale }, post) }),
+          // A need taken for someone without Telegram: the Lotse is reminded for whom.
+          (post.intakeName !== null ? `${ctx.t('intake.forPerson', { name: post.intakeName })}\n` : '') +
+            ctx.t('contacts.acceptedByYou', { name: displayName(responder, ctx.t('contacts.someone')), label: postLabel({ city: ctx.deps.city, locale: ctx.locale }, post) }),
           keyboard,
         );
         return;
