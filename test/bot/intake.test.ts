@@ -153,6 +153,39 @@ describe('/intake: a need taken on behalf of a person without Telegram', () => {
     expect(own.text).toContain('🧭 Eingestellt von einem Lotsen (Caritas)');
   });
 
+  it('puts the mark, never the name, on the card in the city’s channel; an edit keeps the person', async () => {
+    const katrin = h.user(COORDINATOR);
+    const channel = { id: -1_001_000_000_401, type: 'channel' as const, title: 'Hilfe Duisburg', username: 'hilfe_duisburg' };
+    h.telegram.addGroupChat(channel, { status: 'administrator', can_post_messages: true, can_edit_messages: true, can_delete_messages: true });
+    await katrin.send('/channels');
+    await katrin.click('➕ Kanal oder Gruppe verbinden');
+    await katrin.send('Ein Beitrag aus dem Kanal', { forward_origin: { type: 'channel', chat: channel, message_id: 7, date: 1 } } as never);
+    const sabine = await lotse();
+    await intake(sabine, NAME, NEED);
+    await h.sweep();
+    await h.deliver();
+    const cards = h.telegram.messages(channel.id);
+    expect(cards).toHaveLength(1);
+    expect(cards[0]!.text).toContain('🧭 Eingestellt von einem Lotsen (Caritas)');
+    expect(cards[0]!.text).toContain(NEED);
+    expect(cards[0]!.text).not.toContain('Мар’яна');
+
+    // Editing the text from /my: the preview still says for whom, and the person stays with the post.
+    await sabine.send('/my');
+    await sabine.click('✏️ Bearbeiten');
+    expect(sabine.last.text).toContain(`👤 Für: ${NAME} · Ukrainisch`);
+    await sabine.click('✏️ Text ändern');
+    await sabine.send('Потрібен супровід до лікаря у середу зранку.');
+    await sabine.click('💾 Speichern');
+    const [row] = await h.db.db.select().from(posts);
+    expect(row).toMatchObject({ text: 'Потрібен супровід до лікаря у середу зранку.', intakeName: NAME, intakeLanguage: 'uk', intakeOrganisation: 'Caritas' });
+    h.clock.advance(5_000);
+    await h.sweep();
+    await h.deliver();
+    expect(h.telegram.messages(channel.id)[0]!.text).toContain('у середу зранку');
+    expect(h.telegram.messages(channel.id)[0]!.text).not.toContain('Мар’яна');
+  });
+
   it('takes the person’s language when the text says too little, and marks a Lotse without organisation as the city’s', async () => {
     const sabine = await lotse(null);
     const irina = await helper();
