@@ -47,11 +47,11 @@ async function helper(): Promise<TestUser> {
 }
 
 /** /intake through the whole dialog (German buttons); returns the new post's id. */
-async function intake(user: TestUser, name: string, text: string, language = 'Ukrainisch'): Promise<number> {
+async function intake(user: TestUser, name: string, text: string, language = 'Ukrainisch', category = 'health'): Promise<number> {
   await user.send('/intake');
   await user.click(language);
   await user.send(name);
-  await user.click(h.deps.city.categoryLabel('health', 'de'));
+  await user.click(h.deps.city.categoryLabel(category, 'de'));
   await clickDistrict(user, 'Hamborn');
   await user.send(text);
   await user.click('➡️ Ohne Foto weiter');
@@ -309,6 +309,18 @@ describe('/intake: a need taken on behalf of a person without Telegram', () => {
     expect(erased).toMatchObject({ text: null, intakeName: null, intakeLanguage: null, status: 'closed' });
     expect(erased!.erasedAt).not.toBeNull();
     expect(await queryRows(h.db.db, sql`select id from posts where intake_name is not null or intake_language is not null`)).toEqual([]);
+  });
+
+  it('names the person in what the Lotse alone is told about the need later (the expiry reminder)', async () => {
+    const sabine = await lotse();
+    await intake(sabine, NAME, NEED, 'Ukrainisch', 'family');
+    await h.deliver();
+    h.clock.advance(12 * 86_400_000 + 60_000);
+    await h.sweep();
+    await h.deliver();
+    const reminder = sabine.last.text;
+    expect(reminder).toContain('⏳ Ihre Anfrage');
+    expect(reminder).toContain(`Familie & Kinderbetreuung · Hamborn (#1) · für ${NAME}`);
   });
 
   it('erases the name with the text when the retention period of an ended need is over', async () => {
