@@ -133,8 +133,15 @@ describe('/intake: a need taken on behalf of a person without Telegram', () => {
     for (const message of irina.messages) expect(message.text).not.toContain('Мар’яна');
 
     // /browse, the shared card (inline mode: the same card as in channels) and the web desk: no name.
-    await irina.send('/browse');
-    expect(irina.last.text).not.toContain('Мар’яна');
+    const list = (await irina.send('/browse')).sent[0]!;
+    expect(list.text).toContain('🧭 Опубликовано лоцманом (Caritas)');
+    expect(list.text).not.toContain('Мар’яна');
+    const detail = (await irina.click('1', list)).sent[0]!;
+    expect(detail.text).toContain('🧭 Опубликовано лоцманом (Caritas)');
+    expect(detail.text).toContain(NEED);
+    expect(detail.text).not.toContain('Мар’яна');
+    // The Lotse opening her own need (a card's link) reads for whom it is.
+    expect((await sabine.send(`/start post_${postId}`)).sent[0]!.text).toContain(`👤 Für: ${NAME}`);
     const shared = await irina.inline(`#${postId}`);
     const card = shared!.results[0]!.input_message_content!.message_text;
     expect(card).toContain('🧭 Опубликовано лоцманом (Caritas)');
