@@ -226,10 +226,13 @@ describe('/intake: a need taken on behalf of a person without Telegram', () => {
     // Nothing was stored.
     expect(await h.db.db.select().from(posts)).toEqual([]);
 
-    // A coordinator may; the mark puts /intake into the Lotse's menu and /help.
+    // A coordinator may (also from the button under an empty /my); the mark puts /intake into the Lotse's menu and /help.
     const katrin = h.user(COORDINATOR);
     await katrin.send('/start');
     expect((await katrin.send('/intake')).sent[0]!.text).toContain('(1/6)');
+    await katrin.send('/cancel');
+    const empty = (await katrin.send('/my')).sent[0]!;
+    expect((await katrin.click('🧭 Anfrage für eine Person ohne Telegram', empty)).sent[0]!.text).toContain('(1/6)');
     await katrin.send('/staff');
     await katrin.click('🧭 1 Lotse');
     const menu = h.telegram.callsOf('setMyCommands').filter((c) => (c.payload.scope as { chat_id?: number } | undefined)?.chat_id === SABINE.id).at(-1)!;

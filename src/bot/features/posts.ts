@@ -441,10 +441,11 @@ postsFeature.command('my', (ctx) => showOwnPosts(ctx));
 async function showOwnPosts(ctx: Context): Promise<void> {
   const user = requireUser(ctx);
   // A Lotse also keeps up to INTAKE_MAX_OPEN needs taken for others: all of them are listed.
-  const limit = can(actorOf(user), 'intake.create') ? OWN_POSTS_SHOWN + ctx.deps.config.INTAKE_MAX_OPEN : OWN_POSTS_SHOWN;
-  const own = await listOwnPosts(ctx.deps.db, ctx.deps.clock, user.id, limit);
+  const lotse = can(actorOf(user), 'intake.create');
+  const own = await listOwnPosts(ctx.deps.db, ctx.deps.clock, user.id, lotse ? OWN_POSTS_SHOWN + ctx.deps.config.INTAKE_MAX_OPEN : OWN_POSTS_SHOWN);
   if (own.length === 0) {
     const keyboard = new InlineKeyboard().text(ctx.t('menu.need'), menuButton('need')).row().text(ctx.t('menu.offer'), menuButton('offer'));
+    if (lotse) keyboard.row().text(ctx.t('menu.intake'), menuButton('intake'));
     await ctx.reply(ctx.t('posts.my.empty'), { reply_markup: keyboard });
     return;
   }
