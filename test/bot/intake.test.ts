@@ -293,7 +293,7 @@ describe('/intake: a need taken on behalf of a person without Telegram', () => {
     expect((await sabine.send('/intake')).sent[0]!.text).toContain('(1/6)');
   });
 
-  it('leaves no trace of the person’s name after /deleteme by the Lotse or after the retention period', async () => {
+  it('leaves no trace of the person’s name (nor of the stored translation) after /deleteme by the Lotse', async () => {
     const sabine = await lotse();
     const irina = await helper();
     const postId = await intake(sabine, NAME, NEED);
