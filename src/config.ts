@@ -127,6 +127,8 @@ const baseSchema = z.object({
   POST_TTL_DAYS: int(14, 3, 365),
   MAX_OPEN_POSTS: int(5, 1, 100),
   MAX_POSTS_PER_DAY: int(10, 1, 1000),
+  /** Open needs a Lotse took for other people (/intake), counted apart from MAX_OPEN_POSTS and MAX_POSTS_PER_DAY. */
+  INTAKE_MAX_OPEN: int(30, 1, 1000),
   DAILY_NOTIFICATION_CAP: int(20, 1, 1000),
   QUIET_HOURS: quietHours,
   // Waves (needs reach a few helpers at a time, fairly ranked)

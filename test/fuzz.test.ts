@@ -1,6 +1,7 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Message, Update } from 'grammy/types';
 import { contacts, invites, notices, posts, reports, users } from '../src/db/schema';
+import { queryRows } from '../src/db';
 import { createLogger } from '../src/logger';
 import type { ShownMessage } from './helpers/fake-telegram';
 import {
@@ -8,6 +9,7 @@ import {
   forbiddenChanges,
   forgedCallbackData,
   fuzzText,
+  INTAKE_NAMES,
   mediaContent,
   privilegedChanges,
   randomCallbackData,
@@ -818,6 +820,55 @@ describe(`fuzz (seed ${SEED}, ${TOTAL} updates)`, () => {
     },
     TIMEOUT_MS,
   );
+
+  it('forged and odd /intake input: only a Lotse gets a need for someone else in, and only with a plain name', async () => {
+    marks = { recorded: recorded.length, logs: logLines.length };
+    const intakeCount = async () => (await queryRows<{ n: number }>(h.db.db, sql`select count(*)::int as n from posts where intake_language is not null`))[0]!.n;
+    const before = await intakeCount();
+    /** One update, checked like the fuzz's: nothing changed that the sender may not change. */
+    const checked = async (persona: Persona, act: () => Promise<unknown>) => {
+      const start = await takeSnapshot(h.db.db, 0);
+      await act();
+      expect({ persona: persona.id, forbidden: forbiddenChanges(start, await takeSnapshot(h.db.db, start.outboxMax), persona.id) }).toEqual({ persona: persona.id, forbidden: [] });
+    };
+    // Seekers, helpers, the staff member (not a Lotse) and the banned user, whatever the fuzz made of them.
+    for (const persona of [...SEEKERS, ...HELPERS, STAFF, BANNED]) {
+      const user = h.user(persona);
+      await checked(persona, () => user.send('/intake'));
+      const on = user.messages.at(-1);
+      for (const data of ['m:intake', 'd:lang:uk', 'd:lang:en', 'd:lang:', 'd:goto:name', 'd:publish:-']) await checked(persona, () => user.press(data, on));
+      for (const [name] of INTAKE_NAMES.slice(0, 10)) await checked(persona, () => user.send(name));
+    }
+    expect(await intakeCount()).toBe(before);
+    // Not even a dialog for someone else was opened for them.
+    const keys = [...SEEKERS, ...HELPERS, STAFF, BANNED].map((p) => String(p.id));
+    const open = await queryRows<{ key: string }>(h.db.db, sql`select key from sessions where value->'dialog'->'data'->'intake' is not null`);
+    expect(open.filter((row) => keys.includes(row.key))).toEqual([]);
+
+    // A Lotse types every odd name: refused ones keep the dialog at the name step, a plain one goes on.
+    const lotse: Persona = { id: 888_101, first_name: 'Lotte', language_code: 'de' };
+    const lotte = h.user(lotse);
+    await lotte.send('/start');
+    await h.db.db.update(users).set({ role: 'staff', organisation: 'Diakonie', lotse: true }).where(eq(users.telegramId, lotse.id));
+    const step = async () =>
+      (await queryRows<{ step: string | null }>(h.db.db, sql`select value->'dialog'->>'step' as step from sessions where key = ${String(lotse.id)}`))[0]?.step ?? null;
+    for (const [name, accepted] of INTAKE_NAMES) {
+      await lotte.send('/intake');
+      expect(await step()).toBe('language');
+      // Forged buttons: a language the bot does not speak, a step that cannot be jumped to, publishing too early.
+      for (const data of ['d:lang:en', 'd:lang:UK', 'd:goto:name', 'd:publish:-', 'd:cat:health']) {
+        expect((await lotte.press(data, lotte.last)).answer?.showAlert).toBe(true);
+        expect(await step()).toBe('language');
+      }
+      await lotte.press('d:lang:uk', lotte.last);
+      expect(await step()).toBe('name');
+      await lotte.send(name);
+      expect({ name, step: await step() }).toEqual({ name, step: accepted ? 'category' : 'name' });
+      await lotte.send('/cancel');
+    }
+    expect(await intakeCount()).toBe(before);
+    failOnRefusalsAndLogs('intake', marks);
+  });
 
   it('still works afterwards: a new person starts, onboards and posts; delivery and sweeps run', async () => {
     marks = { recorded: recorded.length, logs: logLines.length };

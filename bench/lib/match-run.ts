@@ -74,7 +74,7 @@ function postsContext(clock: ManualClock, timeZone: string): PostsContext {
     // The production default (22:00–07:00) with a clock in the daytime: the per-row quiet-hours
     // expression runs, and not_before is plainly "now".
     quietHours: { start: 22 * 60, end: 7 * 60 },
-    config: { POST_TTL_DAYS: 14, MAX_OPEN_POSTS: 1_000_000, MAX_POSTS_PER_DAY: 1_000_000, PREMODERATE_FIRST_POST: false },
+    config: { POST_TTL_DAYS: 14, MAX_OPEN_POSTS: 1_000_000, MAX_POSTS_PER_DAY: 1_000_000, PREMODERATE_FIRST_POST: false, INTAKE_MAX_OPEN: 30 },
     // This benchmark measures the fan-out of a need to everyone it matches, which is what a first wave
     // larger than any recipient count does (and what the baseline does). Production sends WAVE_SIZE.
     waves: { size: 1_000_000_000, intervalMs: 7_200_000, weeklyCap: 1_000_000, neighbours: () => [] },

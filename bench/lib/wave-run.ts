@@ -66,7 +66,7 @@ function context(clock: ManualClock, city: WaveCity, waveSize: number): PostsCon
     clock,
     timeZone: city.timeZone,
     quietHours: { start: 22 * 60, end: 7 * 60 },
-    config: { POST_TTL_DAYS: 14, MAX_OPEN_POSTS: 1_000_000, MAX_POSTS_PER_DAY: 1_000_000, PREMODERATE_FIRST_POST: false },
+    config: { POST_TTL_DAYS: 14, MAX_OPEN_POSTS: 1_000_000, MAX_POSTS_PER_DAY: 1_000_000, PREMODERATE_FIRST_POST: false, INTAKE_MAX_OPEN: 30 },
     waves: { size: waveSize, intervalMs: 7_200_000, weeklyCap: 15, neighbours: (d) => city.neighbours(d) },
     isProtected: (c) => city.isProtected(c),
   };

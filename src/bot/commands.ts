@@ -1,8 +1,8 @@
 import type { Api } from 'grammy';
 import type { BotCommand } from 'grammy/types';
 import { LOCALES, type Locale } from '../config';
-import type { Role } from '../db/schema';
-import { type Action, PERMISSIONS } from '../domain/permissions';
+import type { Role, UserRow } from '../db/schema';
+import { type Action, needsLotse, PERMISSIONS } from '../domain/permissions';
 import type { Translator } from '../i18n';
 import { describeError, type Logger } from '../logger';
 
@@ -14,8 +14,13 @@ function allowedTo(action: Action): Audience[] {
   return PERMISSIONS[action].map((role) => (role === 'newcomer' ? 'new' : role));
 }
 
+/** The same for an action staff may do only as Lotse: their menu has it only then. */
+function allowedToAct(action: Action): { for: Audience[]; lotseOnly: boolean } {
+  return { for: allowedTo(action), lotseOnly: needsLotse(action) };
+}
+
 /** Which commands each role sees in Telegram's menu, in menu order. */
-const COMMANDS: { command: string; for: Audience[] }[] = [
+const COMMANDS: { command: string; for: Audience[]; lotseOnly?: boolean }[] = [
   { command: 'start', for: everyone },
   { command: 'need', for: ['new', 'seeker'] },
   { command: 'offer', for: ['new', 'helper'] },
@@ -27,7 +32,8 @@ const COMMANDS: { command: string; for: Audience[] }[] = [
   { command: 'moderation', for: allowedTo('moderation.review') },
   { command: 'invite', for: allowedTo('staff.invite') },
   { command: 'staff', for: allowedTo('staff.list') },
-  { command: 'desk', for: allowedTo('desk.work') },
+  { command: 'desk', ...allowedToAct('desk.work') },
+  { command: 'intake', ...allowedToAct('intake.create') },
   { command: 'verified', for: allowedTo('verification.review') },
   { command: 'orginvite', for: allowedTo('verification.invite') },
   { command: 'dashboard', for: allowedTo('web.login') },
@@ -48,10 +54,10 @@ const COMMANDS: { command: string; for: Audience[] }[] = [
 /** Every command the bot answers (the unknown-command hint uses this). */
 export const KNOWN_COMMANDS = new Set(COMMANDS.map((c) => c.command));
 
-/** The menu for a role in a language. */
-export function commandsFor(role: Role | null, locale: Locale, i18n: Translator): BotCommand[] {
+/** The menu for a role in a language (staff marked as Lotse also get the Lotsen's commands). */
+export function commandsFor(role: Role | null, locale: Locale, i18n: Translator, lotse = false): BotCommand[] {
   const audience: Audience = role ?? 'new';
-  return COMMANDS.filter((c) => c.for.includes(audience)).map((c) => ({
+  return COMMANDS.filter((c) => c.for.includes(audience) && !(c.lotseOnly && audience === 'staff' && !lotse)).map((c) => ({
     command: c.command,
     description: i18n.t(locale, `commands.${c.command}`),
   }));
@@ -82,13 +88,13 @@ export async function registerDefaultCommands(api: Api, i18n: Translator, defaul
 export async function registerChatCommands(
   api: Api,
   chatId: number,
-  role: Role | null,
+  user: Pick<UserRow, 'role' | 'lotse'>,
   locale: Locale,
   i18n: Translator,
   logger: Logger,
 ): Promise<void> {
   try {
-    await api.setMyCommands(commandsFor(role, locale, i18n), { scope: { type: 'chat', chat_id: chatId } });
+    await api.setMyCommands(commandsFor(user.role, locale, i18n, user.lotse), { scope: { type: 'chat', chat_id: chatId } });
   } catch (err) {
     logger.warn({ err: describeError(err) }, 'could not set chat commands');
   }

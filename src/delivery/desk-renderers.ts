@@ -6,7 +6,7 @@ import { isActive } from '../domain/posts';
 import { followUpData } from '../presentation/callback-data/follow-up';
 import { safetyReportData } from '../presentation/callback-data/verification';
 import { menuButton } from '../presentation/callback-data/menu';
-import { postLabel } from '../presentation/labels';
+import { postLabelFor } from '../presentation/labels';
 import { renderOffice } from '../presentation/office';
 import type { RenderEnv, RenderResult, RendererGroup } from './render';
 
@@ -24,14 +24,14 @@ export function createDeskRenderers() {
     [OUTBOX_KINDS.deskLanded]: async (row, _payload, env) => {
       const post = await postOf(row, env);
       if (!post || post.status !== 'open') return { skip: 'cancelled', reason: 'need closed or in contact meanwhile' };
-      return message(env.t('desk.status.landed', { label: postLabel(env, post) }), new InlineKeyboard().text(env.t('menu.my'), menuButton('my')));
+      return message(env.t('desk.status.landed', { label: postLabelFor(env, post, env.recipient.id) }), new InlineKeyboard().text(env.t('menu.my'), menuButton('my')));
     },
     [OUTBOX_KINDS.deskReferred]: async (row, { category, closed }, env) => {
       const post = await postOf(row, env);
       const office = env.city.office(category);
       if (!post || !office) return { skip: 'cancelled', reason: 'need or office gone' };
       const key = closed ? 'desk.status.referredClosed' : 'desk.status.referred';
-      return message(`${env.t(key, { label: postLabel(env, post) })}\n\n${renderOffice(office, env.locale)}`, new InlineKeyboard().text(env.t('menu.my'), menuButton('my')));
+      return message(`${env.t(key, { label: postLabelFor(env, post, env.recipient.id) })}\n\n${renderOffice(office, env.locale)}`, new InlineKeyboard().text(env.t('menu.my'), menuButton('my')));
     },
     [OUTBOX_KINDS.deskQueue]: async (_row, { fresh, unclaimed }, env) => {
       const { role, lotse } = env.recipient;
@@ -48,7 +48,7 @@ export function createDeskRenderers() {
         .text(env.t('followUp.later'), followUpData.encode({ answer: 'later', id: contactId }))
         .row()
         .text(env.t('followUp.no'), followUpData.encode({ answer: 'no', id: contactId }));
-      const question = env.t('followUp.ask', { label: postLabel(env, loaded.post) });
+      const question = env.t('followUp.ask', { label: postLabelFor(env, loaded.post, env.recipient.id) });
       // Protected categories: was everything all right with the helper? One tap reaches the coordinators.
       if (!env.city.isProtected(loaded.post.category)) return message(question, keyboard);
       keyboard.row().text(env.t('followUp.reportButton'), safetyReportData.encode({ id: contactId }));
@@ -57,7 +57,7 @@ export function createDeskRenderers() {
     [OUTBOX_KINDS.followUpLooking]: async (_row, { contactId }, env) => {
       const loaded = await loadContact(env.db, contactId);
       if (!loaded) return { skip: 'cancelled', reason: 'conversation gone' };
-      return message(env.t('followUp.looking', { label: postLabel(env, loaded.post) }));
+      return message(env.t('followUp.looking', { label: postLabelFor(env, loaded.post, env.recipient.id) }));
     },
   } satisfies RendererGroup;
 }

@@ -11,7 +11,7 @@ import { isActive } from '../domain/posts';
 import { effectiveQuietHours, localDay, nextMorning, quietUntil } from '../domain/time';
 import { outbox, posts, PRIORITY, relayMessages, users, type OutboxRow } from '../db/schema';
 import type { Renderer, RenderEnv, RenderResult, RendererGroup } from './render';
-import { displayName, postLabel } from '../presentation/labels';
+import { displayName, postLabel, postLabelFor, relayHeader } from '../presentation/labels';
 import { escapeHtml } from '../i18n';
 import { relayBody, relayKeyboard } from '../presentation/translation';
 import { decidePostText, decideRelayText, editRelayWhenTranslated, editWhenTranslated } from './translation';
@@ -128,7 +128,7 @@ const renderExpiring: Renderer<'post.expiring'> = async (row, _payload, env) => 
     .text(env.t(`posts.my.done.${post.kind}`), postData.encode({ action: 'done', postId: post.id }))
     .text(env.t('posts.my.close'), postData.encode({ action: 'close', postId: post.id }));
   return text(
-    env.t(`posts.expiring.${post.kind}`, { label: postLabel(env, post), date: formatDate(post.expiresAt, env.locale, env.city.timezone), text: shorten(post.text ?? '', 120) }),
+    env.t(`posts.expiring.${post.kind}`, { label: postLabelFor(env, post, env.recipient.id), date: formatDate(post.expiresAt, env.locale, env.city.timezone), text: shorten(post.text ?? '', 120) }),
     keyboard,
   );
 };
@@ -137,7 +137,7 @@ const renderExpired: Renderer<'post.expired'> = async (row, _payload, env) => {
   const post = await postOf(row, env);
   if (!post || post.status !== 'expired') return cancelled('post no longer expired');
   const keyboard = new InlineKeyboard().text(env.t('posts.my.republish'), postData.encode({ action: 'renew', postId: post.id }));
-  return text(env.t(`posts.expired.${post.kind}`, { label: postLabel(env, post) }), keyboard);
+  return text(env.t(`posts.expired.${post.kind}`, { label: postLabelFor(env, post, env.recipient.id) }), keyboard);
 };
 
 const renderContactRequest: Renderer<'contact.request'> = async (_row, { contactId }, env) => {
@@ -149,10 +149,10 @@ const renderContactRequest: Renderer<'contact.request'> = async (_row, { contact
     .text(env.t('contacts.accept'), contactData.encode({ action: 'acc', id: contact.id }))
     .text(env.t('contacts.decline'), contactData.encode({ action: 'dec', id: contact.id }));
   const key = post.kind === 'need' ? 'contacts.request.need' : 'contacts.request.offer';
-  return text(
-    env.t(key, { name: displayName(responder, env.t('contacts.someone')), label: postLabel(env, post), text: shorten(post.text ?? '', 160) }),
-    keyboard,
-  );
+  const request = env.t(key, { name: displayName(responder, env.t('contacts.someone')), label: postLabel(env, post), text: shorten(post.text ?? '', 160) });
+  // A need taken for someone without Telegram: the Lotse (the author, the only recipient here) sees for whom.
+  const person = post.intakeName !== null ? `${env.t('intake.forPerson', { name: post.intakeName })}\n` : '';
+  return text(`${person}${request}`, keyboard);
 };
 
 const renderContactAccepted: Renderer<'contact.accepted'> = async (_row, { contactId }, env) => {
@@ -173,7 +173,7 @@ const renderContactOutcome = (key: 'declined' | 'ended' | 'cancelled'): Renderer
   const loaded = await loadContact(env.db, contactId);
   if (!loaded) return cancelled('contact gone');
   const browse = new InlineKeyboard().text(env.t('contacts.browseMore'), menuButton('browse'));
-  return text(env.t(`contacts.${key}`, { label: postLabel(env, loaded.post) }), key === 'ended' ? undefined : browse);
+  return text(env.t(`contacts.${key}`, { label: postLabelFor(env, loaded.post, env.recipient.id) }), key === 'ended' ? undefined : browse);
 };
 
 /** Two after-send steps, one after the other. */
@@ -193,7 +193,7 @@ const renderRelay: Renderer<'relay'> = async (row, { relayMessageId, fromChatId,
   const sender = message.senderId === loaded.author.id ? loaded.author : loaded.responder;
   const decision = await decideRelayText(env, row, message, sender.locale, { wait: true });
   if ('reschedule' in decision) return decision;
-  const header = env.t('contacts.relayHeader', { name: displayName(sender, env.t('contacts.someone')), label: postLabel(env, loaded.post) });
+  const header = relayHeader(env, sender, loaded.post, message.recipientId);
   const keyboard = relayKeyboard(env, message.id, decision.buttons);
   const pending = decision.view.show === 'original' && decision.view.pending === true;
   const markDelivered = (messageId: number) => markRelayDelivered(env.db, message.id, messageId);

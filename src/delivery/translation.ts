@@ -7,7 +7,7 @@ import { isActive } from '../domain/posts';
 import { loadContact } from '../domain/contacts';
 import { findPostJobs, findPostTranslations, findRelayJob, findRelayTranslation, isConversationTranslationOff, releaseIfJobEnded, WAITING_FOR_TRANSLATION } from '../domain/translations';
 import { conversationTranslationData } from '../presentation/callback-data/translation';
-import { displayName, postLabel } from '../presentation/labels';
+import { relayHeader } from '../presentation/labels';
 import { detectLanguage } from '../translate/detect';
 import { CAPTION_LIMIT, createPostActionsKeyboard, renderPostCard } from '../presentation/post';
 import { pickPostTranslation, relayBody, relayKeyboard, type TextView, translationToggle } from '../presentation/translation';
@@ -178,7 +178,7 @@ const renderRelayTranslated: Renderer<'relay.translated'> = async (_row, { relay
     }
     return { skip: 'cancelled', reason: 'no translation could be made' };
   }
-  const header = env.t('contacts.relayHeader', { name: displayName(sender, env.t('contacts.someone')), label: postLabel(env, loaded.post) });
+  const header = relayHeader(env, sender, loaded.post, message.recipientId);
   const body = relayBody(env, header, message.text, decision.view, caption);
   const keyboard = relayKeyboard(env, message.id, decision.buttons);
   return {

@@ -3,7 +3,7 @@ import type { OutboxRow } from '../db/schema';
 import { OUTBOX_KINDS } from '../domain/outbox';
 import { isActive } from '../domain/posts';
 import { menuButton } from '../presentation/callback-data/menu';
-import { postLabel } from '../presentation/labels';
+import { postLabelFor } from '../presentation/labels';
 import type { RenderEnv, RenderResult, RendererGroup } from './render';
 
 function message(text: string, env: RenderEnv): RenderResult {
@@ -25,12 +25,12 @@ export function createWaveRenderers() {
     [OUTBOX_KINDS.waveProgress]: async (row, { told, widened }, env) => {
       const post = await stillSearching(row, env);
       if (!post) return { skip: 'cancelled', reason: 'need closed or answered meanwhile' };
-      return message(env.t(widened ? 'waves.status.widened' : 'waves.status.progress', { count: told, label: postLabel(env, post) }), env);
+      return message(env.t(widened ? 'waves.status.widened' : 'waves.status.progress', { count: told, label: postLabelFor(env, post, env.recipient.id) }), env);
     },
     [OUTBOX_KINDS.waveExhausted]: async (row, _payload, env) => {
       const post = await stillSearching(row, env);
       if (!post) return { skip: 'cancelled', reason: 'need closed or answered meanwhile' };
-      return message(env.t('waves.status.exhausted', { label: postLabel(env, post) }), env);
+      return message(env.t('waves.status.exhausted', { label: postLabelFor(env, post, env.recipient.id) }), env);
     },
   } satisfies RendererGroup;
 }

@@ -62,6 +62,7 @@ export const ACTIONS = [
   'audit.view',
   'helpers.view',
   'channels.manage',
+  'intake.create',
 ] as const;
 /** One of ACTIONS. */
 export type Action = (typeof ACTIONS)[number];
@@ -110,18 +111,26 @@ export const PERMISSIONS: Record<Action, readonly ActorRole[]> = {
   'helpers.view': COORDINATORS,
   // /channels: which channels and groups mirror new posts, in which language and for which district.
   'channels.manage': COORDINATORS,
+  // /intake: a need taken on behalf of a person without Telegram; staff only when marked as Lotse (LOTSE_ONLY).
+  'intake.create': TRUSTED,
 };
 
 /** Actions that staff may do only when marked as Lotse (coordinators always may). */
-const LOTSE_ONLY: ReadonlySet<Action> = new Set(['desk.work']);
+const LOTSE_ONLY: ReadonlySet<Action> = new Set(['desk.work', 'intake.create']);
+
+/** Whether staff need the Lotse mark for this action (the command menus and the tests ask). */
+export function needsLotse(action: Action): boolean {
+  return LOTSE_ONLY.has(action);
+}
 
 /** The locale keys of refusals that say more than "not allowed"; anything not listed uses the defaults. */
-const REFUSALS: Partial<Record<Action, { role?: string; banned?: string }>> = {
+const REFUSALS: Partial<Record<Action, { role?: string; lotse?: string; banned?: string }>> = {
   'post.create': { banned: 'posts.errors.banned' },
   'post.renew': { banned: 'posts.errors.banned' },
   'staff.join': { role: 'staff.invite.alreadyCoordinator' },
   'verification.request': { role: 'verification.errors.staff' },
   'verification.join': { role: 'verification.errors.staff' },
+  'intake.create': { role: 'intake.errors.notAllowed', lotse: 'intake.errors.notAllowed', banned: 'posts.errors.banned' },
 };
 const NOT_LOTSE = 'desk.errors.notLotse';
 const MISSING_ROLE = 'errors.forbidden';
@@ -133,7 +142,7 @@ const BANNED = 'moderation.bannedNotice';
  */
 export function refusalOf(actor: Actor, action: Action): string | null {
   if (!PERMISSIONS[action].includes(actor.role)) return REFUSALS[action]?.role ?? MISSING_ROLE;
-  if (LOTSE_ONLY.has(action) && actor.role === 'staff' && !actor.lotse) return NOT_LOTSE;
+  if (LOTSE_ONLY.has(action) && actor.role === 'staff' && !actor.lotse) return REFUSALS[action]?.lotse ?? NOT_LOTSE;
   if (actor.banned) return REFUSALS[action]?.banned ?? BANNED;
   return null;
 }

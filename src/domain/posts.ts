@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import { type Database, type Executor, queryRows } from '../db';
 import { ACTIVE_POST_STATUSES, contacts, outbox, posts, PRIORITY, type PostKind, type PostRow, type PostStatus, users, type UserRow } from '../db/schema';
 import { DomainError } from './errors';
+import { checkedIntake, type Intake } from './intake';
 import { routePost, type RoutingContext } from './matching';
 import { enqueue, OUTBOX_KINDS } from './outbox';
 import { actorOf, authorize } from './permissions';
@@ -18,7 +19,7 @@ export const POST_TEXT_MAX = 1000;
 
 /** What the posts functions need besides the database: routing, the waves of needs, the limits. */
 export interface PostsContext extends WaveContext {
-  config: Pick<Config, 'POST_TTL_DAYS' | 'MAX_OPEN_POSTS' | 'MAX_POSTS_PER_DAY' | 'PREMODERATE_FIRST_POST'>;
+  config: Pick<Config, 'POST_TTL_DAYS' | 'MAX_OPEN_POSTS' | 'MAX_POSTS_PER_DAY' | 'PREMODERATE_FIRST_POST' | 'INTAKE_MAX_OPEN'>;
   /** Machine translation is on (TRANSLATE_URL): publishing queues the post's translation job. */
   translate?: boolean;
 }
@@ -60,6 +61,8 @@ export interface NewPost {
   text: string;
   photoFileId: string | null;
   language: string;
+  /** Set for a need a Lotse takes on behalf of a person without Telegram (/intake, src/domain/intake.ts). */
+  intake?: { name: string; language: string };
 }
 
 /** The outcome of publishing: the stored post and how many people were notified. */
@@ -83,16 +86,27 @@ function dayBefore(now: Date): Date {
 /** Posts in these statuses count against MAX_OPEN_POSTS: one awaiting review is as good as open. */
 const LIMITED_STATUSES: PostStatus[] = [...ACTIVE_POST_STATUSES, 'pending_review'];
 
+/** What the posting limits count, per author: their own posts and the needs they took for others apart. */
+interface LimitCounts {
+  open: number;
+  today: number;
+  /** Open needs taken on behalf of others (/intake), against INTAKE_MAX_OPEN only. */
+  intakeOpen: number;
+}
+
 /**
  * What the posting limits count, as aggregates over the caller's rows of `posts` (one author's): open
- * posts, leaving out `exceptPostId`, and posts created in the last 24 hours. SQL, so that publishing
- * counts them in the same statement as its other checks.
+ * posts, leaving out `exceptPostId`, and posts created in the last 24 hours — both without the needs a
+ * Lotse took for others, which are counted on their own. SQL, so that publishing counts them in the same
+ * statement as its other checks.
  */
-function limitCounts(now: Date, exceptPostId?: number): { open: SQL<number>; today: SQL<number> } {
+function limitCounts(now: Date, exceptPostId?: number): { [K in keyof LimitCounts]: SQL<number> } {
   const except = exceptPostId === undefined ? sql`` : sql` and ${posts.id} <> ${exceptPostId}`;
+  const own = sql`${posts.intakeLanguage} is null`;
   return {
-    open: sql<number>`count(${posts.id}) filter (where ${inArray(posts.status, LIMITED_STATUSES)}${except})::int`.mapWith(Number),
-    today: sql<number>`count(${posts.id}) filter (where ${gte(posts.createdAt, dayBefore(now))})::int`.mapWith(Number),
+    open: sql<number>`count(${posts.id}) filter (where ${own} and ${inArray(posts.status, LIMITED_STATUSES)}${except})::int`.mapWith(Number),
+    today: sql<number>`count(${posts.id}) filter (where ${own} and ${gte(posts.createdAt, dayBefore(now))})::int`.mapWith(Number),
+    intakeOpen: sql<number>`count(${posts.id}) filter (where ${posts.intakeLanguage} is not null and ${inArray(posts.status, LIMITED_STATUSES)}${except})::int`.mapWith(Number),
   };
 }
 
@@ -101,33 +115,55 @@ function limitCounts(now: Date, exceptPostId?: number): { open: SQL<number>; tod
  * (reopening an expired post is not a new post). The one copy of the rule, for publishing, for the check
  * before a dialog starts and for renewing.
  */
-function refuseOverLimits(counts: { open: number; today: number }, config: PostsContext['config'], options: { reopening: boolean }): void {
+function refuseOverLimits(counts: LimitCounts, config: PostsContext['config'], options: { reopening: boolean; intake: boolean }): void {
+  // A Lotse posts for many people: their intake needs have one limit of their own (INTAKE_MAX_OPEN).
+  if (options.intake) {
+    if (counts.intakeOpen >= config.INTAKE_MAX_OPEN) throw new DomainError('intake.errors.tooManyOpen', { max: config.INTAKE_MAX_OPEN });
+    return;
+  }
   if (counts.open >= config.MAX_OPEN_POSTS) throw new DomainError('posts.errors.tooManyOpen', { max: config.MAX_OPEN_POSTS });
   if (!options.reopening && counts.today >= config.MAX_POSTS_PER_DAY) throw new DomainError('posts.errors.tooManyToday', { max: config.MAX_POSTS_PER_DAY });
 }
 
-/** Counts the author's posts and applies the limits; `reopenedPostId` is an expired post about to reopen. */
-async function assertWithinLimits(db: Executor, ctx: PostsContext, authorId: number, reopenedPostId?: number): Promise<void> {
-  const [counts] = await db.select(limitCounts(ctx.clock.now(), reopenedPostId)).from(posts).where(eq(posts.authorId, authorId));
-  refuseOverLimits(counts ?? { open: 0, today: 0 }, ctx.config, { reopening: reopenedPostId !== undefined });
+/**
+ * Counts the author's posts and applies the limits; `reopenedPostId` is an expired post about to reopen,
+ * `intake` says which limit applies (the needs taken for others, or one's own posts).
+ */
+async function assertWithinLimits(db: Executor, ctx: PostsContext, authorId: number, options: { reopenedPostId?: number; intake: boolean }): Promise<void> {
+  const [counts] = await db.select(limitCounts(ctx.clock.now(), options.reopenedPostId)).from(posts).where(eq(posts.authorId, authorId));
+  refuseOverLimits(counts ?? { open: 0, today: 0, intakeOpen: 0 }, ctx.config, { reopening: options.reopenedPostId !== undefined, intake: options.intake });
 }
 
 /** Refuses the limits before a dialog even starts (so nobody types a text in vain). */
 export async function checkMayCreatePost(db: Executor, ctx: PostsContext, author: UserRow): Promise<void> {
   authorize(actorOf(author), 'post.create');
-  await assertWithinLimits(db, ctx, author.id);
+  await assertWithinLimits(db, ctx, author.id, { intake: false });
 }
 
-/** The duplicate rule: the same text (see textHash) by the same author within a day, unless removed. */
-function sameTextWithinDay(hash: string, now: Date): SQL {
-  return and(eq(posts.textHash, hash), gte(posts.createdAt, dayBefore(now)), ne(posts.status, 'removed'))!;
+/** The same for /intake: only Lotsen and coordinators, within INTAKE_MAX_OPEN. */
+export async function checkMayCreateIntake(db: Executor, ctx: PostsContext, author: UserRow): Promise<void> {
+  authorize(actorOf(author), 'intake.create');
+  await assertWithinLimits(db, ctx, author.id, { intake: true });
 }
 
-async function assertNotDuplicate(db: Executor, ctx: PostsContext, authorId: number, hash: string, exceptPostId: number): Promise<void> {
+/**
+ * The duplicate rule: the same text (see textHash) by the same author within a day, unless removed. A
+ * Lotse may write the same need for two people: posts for another person (`intakeName`) do not count.
+ */
+function sameTextWithinDay(hash: string, now: Date, intakeName: string | null): SQL {
+  return and(
+    eq(posts.textHash, hash),
+    gte(posts.createdAt, dayBefore(now)),
+    ne(posts.status, 'removed'),
+    sql`${posts.intakeName} is not distinct from ${intakeName}`,
+  )!;
+}
+
+async function assertNotDuplicate(db: Executor, ctx: PostsContext, authorId: number, hash: string, exceptPostId: number, intakeName: string | null): Promise<void> {
   const [existing] = await db
     .select({ id: posts.id })
     .from(posts)
-    .where(and(eq(posts.authorId, authorId), sameTextWithinDay(hash, ctx.clock.now()), ne(posts.id, exceptPostId)))
+    .where(and(eq(posts.authorId, authorId), sameTextWithinDay(hash, ctx.clock.now(), intakeName), ne(posts.id, exceptPostId)))
     .limit(1);
   if (existing) throw new DomainError('posts.errors.duplicate', { postId: existing.id });
 }
@@ -165,6 +201,9 @@ async function routeFirstTime(tx: Executor, ctx: PostsContext, post: PostRow): P
  */
 export async function insertNewPost(tx: Executor, ctx: PostsContext, author: UserRow, input: NewPost): Promise<{ post: PostRow; awaitingReview: boolean }> {
   const text = checkedText(input.text);
+  const intake: Intake | null = input.intake ? checkedIntake(input.intake) : null;
+  // Only needs are taken for others: an offer is one's own.
+  if (intake && input.kind !== 'need') throw new DomainError('errors.forbidden');
   // Serialise this author's publishing so that two quick taps cannot both pass the limits.
   await tx.execute(sql`select pg_advisory_xact_lock(${726_500_000 + (author.id % 1_000_000)})`);
   const hash = textHash(text);
@@ -172,12 +211,13 @@ export async function insertNewPost(tx: Executor, ctx: PostsContext, author: Use
   // within a day, and whether the author ever had a post published (pre-moderation).
   const now = ctx.clock.now();
   const counts = limitCounts(now);
-  const [check] = await queryRows<{ banned: boolean; open: number; today: number; duplicate: number | null; published: boolean }>(
+  const [check] = await queryRows<{ banned: boolean; open: number; today: number; intakeOpen: number; duplicate: number | null; published: boolean }>(
     tx,
     sql`select u.banned_at is not null as banned,
         ${counts.open} as open,
         ${counts.today} as today,
-        max(${posts.id}) filter (where ${sameTextWithinDay(hash, now)}) as duplicate,
+        ${counts.intakeOpen} as "intakeOpen",
+        max(${posts.id}) filter (where ${sameTextWithinDay(hash, now, intake?.name ?? null)}) as duplicate,
         bool_or(${posts.publishedAt} is not null) is true as published
       from ${users} u left join ${posts} on ${posts.authorId} = u.id
       where u.id = ${author.id}
@@ -185,8 +225,8 @@ export async function insertNewPost(tx: Executor, ctx: PostsContext, author: Use
   );
   if (!check) throw new DomainError('posts.errors.notFound');
   // The ban as stored now, not as loaded with the update: a ban in between is not outrun.
-  authorize({ ...actorOf(author), banned: check.banned }, 'post.create');
-  refuseOverLimits(check, ctx.config, { reopening: false });
+  authorize({ ...actorOf(author), banned: check.banned }, intake ? 'intake.create' : 'post.create');
+  refuseOverLimits(check, ctx.config, { reopening: false, intake: intake !== null });
   if (check.duplicate !== null) throw new DomainError('posts.errors.duplicate', { postId: Number(check.duplicate) });
   const review = ctx.config.PREMODERATE_FIRST_POST && !check.published;
   const [post] = await tx
@@ -205,6 +245,9 @@ export async function insertNewPost(tx: Executor, ctx: PostsContext, author: Use
       publishedAt: review ? null : now,
       updatedAt: now,
       expiresAt: ttlFrom(now, ctx.config.POST_TTL_DAYS),
+      intakeName: intake?.name ?? null,
+      intakeLanguage: intake?.language ?? null,
+      intakeOrganisation: intake ? author.organisation : null,
     })
     .returning();
   return { post: post!, awaitingReview: review };
@@ -266,7 +309,7 @@ export async function editPost(db: Database, ctx: PostsContext, user: UserRow, p
     if (changes.text !== undefined) {
       values.text = checkedText(changes.text);
       values.textHash = textHash(values.text);
-      if (values.textHash !== post.textHash) await assertNotDuplicate(tx, ctx, user.id, values.textHash, post.id);
+      if (values.textHash !== post.textHash) await assertNotDuplicate(tx, ctx, user.id, values.textHash, post.id, post.intakeName);
     }
     if (changes.category !== undefined) values.category = changes.category;
     if (changes.district !== undefined) values.district = changes.district;
@@ -295,7 +338,7 @@ export async function renewPost(db: Database, ctx: PostsContext, user: UserRow, 
     authorize(actorOf(user), 'post.renew');
     // Erased by retention: there is nothing left to publish.
     if (post.text === null) throw new DomainError('posts.errors.notActive');
-    if (post.status === 'expired') await assertWithinLimits(tx, ctx, user.id, post.id);
+    if (post.status === 'expired') await assertWithinLimits(tx, ctx, user.id, { reopenedPostId: post.id, intake: post.intakeLanguage !== null });
     const now = ctx.clock.now();
     const [renewed] = await tx
       .update(posts)
@@ -373,8 +416,11 @@ export async function findRequestMessageIds(db: Executor, postId: number, author
   return rows.map((r) => r.messageId).filter((id): id is number => id !== null);
 }
 
-/** The user's open posts and those that expired in the last 14 days (to renew them), newest first, at most 20. */
-export async function listOwnPosts(db: Executor, clock: Clock, userId: number): Promise<PostRow[]> {
+/**
+ * The user's open posts and those that expired in the last 14 days (to renew them), newest first, at most
+ * `limit` (a Lotse's needs taken for others come on top of their own posts).
+ */
+export async function listOwnPosts(db: Executor, clock: Clock, userId: number, limit = 20): Promise<PostRow[]> {
   const since = new Date(clock.now().getTime() - 14 * 86_400_000);
   return db
     .select()
@@ -386,7 +432,7 @@ export async function listOwnPosts(db: Executor, clock: Clock, userId: number): 
       ),
     )
     .orderBy(desc(posts.createdAt))
-    .limit(20);
+    .limit(limit);
 }
 
 export interface BrowseFilter {

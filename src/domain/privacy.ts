@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Clock } from '../clock';
 import type { Database, Executor } from '../db';
 import {
@@ -37,6 +37,17 @@ export const ENDED_POST_STATUSES: PostStatus[] = ['fulfilled', 'closed', 'expire
 
 /** Outbox rows in these statuses are finished; they are deleted RETENTION_DAYS after they were queued. */
 export const FINISHED_OUTBOX_STATUSES: OutboxStatus[] = ['sent', 'cancelled', 'unreachable', 'failed', 'digested'];
+
+/**
+ * What erasing a post empties: its text and photo, and the name and language of the person a Lotse took
+ * it for (/intake) — nothing of that person stays.
+ */
+const ERASED_POST = { text: null, photoFileId: null, textHash: null, intakeName: null, intakeLanguage: null };
+
+/** A post still holds something to erase. */
+function postContent(): SQL[] {
+  return [isNotNull(posts.text), isNotNull(posts.photoFileId), isNotNull(posts.textHash), isNotNull(posts.intakeName), isNotNull(posts.intakeLanguage)];
+}
 
 /** At most this many finished outbox rows are deleted per run, so one run never holds a long lock. */
 const OUTBOX_DELETE_BATCH = 10_000;
@@ -266,8 +277,8 @@ export async function deleteUserData(db: Database, clock: Clock, userId: number)
 
     const erasedPosts = await tx
       .update(posts)
-      .set({ text: null, photoFileId: null, textHash: null, erasedAt: now })
-      .where(and(eq(posts.authorId, userId), or(isNotNull(posts.text), isNotNull(posts.photoFileId), isNotNull(posts.textHash))))
+      .set({ ...ERASED_POST, erasedAt: now })
+      .where(and(eq(posts.authorId, userId), or(...postContent())))
       .returning({ id: posts.id });
 
     // Their conversations end, open ones and their own offers of help nobody answered yet; each partner
@@ -359,12 +370,12 @@ export async function eraseExpiredTexts(db: Executor, clock: Clock, retentionDay
   const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
   const erasedPosts = await db
     .update(posts)
-    .set({ text: null, photoFileId: null, textHash: null, erasedAt: now })
+    .set({ ...ERASED_POST, erasedAt: now })
     .where(
       and(
         inArray(posts.status, ENDED_POST_STATUSES),
         lt(sql`coalesce(${posts.closedAt}, ${posts.updatedAt})`, cutoff),
-        or(isNotNull(posts.text), isNotNull(posts.photoFileId), isNotNull(posts.textHash)),
+        or(...postContent()),
       ),
     )
     .returning({ id: posts.id });

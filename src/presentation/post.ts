@@ -23,19 +23,45 @@ export interface CardEnv {
 
 export type CardHeader = 'notification' | 'preview' | 'own' | 'detail' | 'none';
 
+/** What a card shows of a post. */
+export type CardPost = Pick<
+  PostRow,
+  'id' | 'kind' | 'category' | 'district' | 'text' | 'language' | 'photoFileId' | 'publishedAt' | 'createdAt' | 'status' | 'expiresAt' | 'intakeLanguage' | 'intakeOrganisation'
+>;
+
+/**
+ * "🧭 Posted by a Lotse (Caritas)": the line that marks a need a Lotse took for someone without Telegram,
+ * on every card helpers see. It names the Lotse's organisation (or the city), never the person.
+ */
+export function renderIntakeMark(t: TFunction, post: Pick<PostRow, 'intakeLanguage' | 'intakeOrganisation'>): string | null {
+  if (post.intakeLanguage === null) return null;
+  return post.intakeOrganisation ? t('intake.card.byOrganisation', { organisation: post.intakeOrganisation }) : t('intake.card.byCity');
+}
+
+/**
+ * "👤 For: Olena · Ukrainian (only you see the name)": whom a need taken on behalf of someone is for. Only
+ * for the Lotse who wrote it (/my, the dialog); helpers, channels, shared cards and the web desk never get it.
+ */
+export function renderIntakePerson(t: TFunction, post: { intakeName: string | null; intakeLanguage: string | null }): string {
+  return t('intake.dialog.person', { name: post.intakeName ?? '—', language: t(`common.languageNames.${post.intakeLanguage ?? 'de'}`) });
+}
+
 /**
  * A post as people see it: category, district, the author's text (as written and marked with its language,
- * or a stored machine translation marked as such), age and number. Never the author's name, username or id.
+ * or a stored machine translation marked as such), age and number. Never the author's name, username or id,
+ * and never the name of the person a Lotse wrote it for (only that a Lotse did, and of which organisation).
  */
 export function renderPostCard(
   env: CardEnv,
-  post: Pick<PostRow, 'id' | 'kind' | 'category' | 'district' | 'text' | 'language' | 'photoFileId' | 'publishedAt' | 'createdAt' | 'status' | 'expiresAt'>,
+  post: CardPost,
   header: CardHeader,
   view: TextView = { show: 'original' },
 ): string {
   const { t, locale, city } = env;
   const lines: string[] = [];
   if (header !== 'none') lines.push(t(`posts.card.header.${header}.${post.kind}`));
+  const mark = renderIntakeMark(t, post);
+  if (mark) lines.push(mark);
   lines.push(`${escapeHtml(city.categoryLabel(post.category, locale))} · 📍 ${escapeHtml(city.districtName(post.district, locale))}`);
   lines.push('');
   const shown = view.show === 'translation' && post.text !== null ? view.text : post.text;

@@ -2,10 +2,10 @@ import { InlineKeyboard } from 'grammy';
 import type { PostRow } from '../db/schema';
 import { escapeHtml } from '../i18n';
 import { createDeepLink, createPostPayload } from './callback-data/deep-link';
-import type { CardEnv } from './post';
+import type { CardEnv, CardPost } from './post';
 import { renderPostCard } from './post';
 
-type SharedPost = Pick<PostRow, 'id' | 'kind' | 'category' | 'district' | 'text' | 'language' | 'photoFileId' | 'publishedAt' | 'createdAt' | 'status' | 'expiresAt'>;
+type SharedPost = CardPost;
 
 /**
  * A post as it is shown outside the bot — mirrored into a channel or group, or shared through inline mode:

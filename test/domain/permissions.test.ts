@@ -22,8 +22,8 @@ import { listAudit } from '../../src/domain/audit';
 import { collectHelperLoad } from '../../src/domain/helper-load';
 import { listNeeds, needHistory } from '../../src/domain/needs-list';
 import { createWebLogin } from '../../src/domain/web-auth';
-import { type Action, ACTIONS, type Actor, ACTOR_ROLES, type ActorRole, actorOf, authorize, can, PERMISSIONS, refusalOf } from '../../src/domain/permissions';
-import { checkMayCreatePost, type PostsContext, publishPost, renewPost } from '../../src/domain/posts';
+import { type Action, ACTIONS, type Actor, ACTOR_ROLES, type ActorRole, actorOf, authorize, can, needsLotse, PERMISSIONS, refusalOf } from '../../src/domain/permissions';
+import { checkMayCreateIntake, checkMayCreatePost, type PostsContext, publishPost, renewPost } from '../../src/domain/posts';
 import { closeDeskItem, findDeskItem, listDesk, setLotse } from '../../src/domain/desk';
 import { createInvite, listStaff, promoteToCoordinator, redeemInvite, revokeStaff } from '../../src/domain/staff';
 import { collectStats, exportStats } from '../../src/domain/stats';
@@ -48,8 +48,8 @@ describe('the permission table', () => {
 
   describe.each(ACTIONS)('%s', (action) => {
     it.each(ACTORS.map((a) => [describeActor(a), a] as const))('%s: can and authorize agree with PERMISSIONS', (_name, actor) => {
-      // Staff work the desk only when marked as Lotse (these actors are not).
-      const allowed = PERMISSIONS[action].includes(actor.role) && !actor.banned && (action !== 'desk.work' || actor.role !== 'staff' || actor.lotse);
+      // Staff work the desk and take needs for others only when marked as Lotse (these actors are not).
+      const allowed = PERMISSIONS[action].includes(actor.role) && !actor.banned && (!needsLotse(action) || actor.role !== 'staff' || actor.lotse);
       expect(can(actor, action)).toBe(allowed);
       if (allowed) {
         expect(() => authorize(actor, action)).not.toThrow();
@@ -88,6 +88,16 @@ describe('the permission table', () => {
     expect(refusalOf(actor('staff', true, true), 'desk.work')).toBe('moderation.bannedNotice');
     expect(refusalOf(actor('helper', false, true), 'desk.work')).toBe('errors.forbidden');
     expect(refusalOf(actor('coordinator'), 'desk.work')).toBeNull();
+    // /intake: Lotsen and coordinators; everyone else is told who may, in one short text.
+    expect(needsLotse('intake.create')).toBe(true);
+    expect(needsLotse('notice.send')).toBe(false);
+    expect(refusalOf(actor('staff'), 'intake.create')).toBe('intake.errors.notAllowed');
+    expect(refusalOf(actor('helper'), 'intake.create')).toBe('intake.errors.notAllowed');
+    expect(refusalOf(actor('newcomer'), 'intake.create')).toBe('intake.errors.notAllowed');
+    expect(refusalOf(actor('seeker', false, true), 'intake.create')).toBe('intake.errors.notAllowed');
+    expect(refusalOf(actor('staff', false, true), 'intake.create')).toBeNull();
+    expect(refusalOf(actor('staff', true, true), 'intake.create')).toBe('posts.errors.banned');
+    expect(refusalOf(actor('coordinator'), 'intake.create')).toBeNull();
   });
 
   it('refuses only with texts that exist in every language', () => {
@@ -155,7 +165,7 @@ describe('the domain commands', () => {
     handle = await createTestDb();
     await resetTestDb(handle);
     clock = new ManualClock('2026-03-04T10:00:00+01:00');
-    postsCtx = { clock, timeZone: city.timezone, quietHours: null, config: { POST_TTL_DAYS: 14, MAX_OPEN_POSTS: 5, MAX_POSTS_PER_DAY: 5, PREMODERATE_FIRST_POST: false }, waves: { size: 10, intervalMs: 7_200_000, weeklyCap: 15, neighbours: () => [] } };
+    postsCtx = { clock, timeZone: city.timezone, quietHours: null, config: { POST_TTL_DAYS: 14, MAX_OPEN_POSTS: 5, MAX_POSTS_PER_DAY: 5, PREMODERATE_FIRST_POST: false, INTAKE_MAX_OPEN: 30 }, waves: { size: 10, intervalMs: 7_200_000, weeklyCap: 15, neighbours: () => [] } };
   });
   afterAll(async () => {
     await handle.close();
@@ -275,6 +285,18 @@ describe('the domain commands', () => {
     'notices.view': async (user) => listNoticeReports(handle.db, actorOf(user)),
     'audit.view': async (user) => listAudit(handle.db, actorOf(user), {}),
     'helpers.view': async (user) => collectHelperLoad(handle.db, clock, actorOf(user), 15),
+    'intake.create': async (user) => {
+      await checkMayCreateIntake(handle.db, postsCtx, user);
+      await publishPost(handle.db, postsCtx, user, {
+        kind: 'need',
+        category: 'housing',
+        district: 'hamborn',
+        text: text(),
+        photoFileId: null,
+        language: 'uk',
+        intake: { name: 'Олена', language: 'uk' },
+      });
+    },
     'channels.manage': async (user) => {
       const actor = actorOf(user);
       const chatId = -1_001_000_000_000 - ++textCounter;

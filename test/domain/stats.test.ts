@@ -24,7 +24,7 @@ beforeEach(async () => {
   await resetTestDb(handle);
   // A Wednesday.
   clock = new ManualClock('2026-03-04T10:00:00+01:00');
-  ctx = { clock, timeZone: TZ, quietHours: null, config: { POST_TTL_DAYS: 14, MAX_OPEN_POSTS: 50, MAX_POSTS_PER_DAY: 50, PREMODERATE_FIRST_POST: false }, waves: { size: 10, intervalMs: 7_200_000, weeklyCap: 15, neighbours: () => [] } };
+  ctx = { clock, timeZone: TZ, quietHours: null, config: { POST_TTL_DAYS: 14, MAX_OPEN_POSTS: 50, MAX_POSTS_PER_DAY: 50, PREMODERATE_FIRST_POST: false, INTAKE_MAX_OPEN: 30 }, waves: { size: 10, intervalMs: 7_200_000, weeklyCap: 15, neighbours: () => [] } };
 });
 afterAll(async () => {
   await handle.close();

@@ -21,7 +21,7 @@ beforeEach(async () => {
     clock,
     timeZone: 'Europe/Berlin',
     quietHours: null,
-    config: { POST_TTL_DAYS: 14, MAX_OPEN_POSTS: 50, MAX_POSTS_PER_DAY: 50, PREMODERATE_FIRST_POST: false },
+    config: { POST_TTL_DAYS: 14, MAX_OPEN_POSTS: 50, MAX_POSTS_PER_DAY: 50, PREMODERATE_FIRST_POST: false, INTAKE_MAX_OPEN: 30 },
     waves: { size: 1, intervalMs: INTERVAL, weeklyCap: 3, neighbours: (d) => (d === 'hamborn' ? ['walsum'] : d === 'walsum' ? ['hamborn'] : []) },
   };
 });

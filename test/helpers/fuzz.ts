@@ -173,6 +173,35 @@ function filled(rng: Rng, length: number): string {
   return unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
 }
 
+/**
+ * Names for /intake, each with whether the bot takes it: good ones, ones at the limit, and phone numbers,
+ * usernames, links and markup posing as names.
+ */
+export const INTAKE_NAMES: readonly (readonly [name: string, accepted: boolean])[] = [
+  ['Olena', true],
+  ['Мар’яна Д.', true],
+  ["D'Artagnan", true],
+  ['O. K.', true],
+  ['Дарʼя', true],
+  ['O\u0301lena', true],
+  ['x'.repeat(40), true],
+  ['x'.repeat(41), false],
+  ['Olena 0176 1234567', false],
+  ['+49 203 283 0', false],
+  ['@olena_k', false],
+  ['olena@example.org', false],
+  ['https://t.me/olena', false],
+  ['olena.de', false],
+  ['Olena, Hauptstr. 5', false],
+  ['<b>Olena</b>', false],
+  ['Olena\u202eanelO', false],
+  ['Ole\u200bna', false],
+  ['-', false],
+  ["'", false],
+  ['...', false],
+  ['Олена\nКиїв 5', false],
+];
+
 /** A message text as people (and broken clients) send them. */
 export function fuzzText(rng: Rng): string {
   const kind = rng.weighted([
@@ -185,6 +214,7 @@ export function fuzzText(rng: Rng): string {
     [6, 'control'],
     [8, 'unicode'],
     [10, 'sentence'],
+    [4, 'name'],
   ] as const);
   switch (kind) {
     case 'empty':
@@ -211,6 +241,9 @@ export function fuzzText(rng: Rng): string {
         'Помогу с переездом в субботу, есть машина.',
         'Biete Deutschunterricht für Kinder an, zweimal pro Woche.',
       ]);
+    case 'name':
+      // What a Lotse might type as the name of the person they post for (/intake): fine, borderline and forged.
+      return rng.pick(INTAKE_NAMES)[0];
   }
 }
 
@@ -370,11 +403,11 @@ const CODECS: Record<string, readonly (readonly string[])[]> = {
   o: [['lang', 'role', 'dist', 'back'], ['seeker', 'helper', 'staff', 'coordinator', 'role', ...LOCALE_VALUES, ...KEYS]],
   s: [['menu', 'role', 'dist', 'lang', 'setrole', 'setdist', 'setlang'], ['-', 'seeker', 'helper', 'staff', 'coordinator', ...LOCALE_VALUES, ...KEYS]],
   l: [LOCALE_VALUES],
-  m: [['need', 'offer', 'browse', 'subscribe', 'my', 'broadcast', 'moderation', 'stats', 'staff', 'invite']],
+  m: [['need', 'offer', 'browse', 'subscribe', 'my', 'broadcast', 'moderation', 'stats', 'staff', 'invite', 'desk', 'intake']],
   p: [['view', 'photo', 'edit', 'renew', 'done', 'close', 'delete'], IDS],
   c: [['req', 'acc', 'dec', 'end', 'block', 'to', 'ask'], IDS],
   r: [['post', 'relay', 'notice', 'user'], IDS, REASONS],
-  d: [['cat', 'dist', 'back', 'skip', 'publish', 'cancel', 'nophoto', 'goto'], ['-', 'category', 'district', 'text', 'photo', 'preview', ...KEYS]],
+  d: [['cat', 'dist', 'lang', 'back', 'skip', 'publish', 'cancel', 'nophoto', 'goto'], ['-', 'language', 'name', 'category', 'district', 'text', 'photo', 'preview', ...LOCALE_VALUES, ...KEYS]],
   b: [['l', 'c', 'd'], ['need', 'offer'], KEYS, KEYS, ['0', '1', '2', '199', '200', '201', '999', '-1', '1000']],
   sb: [
     ['home', 'cats', 'dists', 'pause', 'resume', 'cap', 'quiet', 'done', 'allc', 'nonec', 'tc', 'td', 'setcap', 'setq'],
@@ -456,13 +489,13 @@ export interface Snapshot {
 
 const SNAPSHOT_TABLES: Record<Exclude<keyof Snapshot, 'outboxMax' | 'noticeRows' | 'outboxNew'>, { query: string; key: (r: Row) => string }> = {
   users: {
-    query: `select id, telegram_id, first_name, username, locale, role, organisation, district, onboarded_at, notifications_paused, paused_until, daily_cap,
+    query: `select id, telegram_id, first_name, username, locale, role, organisation, lotse, district, onboarded_at, notifications_paused, paused_until, daily_cap,
       quiet_start, quiet_end, blocked_at, banned_at, ban_reason, deleted_at, last_seen_at from users`,
     key: (r) => String(r.id),
   },
   posts: {
     query: `select id, author_id, kind, category, district, md5(coalesce(text, '~null~')) as text, photo_file_id, language, status, published_at,
-      updated_at, expires_at, reminded_at, closed_at, first_response_at, erased_at from posts`,
+      updated_at, expires_at, reminded_at, closed_at, first_response_at, erased_at, intake_name, intake_language, intake_organisation from posts`,
     key: (r) => String(r.id),
   },
   contacts: { query: 'select * from contacts', key: (r) => String(r.id) },
@@ -571,7 +604,7 @@ export function forbiddenChanges(before: Snapshot, after: Snapshot, telegramId: 
     if (!mine(a.id)) return void out.push(`users#${key} (someone else) changed ${show(b, columns)} → ${show(a, columns)}`);
     const roleOk = b.role === a.role || (SELF_CHOSEN.includes(b.role as string | null) && (a.role === 'seeker' || a.role === 'helper'));
     const telegramOk = b.telegram_id === a.telegram_id || Number(a.telegram_id) === -Number(a.id);
-    const privileged = ['organisation', 'banned_at', 'ban_reason'].filter((c) => columns.includes(c));
+    const privileged = ['organisation', 'lotse', 'banned_at', 'ban_reason'].filter((c) => columns.includes(c));
     if (!roleOk || !telegramOk || privileged.length > 0) out.push(`users#${key} (own) changed ${show(b, columns)} → ${show(a, columns)}`);
   });
 
@@ -579,6 +612,8 @@ export function forbiddenChanges(before: Snapshot, after: Snapshot, telegramId: 
     if (!a) return void out.push(`posts#${key} disappeared`);
     if (!b) {
       if (!mine(a.author_id) || !['open', 'pending_review'].includes(String(a.status))) out.push(`posts#${key} created: ${show(a)}`);
+      // A need for someone without Telegram (/intake): Lotsen only (coordinators returned above).
+      if (a.intake_language !== null && !(role === 'staff' && actorBefore?.lotse === true)) out.push(`posts#${key} taken for someone else by a non-Lotse: ${show(a)}`);
       return;
     }
     const columns = changedColumns(b, a);
@@ -588,6 +623,9 @@ export function forbiddenChanges(before: Snapshot, after: Snapshot, telegramId: 
       return void out.push(`posts#${key} (someone else's) changed ${show(b, columns)} → ${show(a, columns)}`);
     }
     if (a.author_id !== b.author_id || a.kind !== b.kind) out.push(`posts#${key} (own) changed owner/kind`);
+    // Whom an intake need is for and whose organisation vouches stay as written; the person may only be erased.
+    const intakeMoved = ['intake_name', 'intake_language', 'intake_organisation'].filter((c) => columns.includes(c) && !(c !== 'intake_organisation' && a[c] === null && a.erased_at !== null));
+    if (intakeMoved.length > 0) out.push(`posts#${key} (own) changed ${show(b, intakeMoved)} → ${show(a, intakeMoved)}`);
     if (b.status !== a.status && !OWN_POST_MOVES.has(`${String(b.status)}>${String(a.status)}`)) out.push(`posts#${key} (own) status ${String(b.status)} → ${String(a.status)}`);
   });
 
@@ -711,7 +749,7 @@ export function forbiddenChanges(before: Snapshot, after: Snapshot, telegramId: 
  */
 export function privilegedChanges(before: Snapshot, after: Snapshot, options: { broadcaster?: number } = {}): string[] {
   const out: string[] = [];
-  const PRIVILEGED = ['role', 'organisation', 'banned_at', 'ban_reason'];
+  const PRIVILEGED = ['role', 'organisation', 'lotse', 'banned_at', 'ban_reason'];
   for (const [key, b] of before.users) {
     const a = after.users.get(key);
     const columns = a ? changedColumns(b, a).filter((c) => PRIVILEGED.includes(c)) : PRIVILEGED;

@@ -14,7 +14,7 @@ import { type Context, requireUser } from '../context';
 import { answerStale, showScreen } from '../dialog';
 import { createCategoryKeyboard, createDistrictKeyboard } from '../../presentation/keyboards';
 import { formatAge, shorten } from '../../presentation/format';
-import { createPostActionsKeyboard, postMessage, renderPostCard } from '../../presentation/post';
+import { createPostActionsKeyboard, postMessage, renderIntakeMark, renderIntakePerson, renderPostCard } from '../../presentation/post';
 import { menuData } from '../../presentation/callback-data/menu';
 import { ownPostKeyboard } from './posts';
 import { escapeHtml } from '../../i18n';
@@ -132,6 +132,8 @@ async function renderList(ctx: Context, state: BrowseState): Promise<{ text: str
         `<b>${n}.</b> ${locked(post) ? '🔒 ' : ''}${escapeHtml(city.categoryLabel(post.category, ctx.locale))} · 📍 ${escapeHtml(city.districtName(post.district, ctx.locale))} · ${formatAge(post.publishedAt ?? post.createdAt, clock.now(), ctx.locale)}`,
         `${escapeHtml(shorten(translation?.text ?? post.text ?? '', 160))}`,
         `<i>${language}${post.photoFileId ? ' · 📷' : ''}</i>`,
+        // "🧭 Posted by a Lotse (Caritas)" for a need taken for someone without Telegram (never the person).
+        ...[renderIntakeMark(ctx.t, post)].filter((mark): mark is string => mark !== null),
         '',
       );
       keyboard.text(`${n}`, postData.encode({ action: 'view', postId: post.id }));
@@ -179,7 +181,10 @@ export async function showPost(ctx: Context, postId: number, closed?: { text: st
   const view: TextView = translation ? { show: 'translation', text: translation.text, source: translation.source } : { show: 'original' };
   // A need of a protected category: who is not verified sees it with a note and the way to get verified.
   const verifyFirst = !own && post.kind === 'need' && ctx.deps.city.isProtected(post.category) && !(await isVerifiedHelper(ctx.deps.db, user.id));
+  // The Lotse opening their own intake need reads for whom it is; nobody else ever does.
+  const person = own && post.intakeName !== null ? `${renderIntakePerson(ctx.t, post)}\n` : '';
   const card =
+    person +
     renderPostCard({ t: ctx.t, locale: ctx.locale, city: ctx.deps.city, now: ctx.deps.clock.now() }, post, own ? 'own' : 'detail', view) +
     (verifyFirst ? `\n\n${ctx.t('verification.postNote')}` : '');
   const message = postMessage(card, post.photoFileId);

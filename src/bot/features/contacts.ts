@@ -15,7 +15,7 @@ import {
 } from '../../domain/contacts';
 import { DomainError } from '../../domain/errors';
 import { refusalText } from '../errors';
-import { displayName, postLabel } from '../../presentation/labels';
+import { displayName, postLabel, postLabelFor } from '../../presentation/labels';
 import { contactData } from '../../presentation/callback-data/contacts';
 import { type Context, requireUser } from '../context';
 import { answerStale, defineDialog, showScreen } from '../dialog';
@@ -31,7 +31,7 @@ export const contactsFeature = new Composer<Context>();
 
 function labelFor(ctx: Context, open: OpenContact): string {
   const name = displayName(open.partner, ctx.t('contacts.someone'));
-  return `${name} · ${postLabel({ city: ctx.deps.city, locale: ctx.locale }, open.post)}`;
+  return `${name} · ${postLabelFor({ city: ctx.deps.city, locale: ctx.locale, t: ctx.t }, open.post, requireUser(ctx).id)}`;
 }
 
 contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
@@ -55,7 +55,9 @@ contactsFeature.callbackQuery(contactData.filter, async (ctx) => {
         const keyboard = new InlineKeyboard().text(ctx.t('contacts.endButton'), contactData.encode({ action: 'ask', id: contact.id }));
         await showScreen(
           ctx,
-          ctx.t('contacts.acceptedByYou', { name: displayName(responder, ctx.t('contacts.someone')), label: postLabel({ city: ctx.deps.city, locale: ctx.locale }, post) }),
+          // A need taken for someone without Telegram: the Lotse is reminded for whom.
+          (post.intakeName !== null ? `${ctx.t('intake.forPerson', { name: post.intakeName })}\n` : '') +
+            ctx.t('contacts.acceptedByYou', { name: displayName(responder, ctx.t('contacts.someone')), label: postLabel({ city: ctx.deps.city, locale: ctx.locale }, post) }),
           keyboard,
         );
         return;

@@ -1,4 +1,5 @@
 import { Composer } from 'grammy';
+import { actorOf, can } from '../../domain/permissions';
 import { type Context, requireUser } from '../context';
 
 /** /help: the commands that matter for the user's role, plus emergency numbers. */
@@ -11,6 +12,8 @@ helpFeature.command('help', async (ctx) => {
   else if (user.role === 'seeker' || user.role === 'helper') sections.push(ctx.t(`help.${user.role}`));
   else if (user.role === 'staff') sections.push(ctx.t('help.staff'), ctx.t('help.helper'));
   else sections.push(ctx.t('help.coordinator'), ctx.t('help.helper'));
+  // Lotsen and coordinators take needs for people without Telegram (/intake).
+  if (can(actorOf(user), 'intake.create')) sections.push(ctx.t('help.intake'));
   sections.push(ctx.t('help.common'));
   await ctx.reply(sections.join('\n\n'), { link_preview_options: { is_disabled: true } });
 });

@@ -27,5 +27,5 @@ languageFeature.callbackQuery(languageData.filter, async (ctx) => {
   useLocale(ctx, data.locale);
   await ctx.answerCallbackQuery();
   await showScreen(ctx, ctx.t('language.changed'));
-  await registerChatCommands(ctx.api, ctx.chat!.id, user.role, data.locale, ctx.deps.i18n, ctx.deps.logger);
+  await registerChatCommands(ctx.api, ctx.chat!.id, user, data.locale, ctx.deps.i18n, ctx.deps.logger);
 });

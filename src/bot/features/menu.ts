@@ -1,5 +1,6 @@
 import { InlineKeyboard } from 'grammy';
 import type { UserRow } from '../../db/schema';
+import { actorOf, can } from '../../domain/permissions';
 import { menuButton, type MenuAction } from '../../presentation/callback-data/menu';
 import type { Context } from '../context';
 
@@ -15,12 +16,14 @@ export function createMainMenuKeyboard(ctx: Context, user: UserRow): InlineKeybo
       break;
     case 'staff':
       if (user.lotse) add('menu.desk', 'desk');
+      if (can(actorOf(user), 'intake.create')) add('menu.intake', 'intake');
       add('menu.broadcast', 'broadcast');
       add('menu.stats', 'stats');
       break;
     case 'coordinator':
       add('menu.moderation', 'moderation');
       add('menu.desk', 'desk');
+      add('menu.intake', 'intake');
       add('menu.broadcast', 'broadcast');
       add('menu.stats', 'stats');
       break;

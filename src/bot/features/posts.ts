@@ -1,10 +1,14 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import { z } from 'zod';
 import { WHOLE_CITY } from '../../city';
+import { type Locale, LOCALES } from '../../config';
 import type { PostKind, PostRow, UserRow } from '../../db/schema';
 import { DomainError } from '../../domain/errors';
 import { refusalText } from '../errors';
+import { checkIntakeName, INTAKE_NAME_MAX } from '../../domain/intake';
+import { actorOf, can } from '../../domain/permissions';
 import {
+  checkMayCreateIntake,
   checkMayCreatePost,
   checkPostText,
   closePost,
@@ -29,8 +33,9 @@ import { type Context, requireUser } from '../context';
 import { answerStale, defineDialog, removeKeyboard, showScreen } from '../dialog';
 import { createCategoryKeyboard, createDistrictKeyboard } from '../../presentation/keyboards';
 import { formatDate, formatDuration } from '../../presentation/format';
-import { renderPostCard } from '../../presentation/post';
+import { renderIntakePerson, renderPostCard } from '../../presentation/post';
 import { menuButton, menuData } from '../../presentation/callback-data/menu';
+import { gate } from '../permissions';
 
 /** The draft of a post being written or edited; kept in the session between steps. */
 const draftSchema = z.object({
@@ -43,9 +48,18 @@ const draftSchema = z.object({
   postId: z.number().int().positive().optional(),
   /** Set once the preview was reached: every change returns to it. */
   reviewing: z.boolean().optional(),
+  /** A need taken on behalf of a person without Telegram (/intake): their language and name, as far as given. */
+  intake: z
+    .object({
+      language: z.enum(LOCALES).optional(),
+      name: z.string().optional(),
+      /** The organisation the card names ("posted by a Lotse of …"), for the preview. */
+      organisation: z.string().nullable().optional(),
+    })
+    .optional(),
 });
 type Draft = z.output<typeof draftSchema>;
-const steps = z.enum(['category', 'district', 'text', 'photo', 'preview']);
+const steps = z.enum(['language', 'name', 'category', 'district', 'text', 'photo', 'preview']);
 type Step = z.output<typeof steps>;
 /** The post dialog (/need, /offer, editing a post), kept in the session between its steps. */
 const postDialog = defineDialog({ name: 'post', steps, data: draftSchema });
@@ -57,6 +71,7 @@ export const draftData = createCallbackData(
   z.discriminatedUnion('action', [
     z.object({ action: z.literal('cat'), value: keyField }),
     z.object({ action: z.literal('dist'), value: keyField }),
+    z.object({ action: z.literal('lang'), value: z.enum(LOCALES) }),
     z.object({ action: z.enum(['back', 'skip', 'publish', 'cancel', 'nophoto']), value: z.literal('-') }),
     z.object({ action: z.literal('goto'), value: z.enum(['category', 'district', 'text', 'photo']) }),
   ]),
@@ -94,6 +109,35 @@ postsFeature.callbackQuery(menuData.filter, async (ctx, next) => {
   return next();
 });
 
+// /intake: Lotsen and coordinators write a need for a person without Telegram; anyone else is told who may.
+const lotsen = gate(postsFeature, 'intake.create', {
+  commands: ['intake'],
+  buttons: (data) => menuData.decode(data)?.action === 'intake',
+});
+lotsen.command('intake', (ctx) => beginIntake(ctx));
+lotsen.callbackQuery(menuData.filter, async (ctx, next) => {
+  if (menuData.decode(ctx.callbackQuery.data)?.action !== 'intake') return next();
+  await ctx.answerCallbackQuery();
+  return beginIntake(ctx);
+});
+
+/** /intake: the person's language first, then their name, then the steps of /need. */
+async function beginIntake(ctx: Context): Promise<void> {
+  const user = requireUser(ctx);
+  try {
+    await checkMayCreateIntake(ctx.deps.db, postsContext(ctx), user);
+  } catch (err) {
+    if (err instanceof DomainError) {
+      await ctx.reply(refusalText(ctx.t, err), { reply_markup: new InlineKeyboard().text(ctx.t('menu.my'), menuButton('my')) });
+      return;
+    }
+    throw err;
+  }
+  const draft: Draft = { kind: 'need', intake: { organisation: user.organisation } };
+  const sent = await ctx.reply(renderStep(ctx, 'language', draft), { reply_markup: stepKeyboard(ctx, 'language', draft, user) });
+  await postDialog.remember(ctx, 'language', draft, sent.message_id);
+}
+
 async function beginDraft(ctx: Context, kind: PostKind): Promise<void> {
   const user = requireUser(ctx);
   try {
@@ -110,14 +154,28 @@ async function beginDraft(ctx: Context, kind: PostKind): Promise<void> {
   await postDialog.remember(ctx, 'category', draft, sent.message_id);
 }
 
-function stepNumber(step: Step): number {
-  return { category: 1, district: 2, text: 3, photo: 4, preview: 4 }[step];
+/** "(3/6)": where the step is in its dialog; /intake has two steps more than /need. */
+function progressOf(step: Step, draft: Draft): string {
+  if (step === 'preview') return '';
+  const order: Step[] = draft.intake ? ['language', 'name', 'category', 'district', 'text', 'photo'] : ['category', 'district', 'text', 'photo'];
+  return ` (${order.indexOf(step) + 1}/${order.length})`;
+}
+
+/** The language a text counts as when detection is unsure: the person's for /intake, else the author's. */
+function fallbackLanguage(ctx: Context, draft: Draft): Locale {
+  return draft.intake?.language ?? ctx.locale;
 }
 
 function renderStep(ctx: Context, step: Step, draft: Draft): string {
-  const title = ctx.t(draft.postId ? `posts.dialog.titleEdit.${draft.kind}` : `posts.dialog.title.${draft.kind}`);
-  const progress = step === 'preview' ? '' : ` (${stepNumber(step)}/4)`;
+  const title = draft.intake
+    ? ctx.t(draft.postId ? 'intake.dialog.titleEdit' : 'intake.dialog.title')
+    : ctx.t(draft.postId ? `posts.dialog.titleEdit.${draft.kind}` : `posts.dialog.title.${draft.kind}`);
+  const progress = progressOf(step, draft);
   switch (step) {
+    case 'language':
+      return `${title}${progress}\n\n${ctx.t('intake.dialog.language')}`;
+    case 'name':
+      return `${title}${progress}\n\n${ctx.t('intake.dialog.name')}`;
     case 'category':
       return `${title}${progress}\n\n${ctx.t(`posts.dialog.category.${draft.kind}`)}`;
     case 'district':
@@ -137,19 +195,23 @@ function renderStep(ctx: Context, step: Step, draft: Draft): string {
           category: draft.category ?? 'other',
           district: draft.district ?? WHOLE_CITY,
           text: draft.text ?? '',
-          language: draft.text ? detectLanguage(draft.text, ctx.locale).language : ctx.locale,
+          language: draft.text ? detectLanguage(draft.text, fallbackLanguage(ctx, draft)).language : fallbackLanguage(ctx, draft),
           photoFileId: draft.photoFileId ?? null,
           publishedAt: null,
           createdAt: ctx.deps.clock.now(),
           status: 'open',
           expiresAt: ctx.deps.clock.now(),
+          intakeLanguage: draft.intake?.language ?? null,
+          intakeOrganisation: draft.intake?.organisation ?? null,
         },
         'preview',
       );
+      // Whom the need is for: only the Lotse sees this line, above what helpers will see.
+      const person = draft.intake?.name && draft.intake.language ? `${renderIntakePerson(ctx.t, { intakeName: draft.intake.name, intakeLanguage: draft.intake.language })}\n\n` : '';
       const warning = draft.text && containsContactDetails(draft.text) ? `\n\n${ctx.t('posts.dialog.contactWarning')}` : '';
       // The author sees their text as written; readers of other languages may see a machine translation.
       const translated = ctx.deps.config.TRANSLATE_URL ? `\n\n${ctx.t('translation.previewNote')}` : '';
-      return `${ctx.t(`posts.dialog.preview.${draft.postId ? 'edit' : 'new'}`)}\n\n${card}${warning}${translated}`;
+      return `${ctx.t(`posts.dialog.preview.${draft.postId ? 'edit' : 'new'}`)}\n\n${person}${card}${warning}${translated}`;
     }
   }
 }
@@ -159,9 +221,17 @@ function stepKeyboard(ctx: Context, step: Step, draft: Draft, user: UserRow): In
   const cancel = { label: ctx.t('common.buttons.cancel'), data: draftData.encode({ action: 'cancel', value: '-' }) };
   const back = { label: ctx.t('common.buttons.back'), data: draftData.encode({ action: 'back', value: '-' }) };
   switch (step) {
+    case 'language': {
+      const keyboard = new InlineKeyboard();
+      for (const locale of LOCALES) keyboard.text(ctx.t(`common.languageNames.${locale}`), draftData.encode({ action: 'lang', value: locale }));
+      return keyboard.row().text(cancel.label, cancel.data);
+    }
+    case 'name':
+      return new InlineKeyboard().text(back.label, back.data).text(cancel.label, cancel.data);
     case 'category': {
       const keyboard = createCategoryKeyboard(city, ctx.locale, (k) => draftData.encode({ action: 'cat', value: k }));
-      return draft.reviewing ? keyboard.text(back.label, back.data).text(cancel.label, cancel.data) : keyboard.text(cancel.label, cancel.data);
+      // /intake came here from the name step: "back" goes there.
+      return draft.reviewing || draft.intake ? keyboard.text(back.label, back.data).text(cancel.label, cancel.data) : keyboard.text(cancel.label, cancel.data);
     }
     case 'district': {
       const keyboard = new InlineKeyboard();
@@ -202,7 +272,7 @@ async function goTo(ctx: Context, step: Step, draft: Draft, asNewMessage: boolea
 
 function previous(step: Step, draft: Draft): Step | 'leave' {
   if (draft.reviewing) return 'preview';
-  return ({ category: 'leave', district: 'category', text: 'district', photo: 'text', preview: 'photo' } as const)[step];
+  return ({ language: 'leave', name: 'language', category: draft.intake ? 'name' : 'leave', district: 'category', text: 'district', photo: 'text', preview: 'photo' } as const)[step];
 }
 
 postsFeature.callbackQuery(draftData.filter, async (ctx) => {
@@ -228,6 +298,10 @@ postsFeature.callbackQuery(draftData.filter, async (ctx) => {
       }
       return goTo(ctx, to, draft, false);
     }
+    case 'lang':
+      if (step !== 'language' || !draft.intake) return answerStale(ctx);
+      await ctx.answerCallbackQuery();
+      return goTo(ctx, 'name', { ...draft, intake: { ...draft.intake, language: data.value } }, false);
     case 'cat':
       if (step !== 'category' || !city.isCategory(data.value)) return answerStale(ctx);
       await ctx.answerCallbackQuery();
@@ -258,6 +332,11 @@ async function publish(ctx: Context, draft: Draft): Promise<void> {
   const user = requireUser(ctx);
   const { db } = ctx.deps;
   if (!draft.category || !draft.district || !draft.text) return answerStale(ctx);
+  const intake = draft.intake;
+  if (intake && (!intake.name || !intake.language)) return answerStale(ctx);
+  // Detected offline (the author may write in another language than the bot speaks with them); for
+  // /intake the person's language stands in when the text says too little.
+  const language = detectLanguage(draft.text, fallbackLanguage(ctx, draft)).language;
   let result: Published;
   try {
     result = draft.postId
@@ -266,7 +345,7 @@ async function publish(ctx: Context, draft: Draft): Promise<void> {
           district: draft.district,
           text: draft.text,
           photoFileId: draft.photoFileId ?? null,
-          language: detectLanguage(draft.text, ctx.locale).language,
+          language,
         })
       : await publishPost(db, postsContext(ctx), user, {
           kind: draft.kind,
@@ -274,8 +353,8 @@ async function publish(ctx: Context, draft: Draft): Promise<void> {
           district: draft.district,
           text: draft.text,
           photoFileId: draft.photoFileId ?? null,
-          // Detected offline (the author may write in another language than the bot speaks with them).
-          language: detectLanguage(draft.text, ctx.locale).language,
+          language,
+          ...(intake?.name && intake.language ? { intake: { name: intake.name, language: intake.language } } : {}),
         });
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
@@ -297,7 +376,8 @@ async function publish(ctx: Context, draft: Draft): Promise<void> {
         ? ctx.t(`posts.published.notified.${draft.kind}`, { count: result.recipients })
         : ctx.t(`posts.published.nobody.${draft.kind}`);
   const search = draft.postId || result.awaitingReview ? [] : searchLines(ctx, result.post);
-  await showScreen(ctx, [outcome, ...search, '', card].join('\n'), new InlineKeyboard().text(ctx.t('menu.my'), menuButton('my')));
+  const person = result.post.intakeName !== null ? [renderIntakePerson(ctx.t, result.post)] : [];
+  await showScreen(ctx, [outcome, ...search, '', ...person, card].join('\n'), new InlineKeyboard().text(ctx.t('menu.my'), menuButton('my')));
 }
 
 /** Where a freshly published need's search stands: widened at once, more waves to come, or on the desk. */
@@ -317,6 +397,15 @@ postsFeature.on('message', async (ctx, next) => {
   const { step, data: draft } = dialog;
   const message = ctx.message;
 
+  if (step === 'name') {
+    // First name or initials only: anything else (digits, @, a link) is refused with what is allowed.
+    const name = message.text === undefined ? null : checkIntakeName(message.text);
+    if (name === null || !draft.intake) {
+      await ctx.reply(ctx.t('intake.errors.name', { max: INTAKE_NAME_MAX }));
+      return;
+    }
+    return goTo(ctx, draft.reviewing ? 'preview' : 'category', { ...draft, intake: { ...draft.intake, name } }, true);
+  }
   if (step === 'text') {
     const raw = message.text ?? message.caption;
     if (raw === undefined) {
@@ -351,9 +440,12 @@ postsFeature.command('my', (ctx) => showOwnPosts(ctx));
 
 async function showOwnPosts(ctx: Context): Promise<void> {
   const user = requireUser(ctx);
-  const own = await listOwnPosts(ctx.deps.db, ctx.deps.clock, user.id);
+  // A Lotse also keeps up to INTAKE_MAX_OPEN needs taken for others: all of them are listed.
+  const lotse = can(actorOf(user), 'intake.create');
+  const own = await listOwnPosts(ctx.deps.db, ctx.deps.clock, user.id, lotse ? OWN_POSTS_SHOWN + ctx.deps.config.INTAKE_MAX_OPEN : OWN_POSTS_SHOWN);
   if (own.length === 0) {
     const keyboard = new InlineKeyboard().text(ctx.t('menu.need'), menuButton('need')).row().text(ctx.t('menu.offer'), menuButton('offer'));
+    if (lotse) keyboard.row().text(ctx.t('menu.intake'), menuButton('intake'));
     await ctx.reply(ctx.t('posts.my.empty'), { reply_markup: keyboard });
     return;
   }
@@ -363,8 +455,13 @@ async function showOwnPosts(ctx: Context): Promise<void> {
   }
 }
 
+/** Posts /my lists for anyone (newest first). */
+const OWN_POSTS_SHOWN = 20;
+
+/** One's own post; a need taken for someone else names that person (the author is the only one who sees it). */
 function renderOwnCard(ctx: Context, post: PostRow): string {
-  return renderPostCard({ t: ctx.t, locale: ctx.locale, city: ctx.deps.city, now: ctx.deps.clock.now() }, post, 'own');
+  const card = renderPostCard({ t: ctx.t, locale: ctx.locale, city: ctx.deps.city, now: ctx.deps.clock.now() }, post, 'own');
+  return post.intakeName !== null ? `${renderIntakePerson(ctx.t, post)}\n${card}` : card;
 }
 
 /** The author's buttons: depend on the post's status. */
@@ -405,6 +502,9 @@ postsFeature.callbackQuery(postData.filter, async (ctx, next) => {
         photoFileId: post.photoFileId,
         postId: post.id,
         reviewing: true,
+        ...(post.intakeLanguage !== null
+          ? { intake: { language: LOCALES.find((l) => l === post.intakeLanguage), name: post.intakeName ?? undefined, organisation: post.intakeOrganisation } }
+          : {}),
       };
       return goTo(ctx, 'preview', draft, true);
     }

@@ -103,7 +103,7 @@ settingsFeature.callbackQuery(settingsData.filter, async (ctx) => {
   const verification = await verificationState(db, user);
   await showScreen(ctx, `${ctx.t('settings.saved')}\n\n${renderSettings(ctx, user, verification)}`, createSettingsKeyboard(ctx, user, verification));
   if (data.action === 'setrole' || data.action === 'setlang') {
-    await registerChatCommands(ctx.api, ctx.chat!.id, user.role, ctx.locale, i18n, logger);
+    await registerChatCommands(ctx.api, ctx.chat!.id, user, ctx.locale, i18n, logger);
   }
 });
 

@@ -15,7 +15,7 @@ import { formatDate } from '../../presentation/format';
 import { type Authorized, gate } from '../permissions';
 import { createMainMenuKeyboard } from './menu';
 import { renderSummary } from './start';
-import { escapeHtml } from '../../i18n';
+import { escapeHtml, pickLocale } from '../../i18n';
 
 /** Buttons of /staff: revoke staff rights, make a staff member coordinator. */
 export const staffData = createCallbackData('sf', ['action', 'id'], z.object({ action: z.enum(['revoke', 'promote', 'lotse', 'unlotse']), id: idField }));
@@ -63,7 +63,7 @@ staffFeature.command('start', async (ctx, next) => {
     await ctx.reply(`${ctx.t('staff.invite.welcome')}\n\n${renderSummary(ctx, user)}`, {
       reply_markup: createMainMenuKeyboard(ctx, user),
     });
-    await registerChatCommands(ctx.api, ctx.chat.id, user.role, ctx.locale, i18n, logger);
+    await registerChatCommands(ctx.api, ctx.chat.id, user, ctx.locale, i18n, logger);
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     ctx.log.info({ reason: err.key }, 'staff invite refused');
@@ -108,6 +108,8 @@ managers.callbackQuery(staffData.filter, async (ctx) => {
     const coordinator = actorOf(ctx.user);
     if (data.action === 'lotse' || data.action === 'unlotse') {
       const target = await setLotse(db, clock, coordinator, data.id, data.action === 'lotse');
+      // The Lotse's own command menu gains (or loses) /desk and /intake, in their language.
+      await registerChatCommands(ctx.api, target.telegramId, target, pickLocale(target.locale, ctx.deps.config.DEFAULT_LOCALE), ctx.deps.i18n, ctx.deps.logger);
       await ctx.answerCallbackQuery({ text: ctx.t(target.lotse ? 'staff.lotseOnToast' : 'staff.lotseOffToast', { name: target.firstName ?? '' }) });
     } else {
       const target = data.action === 'revoke' ? await revokeStaff(db, clock, coordinator, data.id) : await promoteToCoordinator(db, clock, coordinator, data.id);

@@ -108,7 +108,7 @@ async function finishFromPoster(ctx: Context, user: UserRow, role: 'seeker' | 'h
   ctx.log.info({ district: poster.district, locale: poster.locale, counted: done.counted }, 'onboarded from a poster');
   await onboarding.end(ctx);
   await showScreen(ctx, renderSummary(ctx, done.user), createMainMenuKeyboard(ctx, done.user));
-  await registerChatCommands(ctx.api, ctx.chat!.id, done.user.role, ctx.locale, i18n, logger);
+  await registerChatCommands(ctx.api, ctx.chat!.id, done.user, ctx.locale, i18n, logger);
 }
 
 startFeature.callbackQuery(onboardingData.filter, async (ctx) => {
@@ -139,7 +139,7 @@ startFeature.callbackQuery(onboardingData.filter, async (ctx) => {
       await onboarding.end(ctx);
       await ctx.answerCallbackQuery();
       await showScreen(ctx, renderSummary(ctx, user), createMainMenuKeyboard(ctx, user));
-      await registerChatCommands(ctx.api, ctx.chat!.id, user.role, ctx.locale, i18n, logger);
+      await registerChatCommands(ctx.api, ctx.chat!.id, user, ctx.locale, i18n, logger);
       await showOpenedPost(ctx, user, dialog.data.postId);
       return;
     }

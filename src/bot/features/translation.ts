@@ -5,7 +5,7 @@ import { loadContact } from '../../domain/contacts';
 import { findPost, isActive } from '../../domain/posts';
 import { findPostTranslations, findRelayTranslation, setConversationTranslation } from '../../domain/translations';
 import { conversationTranslationData, translationData } from '../../presentation/callback-data/translation';
-import { displayName, postLabel } from '../../presentation/labels';
+import { relayHeader } from '../../presentation/labels';
 import { renderPostCard } from '../../presentation/post';
 import { pickPostTranslation, relayBody, replaceTranslationToggle, type TextView } from '../../presentation/translation';
 import { type Context, requireUser } from '../context';
@@ -59,7 +59,7 @@ translationFeature.callbackQuery(translationData.filter, async (ctx) => {
       view = { show: 'translation', text: translation.text, source: translation.source };
     }
     const sender = relayed.senderId === loaded.author.id ? loaded.author : loaded.responder;
-    const header = ctx.t('contacts.relayHeader', { name: displayName(sender, ctx.t('contacts.someone')), label: postLabel({ locale: ctx.locale, city }, loaded.post) });
+    const header = relayHeader({ t: ctx.t, locale: ctx.locale, city }, sender, loaded.post, user.id);
     text = relayBody(ctx, header, relayed.text, view, isCaptioned(ctx));
   } else {
     const post = await findPost(db, data.id);

@@ -61,6 +61,19 @@ export const posts = pgTable(
     referredAt: timestamp('referred_at', { withTimezone: true }),
     /** Why a coordinator or Lotse closed the need (DESK_CLOSE_REASONS); null otherwise. */
     closeReason: text('close_reason'),
+    // A need a Lotse took on behalf of a person without Telegram (/intake, src/domain/intake.ts).
+    /**
+     * The person's first name or initials. Shown only to the Lotse who wrote the post (/my, offers of help,
+     * the relay header); erased with the post's text (/deleteme, retention).
+     */
+    intakeName: text('intake_name'),
+    /** The person's language (a locale): the fallback of the post's language. Set on every intake post until erased. */
+    intakeLanguage: text('intake_language'),
+    /**
+     * The Lotse's organisation when the post was written ("posted by a Lotse of …" on every card); null for
+     * "a Lotse of the city". Kept as written so that cards render from the post alone.
+     */
+    intakeOrganisation: text('intake_organisation'),
   },
   (t) => [
     index('posts_browse_idx')
