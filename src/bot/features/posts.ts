@@ -121,18 +121,22 @@ lotsen.callbackQuery(menuData.filter, async (ctx, next) => {
   return beginIntake(ctx);
 });
 
+/** Runs a domain check; a refusal is answered in the user's language with the way to their posts. */
+async function allowed(ctx: Context, check: () => Promise<void>): Promise<boolean> {
+  try {
+    await check();
+    return true;
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    await ctx.reply(refusalText(ctx.t, err), { reply_markup: new InlineKeyboard().text(ctx.t('menu.my'), menuButton('my')) });
+    return false;
+  }
+}
+
 /** /intake: the person's language first, then their name, then the steps of /need. */
 async function beginIntake(ctx: Context): Promise<void> {
   const user = requireUser(ctx);
-  try {
-    await checkMayCreateIntake(ctx.deps.db, postsContext(ctx), user);
-  } catch (err) {
-    if (err instanceof DomainError) {
-      await ctx.reply(refusalText(ctx.t, err), { reply_markup: new InlineKeyboard().text(ctx.t('menu.my'), menuButton('my')) });
-      return;
-    }
-    throw err;
-  }
+  if (!(await allowed(ctx, () => checkMayCreateIntake(ctx.deps.db, postsContext(ctx), user)))) return;
   const draft: Draft = { kind: 'need', intake: { organisation: user.organisation } };
   const sent = await ctx.reply(renderStep(ctx, 'language', draft), { reply_markup: stepKeyboard(ctx, 'language', draft, user) });
   await postDialog.remember(ctx, 'language', draft, sent.message_id);
@@ -140,15 +144,7 @@ async function beginIntake(ctx: Context): Promise<void> {
 
 async function beginDraft(ctx: Context, kind: PostKind): Promise<void> {
   const user = requireUser(ctx);
-  try {
-    await checkMayCreatePost(ctx.deps.db, postsContext(ctx), user);
-  } catch (err) {
-    if (err instanceof DomainError) {
-      await ctx.reply(refusalText(ctx.t, err), { reply_markup: new InlineKeyboard().text(ctx.t('menu.my'), menuButton('my')) });
-      return;
-    }
-    throw err;
-  }
+  if (!(await allowed(ctx, () => checkMayCreatePost(ctx.deps.db, postsContext(ctx), user)))) return;
   const draft: Draft = { kind };
   const sent = await ctx.reply(renderStep(ctx, 'category', draft), { reply_markup: stepKeyboard(ctx, 'category', draft, user) });
   await postDialog.remember(ctx, 'category', draft, sent.message_id);
