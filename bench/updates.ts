@@ -70,7 +70,7 @@ async function runCase(target: Target, mode: Mode, users: number, concurrency: n
   try {
     running =
       target.kind === 'hilfenetz'
-        ? await startHilfenetz({ driver: target.driver, apiRoot: standIn.url, port, databaseName: DATABASE_NAME, env: { LOG_LEVEL: 'warn' } })
+        ? await startHilfenetz({ driver: target.driver, apiRoot: standIn.url, port, databaseName: DATABASE_NAME, env: { LOG_LEVEL: 'warn', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) } })
         : startEchoBot(standIn.url, port);
     const bot = running;
     if (target.kind === 'hilfenetz' && mode === 'webhook') {
@@ -91,11 +91,13 @@ async function runCase(target: Target, mode: Mode, users: number, concurrency: n
     let p50Ms: number | null = null;
     let p99Ms: number | null = null;
     let ok = 0;
+    let webhookReplies: Record<string, number> = {};
     if (mode === 'webhook') {
       const load = await postUpdates({ port: port!, path: BENCH_WEBHOOK_PATH, secret: BENCH_WEBHOOK_SECRET, plan, concurrency });
       p50Ms = load.p50Ms;
       p99Ms = load.p99Ms;
       ok = load.statuses['200'] ?? 0;
+      webhookReplies = load.webhookReplies;
     } else {
       const startedAt = performance.timeOrigin + performance.now();
       standIn.push(plan);
@@ -129,7 +131,7 @@ async function runCase(target: Target, mode: Mode, users: number, concurrency: n
       answered,
       ok,
     };
-    log(`  ${result.name}: ${result.perSecond.toFixed(0)} updates/s, bot ${result.botCpuMsPerUpdate.toFixed(2)} ms CPU/update`);
+    log(`  ${result.name}: ${result.perSecond.toFixed(0)} updates/s, bot ${result.botCpuMsPerUpdate.toFixed(2)} ms CPU/update; Bot API calls ${JSON.stringify(report.callsByMethod)}, as webhook replies ${JSON.stringify(webhookReplies)}`);
     return result;
   } finally {
     if (running) {

@@ -38,6 +38,8 @@ export interface WebhookLoadResult {
   statuses: Record<string, number>;
   p50Ms: number;
   p99Ms: number;
+  /** Bot API calls the bot made as its webhook reply (the response body), by method: Telegram runs them. */
+  webhookReplies: Record<string, number>;
 }
 
 /** Posts the planned updates to the webhook with at most `concurrency` in flight, on kept-alive connections. */
@@ -45,6 +47,16 @@ export async function postUpdates(options: { port: number; path: string; secret:
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   const statuses: Record<string, number> = {};
   const times: number[] = [];
+  const webhookReplies: Record<string, number> = {};
+  const countReply = (body: string) => {
+    if (!body) return;
+    try {
+      const method: unknown = (JSON.parse(body) as { method?: unknown }).method;
+      if (typeof method === 'string') webhookReplies[method] = (webhookReplies[method] ?? 0) + 1;
+    } catch {
+      // an error body, not a reply
+    }
+  };
   let next = 0;
   const one = (update: Update) =>
     new Promise<string>((resolve) => {
@@ -59,8 +71,12 @@ export async function postUpdates(options: { port: number; path: string; secret:
           headers: { 'content-type': 'application/json', 'content-length': body.length, 'x-telegram-bot-api-secret-token': options.secret },
         },
         (res) => {
-          res.resume();
-          res.once('end', () => resolve(String(res.statusCode)));
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.once('end', () => {
+            countReply(Buffer.concat(chunks).toString('utf8'));
+            resolve(String(res.statusCode));
+          });
         },
       );
       req.on('error', (err: NodeJS.ErrnoException) => resolve(`error:${err.code ?? err.message}`));
@@ -77,7 +93,7 @@ export async function postUpdates(options: { port: number; path: string; secret:
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   agent.destroy();
-  return { updates: options.plan.length, wallSeconds: (performance.now() - started) / 1000, statuses, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99) };
+  return { updates: options.plan.length, wallSeconds: (performance.now() - started) / 1000, statuses, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), webhookReplies };
 }
 
 /** CPU time (user + system) of one process, in ms, from /proc; undefined once it has exited. */

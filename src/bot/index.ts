@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type ApiClientOptions, type MiddlewareFn, session } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
@@ -61,19 +62,48 @@ export function getSessionKey(ctx: { chat?: { id: number; type: string } }): str
   return ctx.chat?.type === 'private' ? String(ctx.chat.id) : undefined;
 }
 
+/** Set while answerCallbacksLast gives its closing answer: the one call allowed to go out as the webhook's reply. */
+const closingAnswer = new AsyncLocalStorage<true>();
+
 /**
- * Answers every callback query the handler left unanswered, so that no button keeps spinning.
+ * In webhook mode, the closing answer to a callback query travels in the HTTP response to Telegram's
+ * request instead of a request of its own (one call fewer per button press; bench:updates). Only that
+ * one: it comes after the update's work is done and written (the chat lease is released before it), so
+ * Telegram's 200 cannot hide a failure it should deliver again, and nobody needs its result. Every other
+ * call, including answers with a text, goes out as usual. Polling has no reply to use.
+ */
+export function canUseWebhookReply(method: string): boolean {
+  return method === 'answerCallbackQuery' && closingAnswer.getStore() === true;
+}
+
+/** An answer without text or alert: it only stops the button's spinner. */
+function isEmptyAnswer(args: unknown[]): boolean {
+  const [other] = args;
+  return other === undefined || (typeof other === 'object' && other !== null && Object.keys(other).length === 0);
+}
+
+/**
+ * Every callback query is answered exactly once, so that no button keeps spinning. An empty answer a
+ * handler gives while it runs waits for the end of the update and goes out then, once, together with
+ * the unanswered ones (as the webhook reply where there is one). Answers with a text (an alert, a
+ * refusal) go out at once. After a failure, the error handler's answer goes out as it asks.
  */
 const answerCallbacksLast: MiddlewareFn<Context> = async (ctx, next) => {
   if (!ctx.callbackQuery) return next();
   let answered = false;
+  let handling = true;
   const original = ctx.answerCallbackQuery.bind(ctx);
   ctx.answerCallbackQuery = (...args: Parameters<typeof original>) => {
+    if (handling && isEmptyAnswer(args)) return Promise.resolve(true);
     answered = true;
     return original(...args);
   };
-  await next();
-  if (!answered) await original().catch(() => undefined);
+  try {
+    await next();
+  } finally {
+    handling = false;
+  }
+  if (!answered) await closingAnswer.run(true, () => original()).catch(() => undefined);
 };
 
 /** The bot as production runs it; tests build the very same one. */
@@ -81,7 +111,7 @@ export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: C
   const bot = new Bot<Context>(config.BOT_TOKEN, {
     botInfo: options.botInfo,
     // A hung call to Telegram fails after 30 s (and auto-retry tries again) instead of holding an update.
-    client: { apiRoot: config.TELEGRAM_API_ROOT, timeoutSeconds: 30, ...options.client },
+    client: { apiRoot: config.TELEGRAM_API_ROOT, timeoutSeconds: 30, canUseWebhookReply, ...options.client },
   });
   bot.api.config.use(createInteractiveRetry());
   bot.api.config.use(defaultHtml);

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { PgDialect, type PgDatabase, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { Pool } from 'pg';
 import type { Logger } from '../logger';
@@ -121,4 +121,25 @@ export function connectionErrorSummary(err: unknown): { code?: string; message: 
 export async function queryRows<T>(db: Executor, query: ReturnType<typeof sql>): Promise<T[]> {
   const result = (await db.execute(query)) as { rows: T[] };
   return result.rows;
+}
+
+const dialect = new PgDialect();
+
+/**
+ * A raw statement built once and prepared per database object, for the few statements every update
+ * runs: drizzle does not build its SQL again at each call, and on PostgreSQL it is a named statement,
+ * parsed and planned once per connection. `statement` takes its values as `sql.placeholder(name)`.
+ */
+export function preparedStatement<T>(name: string, statement: SQL): (db: Executor, values: Record<string, unknown>) => Promise<T[]> {
+  const query = dialect.sqlToQuery(statement);
+  const prepared = new WeakMap<Executor, { execute(values: Record<string, unknown>): Promise<unknown> }>();
+  return async (db, values) => {
+    let statementOfDb = prepared.get(db);
+    if (!statementOfDb) {
+      statementOfDb = db._.session.prepareQuery(query, undefined, name, false);
+      prepared.set(db, statementOfDb);
+    }
+    const result = (await statementOfDb.execute(values)) as { rows: T[] };
+    return result.rows;
+  };
 }

@@ -1,6 +1,6 @@
-import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Clock } from '../clock';
-import { type Executor, queryRows } from '../db';
+import { type Executor, preparedStatement } from '../db';
 import { sessionLeases, sessions, type UserRow, users } from '../db/schema';
 import type { Sweep } from './sweeps';
 
@@ -8,22 +8,33 @@ const DAY_MS = 86_400_000;
 /** At most this many sessions are deleted per run, so one run never holds a long lock. */
 const SESSION_DELETE_BATCH = 10_000;
 
+const prepareLease = (db: Executor) =>
+  db
+    .insert(sessionLeases)
+    .values({ key: sql.placeholder('key'), owner: sql.placeholder('owner'), until: sql.placeholder('until') })
+    .onConflictDoUpdate({
+      target: sessionLeases.key,
+      set: { owner: sql`excluded.owner`, until: sql`excluded.until` },
+      setWhere: sql`${sessionLeases.until} <= ${sql.placeholder('now')} or ${sessionLeases.owner} = excluded.owner`,
+    })
+    .returning({ key: sessionLeases.key })
+    .prepare('take_lease');
+/** Built once per database object, like the chat state's read: every update takes a lease. */
+const leaseStatements = new WeakMap<Executor, ReturnType<typeof prepareLease>>();
+
 /**
  * Takes the lease on a chat for `leaseMs`: free, run out, or already this owner's (a lease whose release
  * failed, e.g. during a database failover; one owner handles one update of a chat at a time). One
  * atomic statement, so two processes can never both get it. True when this owner holds it now.
  */
 export async function acquireSessionLease(db: Executor, clock: Clock, key: string, owner: string, leaseMs: number): Promise<boolean> {
+  let prepared = leaseStatements.get(db);
+  if (!prepared) {
+    prepared = prepareLease(db);
+    leaseStatements.set(db, prepared);
+  }
   const now = clock.now();
-  const taken = await db
-    .insert(sessionLeases)
-    .values({ key, owner, until: new Date(now.getTime() + leaseMs) })
-    .onConflictDoUpdate({
-      target: sessionLeases.key,
-      set: { owner: sql`excluded.owner`, until: sql`excluded.until` },
-      setWhere: sql`${sessionLeases.until} <= ${now} or ${sessionLeases.owner} = excluded.owner`,
-    })
-    .returning({ key: sessionLeases.key });
+  const taken = await prepared.execute({ key, owner, until: new Date(now.getTime() + leaseMs), now });
   return taken.length > 0;
 }
 
@@ -81,11 +92,28 @@ export async function readChatState(db: Executor, telegramId: number, key: strin
   };
 }
 
+const release = sql`delete from ${sessionLeases} where ${sessionLeases.key} = ${sql.placeholder('key')} and ${sessionLeases.owner} = ${sql.placeholder('owner')}`;
+const releaseLease = preparedStatement('release_lease', release);
+/** The session written onto the version it read, and the lease given back, in one statement. */
+const storeAndRelease = (store: SQL) => sql`with stored as (${store}), released as (${release}) select count(*)::int as written from stored`;
+const updateSession = preparedStatement<{ written: number }>(
+  'update_session',
+  storeAndRelease(sql`update ${sessions} set value = ${sql.placeholder('value')}::jsonb, version = version + 1, updated_at = ${sql.placeholder('now')}::timestamptz
+    where key = ${sql.placeholder('key')} and version = ${sql.placeholder('expectedVersion')}::int returning 1`),
+);
+const insertSession = preparedStatement<{ written: number }>(
+  'insert_session',
+  storeAndRelease(sql`insert into ${sessions} (key, value, version, updated_at)
+    values (${sql.placeholder('key')}, ${sql.placeholder('value')}::jsonb, 1, ${sql.placeholder('now')}::timestamptz)
+    on conflict (key) do nothing returning 1`),
+);
+
 /**
  * Ends an update of a chat in one statement: writes its changed session onto the version it read
  * (compare-and-set; `expectedVersion` null: there was no row) and gives the lease back. Without a
  * session to write, only the lease. Returns false when the session was not written because another
- * process changed it meanwhile (the lease is given back all the same).
+ * process changed it meanwhile (the lease is given back all the same). Prepared statements: every
+ * update ends here.
  */
 export async function finishChatUpdate(
   db: Executor,
@@ -93,20 +121,13 @@ export async function finishChatUpdate(
   lease: { key: string; owner: string },
   write: { value: unknown; expectedVersion: number | null } | null,
 ): Promise<boolean> {
-  const release = sql`delete from ${sessionLeases} where ${sessionLeases.key} = ${lease.key} and ${sessionLeases.owner} = ${lease.owner}`;
   if (!write) {
-    await db.execute(release);
+    await releaseLease(db, lease);
     return true;
   }
-  const value = sql`${JSON.stringify(write.value)}::jsonb`;
-  const now = sql`${clock.now().toISOString()}::timestamptz`;
-  const store =
-    write.expectedVersion === null
-      ? sql`insert into ${sessions} (key, value, version, updated_at) values (${lease.key}, ${value}, 1, ${now})
-            on conflict (key) do nothing returning 1`
-      : sql`update ${sessions} set value = ${value}, version = version + 1, updated_at = ${now}
-            where key = ${lease.key} and version = ${write.expectedVersion} returning 1`;
-  const [row] = await queryRows<{ written: number }>(db, sql`with stored as (${store}), released as (${release}) select count(*)::int as written from stored`);
+  const values = { ...lease, value: JSON.stringify(write.value), now: clock.now().toISOString() };
+  const [row] =
+    write.expectedVersion === null ? await insertSession(db, values) : await updateSession(db, { ...values, expectedVersion: write.expectedVersion });
   return (row?.written ?? 0) > 0;
 }
 

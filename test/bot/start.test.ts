@@ -317,12 +317,14 @@ describe('unexpected input', () => {
   it('turns a failing handler into a localized apology, not silence', async () => {
     const olena = h.user(PEOPLE.olena);
     await olena.send('/start');
-    // Unanswered button: the apology is an alert.
-    h.telegram.failNext('answerCallbackQuery', 403, 'Forbidden: unexpected');
+    // A button: its empty answer waits for the end of the update, so the apology is its alert, once.
+    h.telegram.failNext('editMessageText', 403, 'Forbidden: unexpected');
     const first = await olena.click('🙋 Мені потрібна допомога');
     expect(first.answer).toEqual({ text: expect.stringContaining('Щось пішло не так'), showAlert: true });
-    // Already answered button: the apology comes as a message.
+    expect(first.sent).toEqual([]);
+    // When the alert cannot be shown either, the apology comes as a message.
     h.telegram.failNext('editMessageText', 403, 'Forbidden: unexpected');
+    h.telegram.failNext('answerCallbackQuery', 400, 'Bad Request: query is too old and response timeout expired or query ID is invalid');
     const second = await olena.click('🙋 Мені потрібна допомога');
     expect(second.sent.map((m) => m.text)).toEqual([expect.stringContaining('Щось пішло не так')]);
     // Messages: the apology goes out as a reply.

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/logger';
 import { createWebhookHandler, nestingDepthExceeds, parseUpdate, type WebhookHandler } from '../../src/server/webhook';
 import { FakeTelegram } from '../helpers/fake-telegram';
 import { createHarness, type Harness, PEOPLE } from '../helpers/harness';
-import { messageUpdate, type Persona } from '../helpers/updates';
+import { callbackUpdate, messageUpdate, type Persona } from '../helpers/updates';
 
 const SECRET = 'webhook_secret_0123456789';
 const MiB = 1024 * 1024;
@@ -95,6 +95,37 @@ describe('webhook endpoint with the production bot', () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('');
     expect(h.telegram.messages(PEOPLE.olena.id)[0]?.text).toContain('Вітаємо в Hilfenetz, Олена!');
+  });
+
+  it('closes a button press with its callback answer as the webhook reply; answers with a text go to Telegram', async () => {
+    const person = PEOPLE.maria;
+    expect((await post(JSON.stringify(textUpdate(person, '/start')))).status).toBe(200);
+    const shown = h.telegram.messages(person.id).at(-1)!;
+    const data = (shown.replyMarkup?.inline_keyboard[0]?.[0] as { callback_data?: string } | undefined)?.callback_data;
+    expect(data).toBeDefined();
+    const message = {
+      message_id: shown.messageId,
+      date: Math.floor(shown.sentAt / 1000),
+      chat: { id: person.id, type: 'private', first_name: person.first_name },
+      text: shown.text,
+      reply_markup: shown.replyMarkup,
+    } as NonNullable<Update['message']>;
+    const question = shown.text; // the stand-in edits its message objects in place
+    const press = callbackUpdate(person, message, data!);
+    const response = await post(JSON.stringify(press.update));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    // Telegram runs the reply; the stand-in never saw that call, and the next step came as usual.
+    expect(JSON.parse(await response.text())).toEqual({ method: 'answerCallbackQuery', callback_query_id: press.id });
+    expect(h.telegram.answers.filter((a) => a.callbackQueryId === press.id)).toEqual([]);
+    expect(h.telegram.messages(person.id).at(-1)!.text).not.toBe(question);
+
+    // Forged data: the bot answers with a short text itself, through the Bot API, and replies nothing.
+    const forged = callbackUpdate(person, message, 'x'.repeat(40));
+    const refused = await post(JSON.stringify(forged.update));
+    expect({ status: refused.status, body: await refused.text() }).toEqual({ status: 200, body: '' });
+    const answer = h.telegram.answers.find((a) => a.callbackQueryId === forged.id);
+    expect(answer?.text).toEqual(expect.any(String));
   });
 
   it('answers 503 with retry-after while the bot has not confirmed its identity', async () => {
