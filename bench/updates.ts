@@ -13,6 +13,9 @@
  *   --concurrency=32    webhook requests in flight
  *   --only=webhook|polling
  *   --drivers=postgres,pglite
+ *   --processes=1,2     webhook processes on PostgreSQL (the updates in turn, as a load balancer sends them)
+ *
+ * BENCH_NODE_OPTIONS=… is passed to the bot's node as NODE_OPTIONS (e.g. `--require` of a CPU profiler).
  */
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
@@ -63,28 +66,35 @@ function caseName(target: Target, mode: Mode): string {
   return `Hilfenetz, ${mode}${mode === 'polling' ? ' (runner)' : ''}, ${target.driver === 'postgres' ? 'PostgreSQL' : 'PGlite'}`;
 }
 
-async function runCase(target: Target, mode: Mode, users: number, concurrency: number, log: (line: string) => void): Promise<CaseResult> {
+async function runCase(target: Target, mode: Mode, users: number, concurrency: number, log: (line: string) => void, processes = 1): Promise<CaseResult> {
   const standIn = await StandIn.start(STAND_IN_RATE, 0);
-  const port = mode === 'webhook' ? await freePort() : undefined;
-  let running: BotProcess | undefined;
+  const ports = mode === 'webhook' ? await Promise.all(Array.from({ length: processes }, () => freePort())) : [undefined];
+  const running: BotProcess[] = [];
   try {
-    running =
-      target.kind === 'hilfenetz'
-        ? await startHilfenetz({ driver: target.driver, apiRoot: standIn.url, port, databaseName: DATABASE_NAME, env: { LOG_LEVEL: 'warn', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) } })
-        : startEchoBot(standIn.url, port);
-    const bot = running;
-    if (target.kind === 'hilfenetz' && mode === 'webhook') {
-      await waitUntil('hilfenetz', bot, async () => ((await standIn.report()).callsByMethod.setWebhook ?? 0) > 0, 120_000);
-    } else if (target.kind === 'hilfenetz') {
-      await waitUntil('hilfenetz', bot, async () => ((await standIn.report()).callsByMethod.getUpdates ?? 0) > 0, 120_000);
-    } else {
-      await waitUntil('baseline', bot, () => bot.output().includes('ready\n'), 60_000);
+    // BENCH_NODE_OPTIONS reaches the bot's node (e.g. `--require` of a profiler); NODE_OPTIONS itself stays the runner's.
+    const env = { LOG_LEVEL: 'warn', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) };
+    for (const [i, port] of ports.entries()) {
+      running.push(
+        target.kind === 'hilfenetz'
+          ? await startHilfenetz({ driver: target.driver, apiRoot: standIn.url, port, databaseName: DATABASE_NAME, joinDatabase: i > 0, env })
+          : startEchoBot(standIn.url, port),
+      );
+    }
+    for (const bot of running) {
+      if (target.kind === 'hilfenetz' && mode === 'webhook') {
+        await waitUntil('hilfenetz', bot, async () => ((await standIn.report()).callsByMethod.setWebhook ?? 0) >= running.length, 120_000);
+      } else if (target.kind === 'hilfenetz') {
+        await waitUntil('hilfenetz', bot, async () => ((await standIn.report()).callsByMethod.getUpdates ?? 0) > 0, 120_000);
+      } else {
+        await waitUntil('baseline', bot, () => bot.output().includes('ready\n'), 60_000);
+      }
     }
     await sleep(2_000); // start-up work (migrations, first jobs) is not the load's
-    const pid = bot.child.pid!;
+    const pids = running.map((bot) => bot.child.pid!);
+    const cpuOfBots = () => pids.reduce((sum, pid) => sum + processCpuMs(pid)!, 0);
     const plan = planUpdates(users);
     const usesPostgres = target.kind === 'hilfenetz' && target.driver === 'postgres';
-    const cpu0 = processCpuMs(pid)!;
+    const cpu0 = cpuOfBots();
     const pg0 = usesPostgres ? postgresCpuMs() : 0;
     const tx0 = usesPostgres ? await committedTransactions() : 0;
     const started = performance.now();
@@ -93,7 +103,7 @@ async function runCase(target: Target, mode: Mode, users: number, concurrency: n
     let ok = 0;
     let webhookReplies: Record<string, number> = {};
     if (mode === 'webhook') {
-      const load = await postUpdates({ port: port!, path: BENCH_WEBHOOK_PATH, secret: BENCH_WEBHOOK_SECRET, plan, concurrency });
+      const load = await postUpdates({ ports: ports as number[], path: BENCH_WEBHOOK_PATH, secret: BENCH_WEBHOOK_SECRET, plan, concurrency });
       p50Ms = load.p50Ms;
       p99Ms = load.p99Ms;
       ok = load.statuses['200'] ?? 0;
@@ -111,13 +121,13 @@ async function runCase(target: Target, mode: Mode, users: number, concurrency: n
     }
     const report = await standIn.report();
     const wallSeconds = mode === 'webhook' ? (performance.now() - started) / 1000 : (report.lastCallAt - (performance.timeOrigin + started)) / 1000;
-    const cpu1 = processCpuMs(pid)!;
+    const cpu1 = cpuOfBots();
     const pg1 = usesPostgres ? postgresCpuMs() : 0;
     await sleep(1_500); // the server publishes its statistics at most once a second
     const tx1 = usesPostgres ? await committedTransactions() : 0;
     const answered = new Set(report.sends.filter((s) => s.status === 200 && s.chatId >= FIRST_UPDATE_USER && s.chatId < FIRST_UPDATE_USER + users).map((s) => s.chatId)).size;
     const result: CaseResult = {
-      name: caseName(target, mode),
+      name: `${caseName(target, mode)}${processes > 1 ? `, ${processes} processes` : ''}`,
       mode,
       updates: plan.length,
       wallSeconds,
@@ -134,9 +144,10 @@ async function runCase(target: Target, mode: Mode, users: number, concurrency: n
     log(`  ${result.name}: ${result.perSecond.toFixed(0)} updates/s, bot ${result.botCpuMsPerUpdate.toFixed(2)} ms CPU/update; Bot API calls ${JSON.stringify(report.callsByMethod)}, as webhook replies ${JSON.stringify(webhookReplies)}`);
     return result;
   } finally {
-    if (running) {
-      await stopProcess(running);
-      await running.cleanup();
+    // The first process made the database; it goes last.
+    for (const bot of [...running].reverse()) {
+      await stopProcess(bot);
+      await bot.cleanup();
     }
     await standIn.close();
   }
@@ -153,7 +164,8 @@ function render(results: CaseResult[], command: string): string {
     'text (4,000 updates, uk/de/ru in turn), to `src/main.ts` as its own process against a Bot API stand-in',
     'that answers at once; webhook with 32 requests in flight, polling through the runner. Baseline in the same',
     'run: a bare grammY echo bot in its own process (stock `webhookCallback`; `bot.start()` for polling). CPU',
-    'from /proc (bot process; PostgreSQL: all its processes); transactions from `pg_stat_database`.',
+    'from /proc (bot process; PostgreSQL: all its processes); transactions from `pg_stat_database`. *N processes*: N webhook',
+    'processes on the same PostgreSQL, the requests sent to them in turn as a load balancer would; CPU is theirs together.',
     '',
     ...table(
       ['Process', 'Updates/s', 'Ratio to baseline', 'p50 ms', 'p99 ms', 'Bot CPU ms/update', 'PostgreSQL CPU ms/update', 'Transactions/update', 'People answered'],
@@ -181,11 +193,13 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '32' },
       only: { type: 'string' },
       drivers: { type: 'string', default: 'postgres,pglite' },
+      processes: { type: 'string', default: '1' },
     },
     strict: true,
   });
   const users = positiveInts(values.users, 'users')[0]!;
   const concurrency = positiveInts(values.concurrency, 'concurrency')[0]!;
+  const processCounts = positiveInts(values.processes, 'processes');
   const modes: Mode[] = values.only === 'webhook' || values.only === 'polling' ? [values.only] : ['webhook', 'polling'];
   const drivers = values.drivers.split(',').map((d) => {
     if (d !== 'postgres' && d !== 'pglite') throw new Error(`--drivers expects postgres and/or pglite, got ${d}`);
@@ -196,7 +210,11 @@ async function main(): Promise<void> {
   for (const mode of modes) {
     log(`${mode}:`);
     results.push(await runCase({ kind: 'baseline' }, mode, users, concurrency, log));
-    for (const driver of drivers) results.push(await runCase({ kind: 'hilfenetz', driver }, mode, users, concurrency, log));
+    for (const driver of drivers) {
+      // Several processes: webhook behind a load balancer on one PostgreSQL (PGlite is one process; polling one receiver).
+      const counts = mode === 'webhook' && driver === 'postgres' ? processCounts : [1];
+      for (const n of counts) results.push(await runCase({ kind: 'hilfenetz', driver }, mode, users, concurrency, log, n));
+    }
   }
   const command = `npm run bench:updates${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const section = render(results, command);

@@ -29,16 +29,17 @@ export interface HilfenetzProcessOptions {
   port?: number;
   /** The PostgreSQL database created for the run (dropped again by cleanup). */
   databaseName: string;
+  /** Join the database another process of the run created instead of creating it afresh (a second webhook process). */
+  joinDatabase?: boolean;
   env?: Record<string, string>;
 }
 
 /** src/main.ts as `npm start` runs it (one node process, tsx as its loader), webhook or polling. */
 export async function startHilfenetz(options: HilfenetzProcessOptions): Promise<BotProcess> {
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'hn-bench-'));
-  const database = options.driver === 'postgres' ? await openBenchDatabase('postgres', options.databaseName) : undefined;
-  const storage: Record<string, string> = database
-    ? { DATABASE_URL: withDatabase(BENCH_DATABASE_URL, options.databaseName) }
-    : { DATA_DIR: path.join(cwd, 'data') };
+  const database = options.driver === 'postgres' && !options.joinDatabase ? await openBenchDatabase('postgres', options.databaseName) : undefined;
+  const storage: Record<string, string> =
+    options.driver === 'postgres' ? { DATABASE_URL: withDatabase(BENCH_DATABASE_URL, options.databaseName) } : { DATA_DIR: path.join(cwd, 'data') };
   const mode: Record<string, string> =
     options.port === undefined
       ? { BOT_MODE: 'polling' }

@@ -42,8 +42,11 @@ export interface WebhookLoadResult {
   webhookReplies: Record<string, number>;
 }
 
-/** Posts the planned updates to the webhook with at most `concurrency` in flight, on kept-alive connections. */
-export async function postUpdates(options: { port: number; path: string; secret: string; plan: readonly Update[]; concurrency: number }): Promise<WebhookLoadResult> {
+/**
+ * Posts the planned updates to the webhook with at most `concurrency` in flight, on kept-alive connections;
+ * with several ports (webhook processes), request by request in turn, as a load balancer would.
+ */
+export async function postUpdates(options: { ports: readonly number[]; path: string; secret: string; plan: readonly Update[]; concurrency: number }): Promise<WebhookLoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   const statuses: Record<string, number> = {};
   const times: number[] = [];
@@ -58,13 +61,13 @@ export async function postUpdates(options: { port: number; path: string; secret:
     }
   };
   let next = 0;
-  const one = (update: Update) =>
+  const one = (update: Update, port: number) =>
     new Promise<string>((resolve) => {
       const body = Buffer.from(JSON.stringify(update));
       const req = request(
         {
           host: '127.0.0.1',
-          port: options.port,
+          port,
           path: options.path,
           method: 'POST',
           agent,
@@ -86,7 +89,7 @@ export async function postUpdates(options: { port: number; path: string; secret:
   const worker = async () => {
     for (let i = next++; i < options.plan.length; i = next++) {
       const t0 = performance.now();
-      const status = await one(options.plan[i]!);
+      const status = await one(options.plan[i]!, options.ports[i % options.ports.length]!);
       times.push(performance.now() - t0);
       statuses[status] = (statuses[status] ?? 0) + 1;
     }

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type ApiClientOptions, type MiddlewareFn, session } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
@@ -62,8 +61,13 @@ export function getSessionKey(ctx: { chat?: { id: number; type: string } }): str
   return ctx.chat?.type === 'private' ? String(ctx.chat.id) : undefined;
 }
 
-/** Set while answerCallbacksLast gives its closing answer: the one call allowed to go out as the webhook's reply. */
-const closingAnswer = new AsyncLocalStorage<true>();
+/**
+ * True only while answerCallbacksLast starts its closing answer: the one call allowed to go out as the
+ * webhook's reply. A plain flag rather than an AsyncLocalStorage (which would switch on promise hooks for
+ * the whole process on Node 20): grammY asks canUseWebhookReply synchronously, before the first await of
+ * the call (the transformers pass it straight on); the webhook test shows the reply is used.
+ */
+let closingAnswer = false;
 
 /**
  * In webhook mode, the closing answer to a callback query travels in the HTTP response to Telegram's
@@ -73,7 +77,7 @@ const closingAnswer = new AsyncLocalStorage<true>();
  * call, including answers with a text, goes out as usual. Polling has no reply to use.
  */
 export function canUseWebhookReply(method: string): boolean {
-  return method === 'answerCallbackQuery' && closingAnswer.getStore() === true;
+  return method === 'answerCallbackQuery' && closingAnswer;
 }
 
 /** An answer without text or alert: it only stops the button's spinner. */
@@ -103,7 +107,15 @@ const answerCallbacksLast: MiddlewareFn<Context> = async (ctx, next) => {
   } finally {
     handling = false;
   }
-  if (!answered) await closingAnswer.run(true, () => original()).catch(() => undefined);
+  if (answered) return;
+  closingAnswer = true;
+  let closing: Promise<unknown>;
+  try {
+    closing = original();
+  } finally {
+    closingAnswer = false;
+  }
+  await closing.catch(() => undefined);
 };
 
 /** The bot as production runs it; tests build the very same one. */
