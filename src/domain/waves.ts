@@ -2,33 +2,24 @@ import { and, eq, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import { WHOLE_CITY } from '../city';
 import type { Config } from '../config';
 import { type Database, type Executor, queryRows } from '../db';
-import { contacts, notifications, outbox, posts, PRIORITY, type PostRow, users, type UserRow } from '../db/schema';
-import { coveringDistricts, reachableHelperSql, type RoutingContext, subscribersSql } from './matching';
+import { contacts, notifications, outbox, posts, PRIORITY, type PostRow, subscriptions, users, type UserRow } from '../db/schema';
+import { coveringDistricts, reachableHelperSql, type RoutingContext } from './matching';
 import { enqueue, OUTBOX_KINDS } from './outbox';
 import { effectiveQuietHours, quietUntil, quietUntilSql } from './time';
 import { protectedNeedSql } from './verification';
 
 /** How long "Pause for a week" lasts. */
 export const PAUSE_FOR_A_WEEK_MS = 7 * 86_400_000;
-/** The window of a helper's load (notifications counted against HELPER_WEEKLY_CAP). */
-const LOAD_WINDOW_MS = 7 * 86_400_000;
-/** The window of a helper's response record (offers of help per notification). */
-const RECORD_WINDOW_MS = 30 * 86_400_000;
-
 /**
- * A helper's last 30 days, as a subquery over the user id `userId`: notifications in 7 days (`load`) and in
- * 30 days (`told`), offers of help among them (`offered`) and the last one (`last_at`). One range scan of
- * notifications_user_idx.
+ * Recomputes, as of `now` (the application's clock, not the database's), the fairness statistics of the
+ * helpers whose windows have moved on since they were written: a notification left the 7- or 30-day window
+ * (subscriptions.stats_change_at <= now). The triggers on `notifications` keep the statistics of every other
+ * helper right (migration 0015); so after this, every need subscription holds its helper's statistics as
+ * of now. An index range scan of subscriptions_stats_change_idx: it touches only those few helpers.
  */
-function helperLoadSql(now: Date, userId: SQL): SQL {
-  const weekAgo = new Date(now.getTime() - LOAD_WINDOW_MS);
-  const monthAgo = new Date(now.getTime() - RECORD_WINDOW_MS);
-  return sql`select count(*) filter (where n.created_at > ${weekAgo}) as load,
-      count(*) as told,
-      count(*) filter (where n.response = 'offered') as offered,
-      max(n.created_at) as last_at
-    from ${notifications} n
-    where n.user_id = ${userId} and n.created_at > ${monthAgo}`;
+export async function refreshHelperStats(db: Executor, now: Date): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(db, sql`select refresh_helper_stats(${now}) as n`);
+  return row?.n ?? 0;
 }
 
 /** How needs travel: WAVE_SIZE, WAVE_INTERVAL, HELPER_WEEKLY_CAP and the city's neighbouring districts. */
@@ -66,10 +57,52 @@ interface Told {
   firstVisibleAt: Date | null;
 }
 
+/** Rules 3–6 of the ranking: the order of subscriptions_rank_idx and subscriptions_city_rank_idx after their prefix. */
+function rankOrder(s: string, user: string): SQL {
+  const c = (name: string) => sql.raw(`${s}.${name}`);
+  return sql`${c('load')}, ${c('record')} desc nulls last, ${c('last_at')} asc nulls first, ${c('shuffle')}, ${sql.raw(`${s}.${user}`)}`;
+}
+
+function districtList(districts: readonly string[]): SQL {
+  return sql.join(
+    districts.map((d) => sql`${d}`),
+    sql`, `,
+  );
+}
+
 /**
- * Tells the next `limit` helpers of a need, ranked for fairness, in one statement — like routePost:
- * the candidates, their ranking, the `notifications` rows (whose primary key keeps "at most once per
- * post") and one outbox row each, deferred to the end of the helper's quiet hours.
+ * One stream of a wave's ranking: the need subscriptions of one district (or of every district: `district`
+ * null, through subscriptions_city_rank_idx) read in rank order from the index, each kept when its helper
+ * may be told (reachableHelperSql, protectedNeedSql, not told about this need yet) and when it is the
+ * helper's one row for this tier (`other`: no subscription of the helper that the tier counts first), cut
+ * at `limit`. A helper's statistics are the same on all their need subscriptions, so whichever row stands
+ * for them ranks them the same; the tie-breaker is that row's.
+ */
+function streamSql(ctx: WaveContext, post: WavePost, now: Date, limit: number, stream: { district: string | null; far: boolean; capped: boolean; other: SQL }): SQL {
+  return sql`(select s.user_id as id, u.telegram_id, u.quiet_start, u.quiet_end, ${stream.far ? sql`true` : sql`false`} as far,
+        s.load, s.record, s.last_at, s.shuffle
+      from ${subscriptions} s
+      join ${users} u on u.id = s.user_id
+      where s.kind = 'need' and s.category = ${post.category}${stream.district === null ? sql`` : sql` and s.district = ${stream.district}`}
+        and s.load ${stream.capped ? sql`>=` : sql`<`} ${ctx.waves.weeklyCap}
+        and not exists (select 1 from ${subscriptions} o
+          where o.user_id = s.user_id and o.kind = 'need' and o.category = ${post.category} and o.district <> s.district and (${stream.other}))
+        and ${reachableHelperSql(post.authorId, now)}${protectedNeedSql(ctx, post)}
+        and not exists (select 1 from ${notifications} t where t.post_id = ${post.id} and t.user_id = s.user_id)
+      order by ${rankOrder('s', 'user_id')}
+      limit ${limit})`;
+}
+
+/** Several streams merged in rank order (PostgreSQL: a Merge Append of the index scans), cut at `limit`. */
+function mergedSql(streams: SQL[], limit: number): SQL {
+  if (streams.length === 1) return streams[0]!;
+  return sql`(select * from (${sql.join(streams, sql` union all `)}) m order by ${rankOrder('m', 'id')} limit ${limit})`;
+}
+
+/**
+ * Tells the next `limit` helpers of a need, ranked for fairness — like routePost in one statement: the
+ * ranking, the `notifications` rows (whose primary key keeps "at most once per post") and one outbox row
+ * each, deferred to the end of the helper's quiet hours.
  *
  * Candidates: subscribers to needs of the category whose districts cover the need (its district or the
  * whole city), and — once the search may widen — those of the neighbouring districts; minus everyone
@@ -82,41 +115,49 @@ interface Told {
  *   4. better response record: offers of help per notification over 30 days, smoothed as
  *      (offers + 1) / (notifications + 2), so that a newcomer starts in the middle (½), not at 0 or 1;
  *   5. longest since last notified (never within 30 days first);
- *   6. random.
- * Each candidate's last 30 days come from one range scan of notifications_user_idx.
+ *   6. random: a number drawn for each subscription, drawn again whenever its helper is told.
  *
- * Rules 1 and 2 split the candidates into three tiers that never mix — local helpers under the cap,
- * neighbours under the cap, capped helpers — so the ranking is a `union all` of the tiers, each sorted
- * by rules 3–6 (the capped tier by rule 2 first) and cut at `limit`, under one `limit`. PostgreSQL's
- * Append reads a tier only while the rows before it fall short of `limit`: a wave that its own district
- * fills never looks up the neighbours' subscribers or their last 30 days (bench:match, "First wave").
- * The order is exactly that of sorting all candidates by rules 1–6.
+ * How it stays fast: every need subscription carries its helper's statistics for rules 1 and 3–6 (load,
+ * record, last_at, shuffle; kept by triggers on `notifications`, recomputed by refreshHelperStats where a
+ * window moved on), and subscriptions_rank_idx holds them in rank order per (category, district). So the
+ * ranking never looks at all candidates: each district is a *stream*, an index scan in rank order whose
+ * rows are checked one by one (reachable, verified, not told yet) and cut at `limit`; the streams of a tier
+ * are merged in rank order (Merge Append) and cut at `limit`. A whole-city need reads one stream over all
+ * districts of the category (subscriptions_city_rank_idx). Someone subscribed to several districts of a
+ * tier (say their own and the whole city) would appear in several streams: only one of their rows counts
+ * (the one whose district sorts first; `o.district < s.district`), and since all their rows carry the same
+ * statistics, the merged order is exactly that of sorting the candidates by rules 3–6.
+ *
+ * Rules 1 and 2 split the candidates into tiers that never mix — local helpers under the cap, neighbours
+ * under the cap (minus everyone with a local subscription), local capped helpers, capped neighbours — so
+ * the ranking is a `union all` of the tiers under one `limit`. PostgreSQL's Append reads a tier only while
+ * the rows before it fall short of `limit`: a wave that its own district fills never reads the neighbours.
+ * The work grows with the wave (and the rows skipped on the way), not with the number of candidates
+ * (bench:match -- --first-wave).
  */
 async function tellNext(db: Executor, ctx: WaveContext, post: WavePost, wave: number, limit: number): Promise<Told> {
   const now = ctx.clock.now();
-  const near = post.district === WHOLE_CITY ? [] : ctx.waves.neighbours(post.district);
-  const localSubscribers = subscribersSql('need', post.category, coveringDistricts(post.district));
-  const farSubscribers = near.length > 0 ? sql`${subscribersSql('need', post.category, near)} except ${localSubscribers}` : null;
-  const tier = (subscribers: SQL, far: boolean, capped: boolean) =>
-    sql`select u.id, u.telegram_id, u.quiet_start, u.quiet_end, ${far ? sql`true` : sql`false`} as far, s.load, s.told, s.offered, s.last_at
-      from ${users} u
-      cross join lateral (${helperLoadSql(now, sql`u.id`)}) s
-      where u.id in (${subscribers})
-        and ${reachableHelperSql(post.authorId, now)}${protectedNeedSql(ctx, post)}
-        and not exists (select 1 from ${notifications} t where t.post_id = ${post.id} and t.user_id = u.id)
-        and s.load ${capped ? sql`>=` : sql`<`} ${ctx.waves.weeklyCap}`;
-  const fairness = sql`load, (offered + 1)::float8 / (told + 2) desc, last_at asc nulls first, random()`;
-  const uncapped = (subscribers: SQL, far: boolean) => sql`(select * from (${tier(subscribers, far, false)}) t order by ${fairness} limit ${limit})`;
-  const capped = farSubscribers ? sql`${tier(localSubscribers, false, true)} union all ${tier(farSubscribers, true, true)}` : tier(localSubscribers, false, true);
+  await refreshHelperStats(db, now);
+  const local = coveringDistricts(post.district);
+  const near = post.district === WHOLE_CITY ? [] : ctx.waves.neighbours(post.district).filter((d) => d !== WHOLE_CITY && !local?.includes(d));
+  // A helper's row that another row of the same tier stands for: one of an earlier district in the tier,
+  // and for neighbours any local one (they belong to the local tiers).
+  const earlierIn = (districts: readonly string[]) => sql`o.district in (${districtList(districts)}) and o.district < s.district`;
+  const tier = (capped: boolean, far: boolean): SQL | null => {
+    if (!far) {
+      if (local === null) return streamSql(ctx, post, now, limit, { district: null, far, capped, other: sql`o.district < s.district` });
+      return mergedSql(local.map((district) => streamSql(ctx, post, now, limit, { district, far, capped, other: earlierIn(local) })), limit);
+    }
+    if (near.length === 0 || local === null) return null;
+    const other = sql`o.district in (${districtList(local)}) or (${earlierIn(near)})`;
+    return mergedSql(near.map((district) => streamSql(ctx, post, now, limit, { district, far, capped, other })), limit);
+  };
+  const tiers = [tier(false, false), tier(false, true), tier(true, false), tier(true, true)].filter((t): t is SQL => t !== null);
   const notBefore = quietUntilSql(now, ctx.timeZone, ctx.quietHours, sql`r.quiet_start`, sql`r.quiet_end`);
   const [row] = await queryRows<{ told: number; far: number; first_visible_at: Date | string | null }>(
     db,
     sql`with ranked as materialized (
-        select id, telegram_id, quiet_start, quiet_end, far from (
-          ${uncapped(localSubscribers, false)}
-          ${farSubscribers ? sql`union all ${uncapped(farSubscribers, true)}` : sql``}
-          union all (select * from (${capped}) t order by far, ${fairness} limit ${limit})
-        ) tiers
+        select id, telegram_id, quiet_start, quiet_end, far from (${sql.join(tiers, sql` union all `)}) tiers
         limit ${limit}
       ),
       notified as (
