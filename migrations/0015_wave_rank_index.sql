@@ -1,3 +1,4 @@
+DROP INDEX "subscriptions_match_idx";--> statement-breakpoint
 ALTER TABLE "subscriptions" ADD COLUMN "load" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "subscriptions" ADD COLUMN "told" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "subscriptions" ADD COLUMN "offered" integer DEFAULT 0 NOT NULL;--> statement-breakpoint

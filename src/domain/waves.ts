@@ -143,16 +143,35 @@ async function tellNext(db: Executor, ctx: WaveContext, post: WavePost, wave: nu
   // A helper's row that another row of the same tier stands for: one of an earlier district in the tier,
   // and for neighbours any local one (they belong to the local tiers).
   const earlierIn = (districts: readonly string[]) => sql`o.district in (${districtList(districts)}) and o.district < s.district`;
-  const tier = (capped: boolean, far: boolean): SQL | null => {
+  const tier = (capped: boolean, far: boolean, n: number): SQL | null => {
     if (!far) {
-      if (local === null) return streamSql(ctx, post, now, limit, { district: null, far, capped, other: sql`o.district < s.district` });
-      return mergedSql(local.map((district) => streamSql(ctx, post, now, limit, { district, far, capped, other: earlierIn(local) })), limit);
+      if (local === null) return streamSql(ctx, post, now, n, { district: null, far, capped, other: sql`o.district < s.district` });
+      return mergedSql(local.map((district) => streamSql(ctx, post, now, n, { district, far, capped, other: earlierIn(local) })), n);
     }
     if (near.length === 0 || local === null) return null;
     const other = sql`o.district in (${districtList(local)}) or (${earlierIn(near)})`;
-    return mergedSql(near.map((district) => streamSql(ctx, post, now, limit, { district, far, capped, other })), limit);
+    return mergedSql(near.map((district) => streamSql(ctx, post, now, n, { district, far, capped, other })), n);
   };
-  const tiers = [tier(false, false), tier(false, true), tier(true, false), tier(true, true)].filter((t): t is SQL => t !== null);
+  // Most waves are filled by local helpers under the cap: that tier is a statement of its own, so that the
+  // others are not even planned (planning a dozen streams cost more than reading one).
+  const first = await tellTiers(db, ctx, post, now, wave, limit, [tier(false, false, limit)!]);
+  const left = limit - first.told;
+  if (left <= 0) return first;
+  const rest = [tier(false, true, left), tier(true, false, left), tier(true, true, left)].filter((t): t is SQL => t !== null);
+  const second = await tellTiers(db, ctx, post, now, wave, left, rest);
+  const visible = [first.firstVisibleAt, second.firstVisibleAt].filter((d): d is Date => d !== null);
+  return {
+    told: first.told + second.told,
+    far: first.far + second.far,
+    firstVisibleAt: visible.length ? new Date(Math.min(...visible.map((d) => d.getTime()))) : null,
+  };
+}
+
+/**
+ * One statement of tellNext: the first `limit` helpers of `tiers` (read in order, each only while the ones
+ * before it fall short), their `notifications` rows and their outbox rows.
+ */
+async function tellTiers(db: Executor, ctx: WaveContext, post: WavePost, now: Date, wave: number, limit: number, tiers: SQL[]): Promise<Told> {
   const notBefore = quietUntilSql(now, ctx.timeZone, ctx.quietHours, sql`r.quiet_start`, sql`r.quiet_end`);
   const [row] = await queryRows<{ told: number; far: number; first_visible_at: Date | string | null }>(
     db,
