@@ -27,18 +27,21 @@ LANGUAGE sql STABLE AS $$
   WHERE n.user_id = p_user AND n.created_at > p_at - interval '720 hours'
 $$;--> statement-breakpoint
 -- Writes the statistics of helpers (`p_users[i]` as of `p_at[i]`) onto all their need subscriptions, and with
--- `p_redraw` a new tie-breaker. The rows are locked first, in one order, and the statistics computed after
--- that by a new statement: its snapshot includes whatever another transaction committed on these rows
--- before we got them, so two waves telling the same helper at once cannot lose one of their notifications.
--- People without need subscriptions (most recipients of an offer) cost one index probe each.
+-- `p_redraw` a new tie-breaker. Each helper's first need subscription is locked first (in the order of the
+-- user ids; every writer of statistics comes through here, so that row is the helper's lock), and the
+-- statistics are computed after that by a new statement: its snapshot includes whatever another transaction
+-- committed for these helpers before we got them, so two waves telling the same helper at once cannot lose
+-- one of their notifications. People without need subscriptions (most recipients of an offer) cost one
+-- index probe each.
 CREATE FUNCTION "restate_helpers"("p_users" integer[], "p_at" timestamptz[], "p_redraw" boolean) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   helpers integer[];
 BEGIN
   IF p_users IS NULL THEN RETURN; END IF;
-  SELECT array_agg(DISTINCT l.user_id) INTO helpers
-  FROM (SELECT s.user_id FROM subscriptions s WHERE s.user_id = ANY (p_users) AND s.kind = 'need'
-        ORDER BY s.user_id, s.category, s.district FOR UPDATE) l;
+  SELECT array_agg(h.user_id) INTO helpers
+  FROM (SELECT DISTINCT u AS user_id FROM unnest(p_users) u ORDER BY 1) h
+  CROSS JOIN LATERAL (SELECT 1 FROM subscriptions s WHERE s.user_id = h.user_id AND s.kind = 'need'
+                      ORDER BY s.category, s.district LIMIT 1 FOR UPDATE) l;
   IF helpers IS NULL THEN RETURN; END IF;
   UPDATE subscriptions s
   SET load = x.load, told = x.told, offered = x.offered, last_at = x.last_at, stats_change_at = x.stats_change_at,
