@@ -44,6 +44,9 @@ export interface WaveContext extends RoutingContext {
   waves: WaveSettings;
 }
 
+/** The columns of a need that its ranking reads. */
+type RankedPost = Pick<PostRow, 'id' | 'kind' | 'authorId' | 'category' | 'district'>;
+
 /** The columns of a need that a wave reads. */
 type WavePost = Pick<PostRow, 'id' | 'kind' | 'status' | 'authorId' | 'category' | 'district' | 'wave' | 'waveAt' | 'nextWaveAt' | 'widenedAt' | 'deskAt'>;
 
@@ -78,7 +81,7 @@ function districtList(districts: readonly string[]): SQL {
  * at `limit`. A helper's statistics are the same on all their need subscriptions, so whichever row stands
  * for them ranks them the same; the tie-breaker is that row's.
  */
-function streamSql(ctx: WaveContext, post: WavePost, now: Date, limit: number, stream: { district: string | null; far: boolean; capped: boolean; other: SQL }): SQL {
+function streamSql(ctx: WaveContext, post: RankedPost, now: Date, limit: number, stream: { district: string | null; far: boolean; capped: boolean; other: SQL }): SQL {
   return sql`(select s.user_id as id, u.telegram_id, u.quiet_start, u.quiet_end, ${stream.far ? sql`true` : sql`false`} as far,
         s.load, s.record, s.last_at, s.shuffle
       from ${subscriptions} s
@@ -138,33 +141,55 @@ function mergedSql(streams: SQL[], limit: number): SQL {
 async function tellNext(db: Executor, ctx: WaveContext, post: WavePost, wave: number, limit: number): Promise<Told> {
   const now = ctx.clock.now();
   await refreshHelperStats(db, now);
-  const local = coveringDistricts(post.district);
-  const near = post.district === WHOLE_CITY ? [] : ctx.waves.neighbours(post.district).filter((d) => d !== WHOLE_CITY && !local?.includes(d));
-  // A helper's row that another row of the same tier stands for: one of an earlier district in the tier,
-  // and for neighbours any local one (they belong to the local tiers).
-  const earlierIn = (districts: readonly string[]) => sql`o.district in (${districtList(districts)}) and o.district < s.district`;
-  const tier = (capped: boolean, far: boolean, n: number): SQL | null => {
-    if (!far) {
-      if (local === null) return streamSql(ctx, post, now, n, { district: null, far, capped, other: sql`o.district < s.district` });
-      return mergedSql(local.map((district) => streamSql(ctx, post, now, n, { district, far, capped, other: earlierIn(local) })), n);
-    }
-    if (near.length === 0 || local === null) return null;
-    const other = sql`o.district in (${districtList(local)}) or (${earlierIn(near)})`;
-    return mergedSql(near.map((district) => streamSql(ctx, post, now, n, { district, far, capped, other })), n);
-  };
+  const tiers = rankingTiers(ctx, post, now);
   // Most waves are filled by local helpers under the cap: that tier is a statement of its own, so that the
   // others are not even planned (planning a dozen streams cost more than reading one).
-  const first = await tellTiers(db, ctx, post, now, wave, limit, [tier(false, false, limit)!]);
+  const first = await tellTiers(db, ctx, post, now, wave, limit, [tiers.local(limit)]);
   const left = limit - first.told;
   if (left <= 0) return first;
-  const rest = [tier(false, true, left), tier(true, false, left), tier(true, true, left)].filter((t): t is SQL => t !== null);
-  const second = await tellTiers(db, ctx, post, now, wave, left, rest);
+  const second = await tellTiers(db, ctx, post, now, wave, left, tiers.rest(left));
   const visible = [first.firstVisibleAt, second.firstVisibleAt].filter((d): d is Date => d !== null);
   return {
     told: first.told + second.told,
     far: first.far + second.far,
     firstVisibleAt: visible.length ? new Date(Math.min(...visible.map((d) => d.getTime()))) : null,
   };
+}
+
+/**
+ * The tiers of a need's ranking (see tellNext), each as SQL cut at `n` rows: `local` (own district and whole
+ * city, under the cap) and the `rest` in order (neighbours under the cap, local capped, capped neighbours).
+ */
+function rankingTiers(ctx: WaveContext, post: RankedPost, now: Date): { local(n: number): SQL; rest(n: number): SQL[] } {
+  const local = coveringDistricts(post.district);
+  const near = post.district === WHOLE_CITY ? [] : ctx.waves.neighbours(post.district).filter((d) => d !== WHOLE_CITY && !local?.includes(d));
+  // A helper's row that another row of the same tier stands for: one of an earlier district in the tier,
+  // and for neighbours any local one (they belong to the local tiers).
+  const earlierIn = (districts: readonly string[]) => sql`o.district in (${districtList(districts)}) and o.district < s.district`;
+  const localTier = (capped: boolean, n: number): SQL => {
+    if (local === null) return streamSql(ctx, post, now, n, { district: null, far: false, capped, other: sql`o.district < s.district` });
+    return mergedSql(local.map((district) => streamSql(ctx, post, now, n, { district, far: false, capped, other: earlierIn(local) })), n);
+  };
+  const farTier = (capped: boolean, n: number): SQL[] => {
+    if (near.length === 0 || local === null) return [];
+    const other = sql`o.district in (${districtList(local)}) or (${earlierIn(near)})`;
+    return [mergedSql(near.map((district) => streamSql(ctx, post, now, n, { district, far: true, capped, other })), n)];
+  };
+  return {
+    local: (n) => localTier(false, n),
+    rest: (n) => [...farTier(false, n), localTier(true, n), ...farTier(true, n)],
+  };
+}
+
+/**
+ * The next `limit` helpers of a need in rank order, without telling them (the same tiers and streams as
+ * tellNext): the tests compare it with the ranking written the plain way.
+ */
+export async function rankHelpers(db: Executor, ctx: WaveContext, post: RankedPost, limit: number): Promise<{ id: number; far: boolean }[]> {
+  const now = ctx.clock.now();
+  await refreshHelperStats(db, now);
+  const tiers = rankingTiers(ctx, post, now);
+  return queryRows<{ id: number; far: boolean }>(db, sql`select id, far from (${sql.join([tiers.local(limit), ...tiers.rest(limit)], sql` union all `)}) t limit ${limit}`);
 }
 
 /**
