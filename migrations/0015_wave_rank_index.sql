@@ -1,3 +1,8 @@
+-- Room on each page for the new versions of a helper's rows: every wave rewrites the need subscriptions of
+-- the helpers it tells (their statistics), and a new version on the same page keeps the pages a wave
+-- dirties (and, after a checkpoint, logs in full) to about one per helper. Set before the column with a
+-- stored generated value below, which rewrites the table.
+ALTER TABLE "subscriptions" SET (fillfactor = 70);--> statement-breakpoint
 DROP INDEX "subscriptions_match_idx";--> statement-breakpoint
 ALTER TABLE "subscriptions" ADD COLUMN "load" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "subscriptions" ADD COLUMN "told" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
