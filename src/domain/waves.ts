@@ -103,9 +103,9 @@ function mergedSql(streams: SQL[], limit: number): SQL {
 }
 
 /**
- * Tells the next `limit` helpers of a need, ranked for fairness — like routePost in one statement: the
- * ranking, the `notifications` rows (whose primary key keeps "at most once per post") and one outbox row
- * each, deferred to the end of the helper's quiet hours.
+ * Tells the next `limit` helpers of a need, ranked for fairness: the ranking, the `notifications` rows (whose
+ * primary key keeps "at most once per post") and one outbox row each, deferred to the end of the helper's
+ * quiet hours, in one statement like routePost — two when the local tier falls short (below).
  *
  * Candidates: subscribers to needs of the category whose districts cover the need (its district or the
  * whole city), and — once the search may widen — those of the neighbouring districts; minus everyone
@@ -118,25 +118,29 @@ function mergedSql(streams: SQL[], limit: number): SQL {
  *   4. better response record: offers of help per notification over 30 days, smoothed as
  *      (offers + 1) / (notifications + 2), so that a newcomer starts in the middle (½), not at 0 or 1;
  *   5. longest since last notified (never within 30 days first);
- *   6. random: a number drawn for each subscription, drawn again whenever its helper is told.
+ *   6. random: a number drawn for each need subscription (`shuffle`), drawn again whenever its helper is
+ *      told; among helpers equal in 1–5 the one whose row stands for them (below) has the smaller number.
  *
- * How it stays fast: every need subscription carries its helper's statistics for rules 1 and 3–6 (load,
- * record, last_at, shuffle; kept by triggers on `notifications`, recomputed by refreshHelperStats where a
- * window moved on), and subscriptions_rank_idx holds them in rank order per (category, district). So the
+ * How it stays fast: every need subscription carries its helper's statistics for rules 1 and 3–5 (load,
+ * told, offered and the generated `record`, last_at; the same on all of the helper's need subscriptions),
+ * kept by statement triggers on `notifications` (migration 0015: a wave's 50 inserts are one UPDATE of its
+ * helpers' subscriptions) and recomputed with the application's clock by refreshHelperStats where a window
+ * has moved on. subscriptions_rank_idx holds them in rank order per (kind, category, district). So the
  * ranking never looks at all candidates: each district is a *stream*, an index scan in rank order whose
  * rows are checked one by one (reachable, verified, not told yet) and cut at `limit`; the streams of a tier
  * are merged in rank order (Merge Append) and cut at `limit`. A whole-city need reads one stream over all
  * districts of the category (subscriptions_city_rank_idx). Someone subscribed to several districts of a
  * tier (say their own and the whole city) would appear in several streams: only one of their rows counts
- * (the one whose district sorts first; `o.district < s.district`), and since all their rows carry the same
- * statistics, the merged order is exactly that of sorting the candidates by rules 3–6.
+ * (the one whose district sorts first: `o.district < s.district`), and since all their rows carry the same
+ * statistics, the merged order is exactly that of sorting the candidates by rules 3–6 — the union of every
+ * stream's first `limit` holds the first `limit` of the whole ranking. A wave reads about `limit` rows
+ * (plus the ones it skips), whatever the number of candidates (bench:match -- --first-wave).
  *
  * Rules 1 and 2 split the candidates into tiers that never mix — local helpers under the cap, neighbours
- * under the cap (minus everyone with a local subscription), local capped helpers, capped neighbours — so
- * the ranking is a `union all` of the tiers under one `limit`. PostgreSQL's Append reads a tier only while
- * the rows before it fall short of `limit`: a wave that its own district fills never reads the neighbours.
- * The work grows with the wave (and the rows skipped on the way), not with the number of candidates
- * (bench:match -- --first-wave).
+ * under the cap (minus everyone with a local subscription), local capped helpers, capped neighbours. The
+ * first is a statement of its own, which most waves fill; only when it falls short does a second statement
+ * rank the others, as a `union all` under one `limit` that PostgreSQL's Append reads a tier at a time, only
+ * while the tiers before fall short. Both statements are in the caller's transaction.
  */
 async function tellNext(db: Executor, ctx: WaveContext, post: WavePost, wave: number, limit: number): Promise<Told> {
   const now = ctx.clock.now();
