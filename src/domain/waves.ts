@@ -2,7 +2,7 @@ import { and, eq, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import { WHOLE_CITY } from '../city';
 import type { Config } from '../config';
 import { type Database, type Executor, queryRows } from '../db';
-import { contacts, notifications, outbox, posts, PRIORITY, type PostRow, subscriptions, users, type UserRow } from '../db/schema';
+import { contacts, helperStatsPending, notifications, outbox, posts, PRIORITY, type PostRow, subscriptions, users, type UserRow } from '../db/schema';
 import { coveringDistricts, reachableHelperSql, type RoutingContext } from './matching';
 import { enqueue, OUTBOX_KINDS } from './outbox';
 import { effectiveQuietHours, quietUntil, quietUntilSql } from './time';
@@ -11,14 +11,14 @@ import { protectedNeedSql } from './verification';
 /** How long "Pause for a week" lasts. */
 export const PAUSE_FOR_A_WEEK_MS = 7 * 86_400_000;
 /**
- * Recomputes, as of `now` (the application's clock, not the database's), the fairness statistics of the
- * helpers whose windows have moved on since they were written: a notification left the 7- or 30-day window
- * (subscriptions.stats_change_at <= now). The triggers on `notifications` keep the statistics of every other
- * helper right (migration 0015); so after this, every need subscription holds its helper's statistics as
- * of now. An index range scan of subscriptions_stats_change_idx: it touches only those few helpers.
+ * Writes the fairness statistics as of `now` (the application's clock) onto the need subscriptions of the
+ * helpers listed in helper_stats_pending (their notifications changed: told, answered, erased) and of the
+ * helpers whose 7- or 30-day window has moved on (stats_change_at <= now), and empties the list. The
+ * ranking is exact without it (it counts those helpers afresh, pendingStreamSql); it keeps that set small,
+ * off the path of publishing: a sweep every few seconds (src/background.ts). Returns the helpers written.
  */
-export async function refreshHelperStats(db: Executor, now: Date): Promise<number> {
-  const [row] = await queryRows<{ n: number }>(db, sql`select refresh_helper_stats(${now}) as n`);
+export async function catchUpHelperStats(db: Executor, now: Date): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(db, sql`select catch_up_helper_stats(${now}) as n`);
   return row?.n ?? 0;
 }
 
@@ -73,26 +73,65 @@ function districtList(districts: readonly string[]): SQL {
   );
 }
 
+/** A tier's streams: which districts, whether from the neighbours, whether capped, and which rows of a helper count first. */
+interface StreamSpec {
+  far: boolean;
+  capped: boolean;
+  /** A condition on another need subscription `o` of the helper (same category) that stands for them instead of `s`. */
+  other: SQL;
+}
+
+/**
+ * The conditions every stream applies to a candidate row `s` (with its user `u`): the helper may be told
+ * (reachableHelperSql, protectedNeedSql), was not told about this need yet, and `s` is the helper's one row
+ * in this tier (no other subscription of theirs that the tier counts first).
+ */
+function candidateSql(ctx: WaveContext, post: RankedPost, now: Date, spec: StreamSpec): SQL {
+  return sql`not exists (select 1 from ${subscriptions} o
+          where o.user_id = s.user_id and o.kind = 'need' and o.category = ${post.category} and o.district <> s.district and (${spec.other}))
+        and ${reachableHelperSql(post.authorId, now)}${protectedNeedSql(ctx, post)}
+        and not exists (select 1 from ${notifications} t where t.post_id = ${post.id} and t.user_id = s.user_id)`;
+}
+
 /**
  * One stream of a wave's ranking: the need subscriptions of one district (or of every district: `district`
- * null, through subscriptions_city_rank_idx) read in rank order from the index, each kept when its helper
- * may be told (reachableHelperSql, protectedNeedSql, not told about this need yet) and when it is the
- * helper's one row for this tier (`other`: no subscription of the helper that the tier counts first), cut
- * at `limit`. A helper's statistics are the same on all their need subscriptions, so whichever row stands
- * for them ranks them the same; the tie-breaker is that row's.
+ * null, through subscriptions_city_rank_idx) read in rank order from the index, cut at `limit`. It reads the
+ * statistics written on the rows, so it leaves out the helpers whose statistics are out of date (listed in
+ * helper_stats_pending, or a window moved on: stats_change_at <= now): pendingStreamSql ranks those. A
+ * helper's statistics are the same on all their need subscriptions, so whichever row stands for them ranks
+ * them the same; the tie-breaker is that row's.
  */
-function streamSql(ctx: WaveContext, post: RankedPost, now: Date, limit: number, stream: { district: string | null; far: boolean; capped: boolean; other: SQL }): SQL {
-  return sql`(select s.user_id as id, u.telegram_id, u.quiet_start, u.quiet_end, ${stream.far ? sql`true` : sql`false`} as far,
+function streamSql(ctx: WaveContext, post: RankedPost, now: Date, limit: number, district: string | null, spec: StreamSpec): SQL {
+  return sql`(select s.user_id as id, u.telegram_id, u.quiet_start, u.quiet_end, ${spec.far ? sql`true` : sql`false`} as far,
         s.load, s.record, s.last_at, s.shuffle
       from ${subscriptions} s
       join ${users} u on u.id = s.user_id
-      where s.kind = 'need' and s.category = ${post.category}${stream.district === null ? sql`` : sql` and s.district = ${stream.district}`}
-        and s.load ${stream.capped ? sql`>=` : sql`<`} ${ctx.waves.weeklyCap}
-        and not exists (select 1 from ${subscriptions} o
-          where o.user_id = s.user_id and o.kind = 'need' and o.category = ${post.category} and o.district <> s.district and (${stream.other}))
-        and ${reachableHelperSql(post.authorId, now)}${protectedNeedSql(ctx, post)}
-        and not exists (select 1 from ${notifications} t where t.post_id = ${post.id} and t.user_id = s.user_id)
+      where s.kind = 'need' and s.category = ${post.category}${district === null ? sql`` : sql` and s.district = ${district}`}
+        and s.load ${spec.capped ? sql`>=` : sql`<`} ${ctx.waves.weeklyCap}
+        and (s.stats_change_at is null or s.stats_change_at > ${now})
+        and not exists (select 1 from ${helperStatsPending} p where p.user_id = s.user_id)
+        and ${candidateSql(ctx, post, now, spec)}
       order by ${rankOrder('s', 'user_id')}
+      limit ${limit})`;
+}
+
+/**
+ * The helpers of a tier whose statistics on their subscriptions are out of date (pending, or a window moved
+ * on), with their statistics counted afresh from `notifications` (helper_stats), in rank order, cut at
+ * `limit`. A few helpers: the ones told, answering or erased since the last catch-up (catchUpHelperStats).
+ */
+function pendingStreamSql(ctx: WaveContext, post: RankedPost, now: Date, limit: number, districts: readonly string[] | null, spec: StreamSpec): SQL {
+  return sql`(select s.user_id as id, u.telegram_id, u.quiet_start, u.quiet_end, ${spec.far ? sql`true` : sql`false`} as far,
+        st.load, (st.offered + 1)::float8 / (st.told + 2) as record, st.last_at, s.shuffle
+      from (select p.user_id from ${helperStatsPending} p
+            union select c.user_id from ${subscriptions} c where c.stats_change_at <= ${now}) d
+      join ${subscriptions} s on s.user_id = d.user_id and s.kind = 'need' and s.category = ${post.category}
+        ${districts === null ? sql`` : sql`and s.district in (${districtList(districts)})`}
+      cross join lateral helper_stats(s.user_id, ${now}::timestamptz) st
+      join ${users} u on u.id = s.user_id
+      where st.load ${spec.capped ? sql`>=` : sql`<`} ${ctx.waves.weeklyCap}
+        and ${candidateSql(ctx, post, now, spec)}
+      order by 6, 7 desc nulls last, 8 asc nulls first, 9, 1
       limit ${limit})`;
 }
 
@@ -144,7 +183,6 @@ function mergedSql(streams: SQL[], limit: number): SQL {
  */
 async function tellNext(db: Executor, ctx: WaveContext, post: WavePost, wave: number, limit: number): Promise<Told> {
   const now = ctx.clock.now();
-  await refreshHelperStats(db, now);
   const tiers = rankingTiers(ctx, post, now);
   // Most waves are filled by local helpers under the cap: that tier is a statement of its own, so that the
   // others are not even planned (planning a dozen streams cost more than reading one).
@@ -171,13 +209,14 @@ function rankingTiers(ctx: WaveContext, post: RankedPost, now: Date): { local(n:
   // and for neighbours any local one (they belong to the local tiers).
   const earlierIn = (districts: readonly string[]) => sql`o.district in (${districtList(districts)}) and o.district < s.district`;
   const localTier = (capped: boolean, n: number): SQL => {
-    if (local === null) return streamSql(ctx, post, now, n, { district: null, far: false, capped, other: sql`o.district < s.district` });
-    return mergedSql(local.map((district) => streamSql(ctx, post, now, n, { district, far: false, capped, other: earlierIn(local) })), n);
+    const spec = { far: false, capped, other: local === null ? sql`o.district < s.district` : earlierIn(local) };
+    const streams = local === null ? [streamSql(ctx, post, now, n, null, spec)] : local.map((district) => streamSql(ctx, post, now, n, district, spec));
+    return mergedSql([...streams, pendingStreamSql(ctx, post, now, n, local, spec)], n);
   };
   const farTier = (capped: boolean, n: number): SQL[] => {
     if (near.length === 0 || local === null) return [];
-    const other = sql`o.district in (${districtList(local)}) or (${earlierIn(near)})`;
-    return [mergedSql(near.map((district) => streamSql(ctx, post, now, n, { district, far: true, capped, other })), n)];
+    const spec = { far: true, capped, other: sql`o.district in (${districtList(local)}) or (${earlierIn(near)})` };
+    return [mergedSql([...near.map((district) => streamSql(ctx, post, now, n, district, spec)), pendingStreamSql(ctx, post, now, n, near, spec)], n)];
   };
   return {
     local: (n) => localTier(false, n),
@@ -191,7 +230,6 @@ function rankingTiers(ctx: WaveContext, post: RankedPost, now: Date): { local(n:
  */
 export async function rankHelpers(db: Executor, ctx: WaveContext, post: RankedPost, limit: number): Promise<{ id: number; far: boolean }[]> {
   const now = ctx.clock.now();
-  await refreshHelperStats(db, now);
   const tiers = rankingTiers(ctx, post, now);
   return queryRows<{ id: number; far: boolean }>(db, sql`select id, far from (${sql.join([tiers.local(limit), ...tiers.rest(limit)], sql` union all `)}) t limit ${limit}`);
 }

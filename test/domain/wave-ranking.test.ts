@@ -2,13 +2,13 @@ import { eq, sql } from 'drizzle-orm';
 import { WHOLE_CITY } from '../../src/city';
 import { ManualClock } from '../../src/clock';
 import { queryRows } from '../../src/db';
-import { blocks, notifications, subscriptions, type UserRow, users, verifications } from '../../src/db/schema';
+import { blocks, helperStatsPending, notifications, subscriptions, type UserRow, users, verifications } from '../../src/db/schema';
 import { coveringDistricts, reachableHelperSql } from '../../src/domain/matching';
 import { type PostsContext, publishPost } from '../../src/domain/posts';
 import { deleteUserData } from '../../src/domain/privacy';
 import { replaceSubscriptions } from '../../src/domain/subscriptions';
 import { protectedNeedSql } from '../../src/domain/verification';
-import { rankHelpers, refreshHelperStats } from '../../src/domain/waves';
+import { catchUpHelperStats, rankHelpers } from '../../src/domain/waves';
 import { createTestDb, resetTestDb, type TestDatabase } from '../helpers/db';
 
 const HOUR = 3_600_000;
@@ -149,10 +149,11 @@ async function expectSameRanking(need: Need): Promise<void> {
   for (const n of [1, 5, 17]) expect((await rankHelpers(db.db, ctx, need, n)).map((r) => r.id)).toEqual(indexed.slice(0, n).map((r) => r.id));
 }
 
-/** Every need subscription holds its helper's statistics counted the plain way at the clock's now. */
+/** After a catch-up, every need subscription holds its helper's statistics counted the plain way at the clock's now. */
 async function expectStatsOfNow(): Promise<void> {
   const now = clock.now();
-  await refreshHelperStats(db.db, now);
+  await catchUpHelperStats(db.db, now);
+  expect(await db.db.select().from(helperStatsPending)).toEqual([]);
   const rows = await queryRows<{ user_id: number; load: number; told: number; offered: number; last_at: unknown; p_load: number; p_told: number; p_offered: number; p_last_at: unknown }>(
     db.db,
     sql`select s.user_id, s.load, s.told, s.offered, s.last_at, p.load as p_load, p.told as p_told, p.offered as p_offered, p.last_at as p_last_at
@@ -180,9 +181,11 @@ describe('the ranking read from subscriptions_rank_idx', () => {
     ];
     // Some were told about the first need already.
     await db.db.insert(notifications).values(helpers.slice(0, 6).map((h) => ({ postId: needs[0]!.id, userId: h.id, createdAt: new Date(clock.now().getTime() - 2 * HOUR), wave: 1 })));
+    // The ranking is exact with helpers pending (counted afresh) and after they were caught up (read from the index).
     const checkAll = async () => {
       for (const need of needs) await expectSameRanking(need);
       await expectStatsOfNow();
+      for (const need of needs) await expectSameRanking(need);
     };
     await checkAll();
     // The windows slide: a day, then past 7 days (loads drop), later past 30 days (records and last_at go).
@@ -228,11 +231,14 @@ describe('the ranking read from subscriptions_rank_idx', () => {
   });
 });
 
-describe('the statistics on subscriptions (triggers on notifications)', () => {
-  it('follow inserts (one statement for a whole wave), responses and deletes, on every need subscription of the helper', async () => {
+describe('the statistics on subscriptions (triggers on notifications, catchUpHelperStats)', () => {
+  const pending = async () => (await db.db.select().from(helperStatsPending)).map((r) => [r.userId, r.redraw]).sort((a, b) => Number(a[0]) - Number(b[0]));
+
+  it('list the helpers whose notifications changed (one statement for a whole wave), and the catch-up writes their statistics on every need subscription', async () => {
     const a = await person('helper');
     const b = await person('helper');
     const c = await person('helper');
+    const seeker = await person('seeker');
     for (const h of [a, b, c]) {
       await db.db.insert(subscriptions).values(['hamborn', WHOLE_CITY].map((district) => ({ userId: h.id, kind: 'need' as const, category: 'housing', district })));
     }
@@ -240,9 +246,12 @@ describe('the statistics on subscriptions (triggers on notifications)', () => {
     await db.db.insert(subscriptions).values({ userId: a.id, kind: 'offer', category: 'housing', district: 'hamborn' });
     const shuffles = async (userId: number) => (await db.db.select({ s: subscriptions.shuffle }).from(subscriptions).where(eq(subscriptions.userId, userId))).map((r) => r.s);
     const before = await shuffles(b.id);
-    // One statement, three helpers.
-    await db.db.insert(notifications).values([a, b, c].map((h, i) => ({ postId: 1, userId: h.id, createdAt: new Date(clock.now().getTime() - i * HOUR), wave: 1 })));
+    // One statement, three helpers and a seeker (no need subscription: not listed).
+    await db.db.insert(notifications).values([a, b, c, seeker].map((h, i) => ({ postId: 1, userId: h.id, createdAt: new Date(clock.now().getTime() - i * HOUR), wave: 1 })));
     await db.db.insert(notifications).values({ postId: 2, userId: a.id, createdAt: clock.now(), wave: 1 });
+    expect(await pending()).toEqual([a, b, c].map((h) => [h.id, true]));
+    expect(await catchUpHelperStats(db.db, clock.now())).toBe(3);
+    expect(await pending()).toEqual([]);
     const rows = await db.db.select().from(subscriptions).where(eq(subscriptions.userId, a.id));
     expect(rows.filter((r) => r.kind === 'need').map((r) => [r.load, r.told, r.offered, r.lastAt?.getTime()])).toEqual([
       [2, 2, 0, clock.now().getTime()],
@@ -252,33 +261,45 @@ describe('the statistics on subscriptions (triggers on notifications)', () => {
     // Told: the tie-breaker is drawn again.
     expect(await shuffles(b.id)).not.toEqual(before);
     await expectStatsOfNow();
+    // A response: listed, without a new draw.
     await db.db.update(notifications).set({ response: 'offered' }).where(eq(notifications.userId, b.id));
+    expect(await pending()).toEqual([[b.id, false]]);
+    const drawn = await shuffles(b.id);
+    await catchUpHelperStats(db.db, clock.now());
     const [offered] = await db.db.select().from(subscriptions).where(eq(subscriptions.userId, b.id));
     expect(offered).toMatchObject({ told: 1, offered: 1, record: 2 / 3 });
+    expect(await shuffles(b.id)).toEqual(drawn);
+    // Erased records.
     await db.db.delete(notifications).where(eq(notifications.postId, 1));
+    expect((await pending()).map((r) => r[0])).toEqual([a.id, b.id, c.id]);
+    await catchUpHelperStats(db.db, clock.now());
     const [deleted] = await db.db.select().from(subscriptions).where(eq(subscriptions.userId, c.id));
     expect(deleted).toMatchObject({ load: 0, told: 0, offered: 0, lastAt: null, statsChangeAt: null, record: 0.5 });
+    // New subscriptions of a helper with a history start from the defaults: listed.
+    await replaceSubscriptions(db.db, a.id, 'need', { categories: ['housing', 'medical'], districts: ['walsum'] });
+    expect(await pending()).toEqual([[a.id, false]]);
     await expectStatsOfNow();
   });
 
-  it('know when a window moves on, and the refresh recomputes only those helpers, with the application clock', async () => {
+  it('know when a window moves on, and the catch-up rewrites only those helpers, with the application clock', async () => {
     const h = await person('helper');
     await db.db.insert(subscriptions).values({ userId: h.id, kind: 'need', category: 'housing', district: 'hamborn' });
     const t0 = clock.now().getTime();
     await db.db.insert(notifications).values({ postId: 1, userId: h.id, createdAt: new Date(t0 - 2 * DAY), wave: 1 });
     await db.db.insert(notifications).values({ postId: 2, userId: h.id, createdAt: new Date(t0), wave: 1 });
+    expect(await catchUpHelperStats(db.db, clock.now())).toBe(1);
     const stats = async () => (await db.db.select().from(subscriptions).where(eq(subscriptions.userId, h.id)))[0]!;
     // The first notification leaves the 7-day window 5 days from now.
     expect((await stats()).statsChangeAt?.getTime()).toBe(t0 + 5 * DAY);
     clock.advance(5 * DAY - 1);
-    expect(await refreshHelperStats(db.db, clock.now())).toBe(0);
+    expect(await catchUpHelperStats(db.db, clock.now())).toBe(0);
     expect((await stats()).load).toBe(2);
     clock.advance(1);
-    expect(await refreshHelperStats(db.db, clock.now())).toBe(1);
+    expect(await catchUpHelperStats(db.db, clock.now())).toBe(1);
     expect(await stats()).toMatchObject({ load: 1, told: 2 });
     expect((await stats()).statsChangeAt?.getTime()).toBe(t0 + 7 * DAY);
     clock.advance(30 * DAY);
-    await refreshHelperStats(db.db, clock.now());
+    await catchUpHelperStats(db.db, clock.now());
     expect(await stats()).toMatchObject({ load: 0, told: 0, lastAt: null, statsChangeAt: null });
   });
 });

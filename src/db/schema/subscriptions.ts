@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { doublePrecision, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import type { PostKind } from './posts';
 import { users } from './users';
 
@@ -50,3 +50,15 @@ export const subscriptions = pgTable(
     index('subscriptions_stats_change_idx').on(t.statsChangeAt).where(sql`${t.statsChangeAt} is not null`),
   ],
 );
+
+/**
+ * The helpers whose statistics on their need subscriptions are out of date: their notifications changed
+ * since (a wave told them, they answered, a record was erased). Written by statement triggers on
+ * `notifications` — a wave adds its helpers here instead of rewriting their five subscriptions — and
+ * emptied by catchUpHelperStats. `redraw`: they were told, so their tie-breaker is drawn again. Without
+ * foreign keys, like `notifications`: it is on the hot path of routing.
+ */
+export const helperStatsPending = pgTable('helper_stats_pending', {
+  userId: integer('user_id').primaryKey(),
+  redraw: boolean('redraw').notNull().default(false),
+});
