@@ -72,6 +72,23 @@ CREATE TRIGGER "notifications_added_stats" AFTER INSERT ON "notifications" REFER
 CREATE TRIGGER "notifications_updated_stats" AFTER UPDATE ON "notifications" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "notifications_changed"();--> statement-breakpoint
 CREATE TRIGGER "notifications_removed_stats" AFTER DELETE ON "notifications" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "notifications_changed"();--> statement-breakpoint
 CREATE TRIGGER "subscriptions_added_stats" AFTER INSERT ON "subscriptions" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "subscriptions_added"();--> statement-breakpoint
+-- The need subscriptions of a category (in `p_districts`, or all when null) of the helpers whose statistics on
+-- them are out of date — listed in helper_stats_pending, or a window moved on by `p_now` — with their
+-- statistics counted afresh as of `p_now`. The wave's ranking merges these few into its index streams
+-- (src/domain/waves.ts); a function, so that its plan is made once per connection, not with every wave.
+CREATE FUNCTION "pending_helper_stats"("p_category" text, "p_districts" text[], "p_now" timestamptz)
+RETURNS TABLE ("user_id" integer, "district" text, "load" integer, "record" double precision, "last_at" timestamptz, "shuffle" double precision)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN QUERY
+  SELECT s.user_id, s.district, st.load, (st.offered + 1)::float8 / (st.told + 2), st.last_at, s.shuffle
+  FROM (SELECT p.user_id FROM helper_stats_pending p
+        UNION SELECT c.user_id FROM subscriptions c WHERE c.stats_change_at <= p_now) d
+  JOIN subscriptions s ON s.user_id = d.user_id AND s.kind = 'need' AND s.category = p_category
+    AND (p_districts IS NULL OR s.district = ANY (p_districts))
+  CROSS JOIN LATERAL helper_stats(s.user_id, p_now) st;
+END
+$$;--> statement-breakpoint
 -- Writes the statistics as of `p_now` (the application's clock) onto the need subscriptions of every pending
 -- helper and of every helper whose window has moved on by then (stats_change_at <= p_now, an index range
 -- scan), and empties the list; the ones told get a new tie-breaker. Each helper's first need subscription is

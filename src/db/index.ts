@@ -1,11 +1,12 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import type { Logger } from '../logger';
 import { seedDataDir } from './pglite-seed';
 import * as schema from './schema';
@@ -121,4 +122,23 @@ export function connectionErrorSummary(err: unknown): { code?: string; message: 
 export async function queryRows<T>(db: Executor, query: ReturnType<typeof sql>): Promise<T[]> {
   const result = (await db.execute(query)) as { rows: T[] };
   return result.rows;
+}
+
+const dialect = new PgDialect();
+
+/**
+ * Rows of a raw SQL statement that PostgreSQL plans once per connection instead of every time: a named
+ * prepared statement (the name is a hash of its text; after five runs the server keeps a generic plan when
+ * it costs no more than the custom ones). For hot statements whose planning costs more than their execution
+ * — the wave's ranking, a dozen small index scans (src/domain/waves.ts). drizzle prepares only its query
+ * builders, so this uses the node-postgres client under drizzle's session (the pool, or the transaction's
+ * connection); on PGlite, or should that shape change, it is an ordinary query.
+ */
+export async function queryRowsPrepared<T>(db: Executor, query: SQL): Promise<T[]> {
+  const client = (db as unknown as { session?: { client?: unknown } }).session?.client;
+  if (!(client instanceof Pool || client instanceof Client)) return queryRows<T>(db, query);
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  const name = `hn_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+  const result = await client.query({ name, text, values: params });
+  return result.rows as T[];
 }

@@ -1,7 +1,7 @@
 import { and, eq, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import { WHOLE_CITY } from '../city';
 import type { Config } from '../config';
-import { type Database, type Executor, queryRows } from '../db';
+import { type Database, type Executor, queryRows, queryRowsPrepared } from '../db';
 import { contacts, helperStatsPending, notifications, outbox, posts, PRIORITY, type PostRow, subscriptions, users, type UserRow } from '../db/schema';
 import { coveringDistricts, reachableHelperSql, type RoutingContext } from './matching';
 import { enqueue, OUTBOX_KINDS } from './outbox';
@@ -117,21 +117,19 @@ function streamSql(ctx: WaveContext, post: RankedPost, now: Date, limit: number,
 
 /**
  * The helpers of a tier whose statistics on their subscriptions are out of date (pending, or a window moved
- * on), with their statistics counted afresh from `notifications` (helper_stats), in rank order, cut at
- * `limit`. A few helpers: the ones told, answering or erased since the last catch-up (catchUpHelperStats).
+ * on), with their statistics counted afresh from `notifications` (the SQL function pending_helper_stats,
+ * whose plan PostgreSQL keeps per connection), in rank order, cut at `limit`. A few helpers: the ones told,
+ * answering or erased since the last catch-up (catchUpHelperStats).
  */
 function pendingStreamSql(ctx: WaveContext, post: RankedPost, now: Date, limit: number, districts: readonly string[] | null, spec: StreamSpec): SQL {
+  const inDistricts = districts === null ? sql`null::text[]` : sql`array[${districtList(districts)}]::text[]`;
   return sql`(select s.user_id as id, u.telegram_id, u.quiet_start, u.quiet_end, ${spec.far ? sql`true` : sql`false`} as far,
-        st.load, (st.offered + 1)::float8 / (st.told + 2) as record, st.last_at, s.shuffle
-      from (select p.user_id from ${helperStatsPending} p
-            union select c.user_id from ${subscriptions} c where c.stats_change_at <= ${now}) d
-      join ${subscriptions} s on s.user_id = d.user_id and s.kind = 'need' and s.category = ${post.category}
-        ${districts === null ? sql`` : sql`and s.district in (${districtList(districts)})`}
-      cross join lateral helper_stats(s.user_id, ${now}::timestamptz) st
+        s.load, s.record, s.last_at, s.shuffle
+      from pending_helper_stats(${post.category}, ${inDistricts}, ${now}::timestamptz) s
       join ${users} u on u.id = s.user_id
-      where st.load ${spec.capped ? sql`>=` : sql`<`} ${ctx.waves.weeklyCap}
+      where s.load ${spec.capped ? sql`>=` : sql`<`} ${ctx.waves.weeklyCap}
         and ${candidateSql(ctx, post, now, spec)}
-      order by 6, 7 desc nulls last, 8 asc nulls first, 9, 1
+      order by ${rankOrder('s', 'user_id')}
       limit ${limit})`;
 }
 
@@ -240,7 +238,7 @@ export async function rankHelpers(db: Executor, ctx: WaveContext, post: RankedPo
  */
 async function tellTiers(db: Executor, ctx: WaveContext, post: WavePost, now: Date, wave: number, limit: number, tiers: SQL[]): Promise<Told> {
   const notBefore = quietUntilSql(now, ctx.timeZone, ctx.quietHours, sql`r.quiet_start`, sql`r.quiet_end`);
-  const [row] = await queryRows<{ told: number; far: number; first_visible_at: Date | string | null }>(
+  const [row] = await queryRowsPrepared<{ told: number; far: number; first_visible_at: Date | string | null }>(
     db,
     sql`with ranked as materialized (
         select id, telegram_id, quiet_start, quiet_end, far from (${sql.join(tiers, sql` union all `)}) tiers
