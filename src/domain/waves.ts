@@ -142,7 +142,9 @@ function mergedSql(streams: SQL[], limit: number): SQL {
 /**
  * Tells the next `limit` helpers of a need, ranked for fairness: the ranking, the `notifications` rows (whose
  * primary key keeps "at most once per post") and one outbox row each, deferred to the end of the helper's
- * quiet hours, in one statement like routePost — two when the local tier falls short (below).
+ * quiet hours, in one statement like routePost — two when the local tier falls short (below). On
+ * PostgreSQL the statement is prepared once per connection (queryRowsPrepared): planning its dozen small
+ * joins cost more than running them.
  *
  * Candidates: subscribers to needs of the category whose districts cover the need (its district or the
  * whole city), and — once the search may widen — those of the neighbouring districts; minus everyone
@@ -155,23 +157,29 @@ function mergedSql(streams: SQL[], limit: number): SQL {
  *   4. better response record: offers of help per notification over 30 days, smoothed as
  *      (offers + 1) / (notifications + 2), so that a newcomer starts in the middle (½), not at 0 or 1;
  *   5. longest since last notified (never within 30 days first);
- *   6. random: a number drawn for each need subscription (`shuffle`), drawn again whenever its helper is
- *      told; among helpers equal in 1–5 the one whose row stands for them (below) has the smaller number.
+ *   6. random: a number drawn for each need subscription (`shuffle`), drawn again after its helper was told
+ *      (at the catch-up); among helpers equal in 1–5, the one whose row (below) has the smaller number.
  *
  * How it stays fast: every need subscription carries its helper's statistics for rules 1 and 3–5 (load,
- * told, offered and the generated `record`, last_at; the same on all of the helper's need subscriptions),
- * kept by statement triggers on `notifications` (migration 0015: a wave's 50 inserts are one UPDATE of its
- * helpers' subscriptions) and recomputed with the application's clock by refreshHelperStats where a window
- * has moved on. subscriptions_rank_idx holds them in rank order per (kind, category, district). So the
- * ranking never looks at all candidates: each district is a *stream*, an index scan in rank order whose
- * rows are checked one by one (reachable, verified, not told yet) and cut at `limit`; the streams of a tier
- * are merged in rank order (Merge Append) and cut at `limit`. A whole-city need reads one stream over all
- * districts of the category (subscriptions_city_rank_idx). Someone subscribed to several districts of a
- * tier (say their own and the whole city) would appear in several streams: only one of their rows counts
- * (the one whose district sorts first: `o.district < s.district`), and since all their rows carry the same
- * statistics, the merged order is exactly that of sorting the candidates by rules 3–6 — the union of every
- * stream's first `limit` holds the first `limit` of the whole ranking. A wave reads about `limit` rows
- * (plus the ones it skips), whatever the number of candidates (bench:match -- --first-wave).
+ * told, offered and the generated `record`, last_at; the same on all of the helper's need subscriptions) and
+ * the tie-breaker `shuffle`, and subscriptions_rank_idx holds them in rank order per (kind, category,
+ * district). So the ranking never looks at all candidates: each district is a *stream*, an index scan in
+ * rank order whose rows are checked one by one (reachable, verified, not told yet) and cut at `limit`; the
+ * streams of a tier are merged in rank order (Merge Append) and cut at `limit`. A whole-city need reads one
+ * stream over all districts of the category (subscriptions_city_rank_idx). Someone subscribed to several
+ * districts of a tier (say their own and the whole city) would appear in several streams: only one of their
+ * rows counts (the one whose district sorts first: `o.district < s.district`), and since all their rows
+ * carry the same statistics, the merged order is exactly that of sorting the candidates by rules 3–6 — the
+ * union of every stream's first `limit` holds the first `limit` of the whole ranking. A wave reads about
+ * `limit` rows (plus the ones it skips), whatever the number of candidates (bench:match -- --first-wave).
+ *
+ * The statistics written on the rows are those of the last catch-up. Writing them is the expensive part (a
+ * helper's five subscriptions, four indexes each), so the wave does not: triggers on `notifications` list
+ * the helpers concerned in helper_stats_pending (a wave's 50 inserts are one small INSERT there), and the
+ * sweep catchUpHelperStats writes them back every few seconds, together with the helpers whose 7- or
+ * 30-day window has moved on (stats_change_at <= now, by the application's clock). Until then the streams
+ * leave those helpers out, and one more stream per tier (pendingStreamSql) ranks them with their statistics
+ * counted afresh from `notifications` — so the ranking is exact whether or not the catch-up has run.
  *
  * Rules 1 and 2 split the candidates into tiers that never mix — local helpers under the cap, neighbours
  * under the cap (minus everyone with a local subscription), local capped helpers, capped neighbours. The

@@ -33,7 +33,7 @@ export const subscriptions = pgTable(
     record: doublePrecision('record').generatedAlwaysAs(sql`(("offered" + 1)::float8 / ("told" + 2))`),
     /** The helper's last notification within 30 days; null when none. */
     lastAt: timestamp('last_at', { withTimezone: true }),
-    /** The last tie-breaker of the ranking: drawn at random, and again whenever the helper is told. */
+    /** The last tie-breaker of the ranking: drawn at random, and again when the helper was told (at the catch-up after it). */
     shuffle: doublePrecision('shuffle').notNull().default(sql`random()`),
     /** When the counts above next change as time passes (a notification leaves the 7- or 30-day window); null: never. */
     statsChangeAt: timestamp('stats_change_at', { withTimezone: true }),
