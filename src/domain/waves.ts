@@ -261,7 +261,8 @@ async function tellTiers(db: Executor, ctx: WaveContext, post: WavePost, now: Da
       queued as (
         insert into ${outbox} (user_id, chat_id, priority, kind, payload, post_id, not_before, created_at)
         select r.id, r.telegram_id, ${PRIORITY.notification}, ${OUTBOX_KINDS.postNotify}, '{}'::jsonb, ${post.id}, ${notBefore}, ${now}
-        from ranked r
+        -- One outbox row per person whatever the streams return (a guard: they count each helper once).
+        from (select distinct on (id) * from ranked) r
         where r.id in (select n.user_id from notified n)
         returning user_id, not_before
       )
