@@ -14,7 +14,7 @@ import { syncChannelMirrors } from './domain/channels';
 import { announceModerationQueue } from './domain/moderation';
 import { createSessionSweep } from './domain/sessions';
 import { expirePosts, remindExpiringPosts } from './domain/sweeps';
-import { sendDueWaves, waveJobPeriodMs, waveSettings } from './domain/waves';
+import { catchUpHelperStats, sendDueWaves, waveJobPeriodMs, waveSettings } from './domain/waves';
 import type { CityDirectory } from './city';
 import { Scheduler, type ScheduledSweep } from './scheduler';
 import type { TelegramHealth } from './telegram-health';
@@ -53,6 +53,10 @@ export function createSweeps(
   return [
     // Often enough that a due wave goes out within 5 s or 10% of WAVE_INTERVAL; an index scan when nothing is due.
     { name: 'send-due-waves', everyMs: waveJobPeriodMs(config.WAVE_INTERVAL), claims: (db, clock) => sendDueWaves(db, { ...waves, clock }) },
+    // Helpers told, answering or erased since the last run (and those whose windows moved on) get their
+    // statistics written onto their subscriptions: the rankings count them afresh until then, so the fewer
+    // the cheaper. Off the path of publishing.
+    { name: 'catch-up-helper-stats', everyMs: 5_000, sweep: (db, clock) => catchUpHelperStats(db, clock.now()) },
     // Same promise for the desk and the follow-up: within 5 s or 10% of DESK_AFTER / FOLLOW_UP_AFTER. Each
     // claims its rows with a conditional UPDATE … RETURNING (SKIP LOCKED for the follow-up), in every process.
     {

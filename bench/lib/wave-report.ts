@@ -36,7 +36,7 @@ function rows(results: WaveResult[]): string[][] {
 
 function splitRows(results: WaveResult[]): string[][] {
   const pp = (s: Spread) => (s.n ? `${num(s.n)}: ${ms(s.p50)} / ${ms(s.p99)} / ${ms(s.max)}` : '–');
-  return results.map((r) => [caseName(r), pp(r.district), pp(r.wholeCity), `${r.load.start.toFixed(1)} → ${r.load.end.toFixed(1)}`, r.date]);
+  return results.map((r) => [caseName(r), pp(r.district), pp(r.wholeCity), r.catchUp ? pp(r.catchUp) : '–', `${r.load.start.toFixed(1)} → ${r.load.end.toFixed(1)}`, r.date]);
 }
 
 function targetRows(results: WaveResult[]): string[][] {
@@ -58,17 +58,22 @@ export function renderWaveSection(results: WaveResult[]): string {
     'neighbouring districts and protected categories, every seeded helper verified), timed from the call to its',
     'commit. Seeding as in the matcher above (five need subscriptions per helper over 12 × 8 cells); the needs follow',
     'the same plan (1 in 8 for the whole city), one per fresh seeker, the clock 1 minute apart, so notifications',
-    'accumulate and later needs rank helpers with a history (load, record, last notified). Before each need the',
-    'baseline runs the best single statement for the same ranking written the plain way: every candidate (own',
-    'district, whole city, neighbours) with its last 30 days, one sort, `limit` — read-only, so a lower bound of',
-    'a one-sort statement (it is what the wave statement did before the tiers). Ratio = p99 / baseline p99.',
+    'accumulate and later needs rank helpers with a history (load, record, last notified). The wave reads its',
+    'helpers in rank order from `subscriptions_rank_idx` (statistics written on the need subscriptions, migration',
+    '0015) and stops after the wave; helpers told since the last catch-up are ranked afresh from `notifications`.',
+    'Before each need the baseline runs the best single statement for the same ranking written the plain way:',
+    'every candidate (own district, whole city, neighbours) with its last 30 days counted from `notifications`,',
+    'one sort, `limit` — read-only, so a lower bound of a one-sort statement (it is what the wave statement did',
+    'before the tiers and the index). Ratio = p99 / baseline p99.',
     'The machine (2 cores) is shared by 6 people: absolute figures swing with their load, the ratio less.',
     '',
     ...table(['Case', 'Method', 'Needs', 'p50 ms', 'p99 ms', 'max ms', 'p99 ratio', 'Told per need', 'Rows per need', 'Command'], rows(results)),
     '',
     'Cells: needs: p50 / p99 / max ms. Load: the 1-minute load average (2 cores) when publishing started → ended.',
+    'Catch-up: the sweep `catch-up-helper-stats` after each need (not part of publishing: production runs it every',
+    '5 s in the background), which writes the statistics of the wave’s 50 helpers onto their need subscriptions.',
     '',
-    ...table(['Case', 'District needs (with neighbours)', 'Whole-city needs', 'Load', 'Date'], splitRows(results)),
+    ...table(['Case', 'District needs (with neighbours)', 'Whole-city needs', 'Catch-up after each need', 'Load', 'Date'], splitRows(results)),
     '',
     ...table(['Target', 'Measured', 'Verdict'], targetRows(results)),
     '',

@@ -6,6 +6,7 @@ import { ManualClock } from '../../src/clock';
 import { type Database, queryRows } from '../../src/db';
 import type { UserRow } from '../../src/db/schema';
 import { type PostsContext, publishPost } from '../../src/domain/posts';
+import { catchUpHelperStats } from '../../src/domain/waves';
 import { type Driver, openBenchDatabase } from './database';
 import { analyse, seedHelpers, type SeedCity, seedSeekers } from './seed';
 import { percentile } from './stats';
@@ -39,6 +40,12 @@ export interface WaveResult extends WaveCase {
   wholeCity: Spread;
   /** The baseline: one read-only statement that ranks all candidates in one sort, for the same needs. */
   baseline: Spread;
+  /**
+   * The catch-up sweep (catchUpHelperStats) after each need, untimed in `publish`: production runs it every
+   * 5 s off the path of publishing; here it runs once per need (the clock moves 1 minute per need). Absent
+   * from results recorded before it existed.
+   */
+  catchUp?: Spread;
   /** Mean helpers told per need, and mean candidates a need had (local and neighbours). */
   meanTold: number;
   meanCandidates: number;
@@ -138,7 +145,8 @@ async function rowsWritten(db: Database): Promise<number> {
  * Publishes needs one after another with the production first wave (publishPost → startWaves, WAVE_SIZE
  * `waveSize`, the city's neighbours and protected categories, every helper verified), each by a fresh
  * seeker, and times each to its commit; before each, the baseline ranks the same need's candidates in
- * one sort. Notifications accumulate over the run, so later needs rank helpers with a history.
+ * one sort, and after each the catch-up sweep runs (timed on its own). Notifications accumulate over the
+ * run, so later needs rank helpers with a history.
  */
 export async function runWaveCase(c: WaveCase, city: WaveCity, command: string, log: (line: string) => void): Promise<WaveResult> {
   const handle = await openBenchDatabase(c.driver, 'hilfenetz_bench_wave', { poolSize: 2 });
@@ -154,6 +162,7 @@ export async function runWaveCase(c: WaveCase, city: WaveCity, command: string, 
     const plan = planPosts(city, WARMUP + c.needs, SEED);
     const publish: number[] = [];
     const baseline: number[] = [];
+    const catchUp: number[] = [];
     const wholeCity: boolean[] = [];
     let told = 0;
     let candidateSum = 0;
@@ -168,7 +177,10 @@ export async function runWaveCase(c: WaveCase, city: WaveCity, command: string, 
       const b1 = performance.now();
       const result = await publishPost(db, ctx, author, needInput('wave', i, planned));
       const p1 = performance.now();
+      await catchUpHelperStats(db, clock.now());
+      const c1 = performance.now();
       if (i < WARMUP) continue;
+      catchUp.push(c1 - p1);
       baseline.push(b1 - b0);
       publish.push(p1 - b1);
       wholeCity.push(planned.district === WHOLE_CITY);
@@ -185,6 +197,7 @@ export async function runWaveCase(c: WaveCase, city: WaveCity, command: string, 
       district: spread(publish.filter((_, i) => !wholeCity[i])),
       wholeCity: spread(publish.filter((_, i) => wholeCity[i])),
       baseline: spread(baseline),
+      catchUp: spread(catchUp),
       meanTold: told / c.needs,
       meanCandidates: candidateSum / c.needs,
       rowsPerNeed: rows / c.needs,

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { type SQL, sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
-import { PgDialect, type PgDatabase, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { Pool } from 'pg';
 import type { Logger } from '../logger';
@@ -126,9 +127,16 @@ export async function queryRows<T>(db: Executor, query: ReturnType<typeof sql>):
 const dialect = new PgDialect();
 
 /**
- * A raw statement built once and prepared per database object, for the few statements every update
- * runs: drizzle does not build its SQL again at each call, and on PostgreSQL it is a named statement,
- * parsed and planned once per connection. `statement` takes its values as `sql.placeholder(name)`.
+ * Hot statements are prepared through drizzle's session (its `prepareQuery`, which names them on
+ * node-postgres), so that PostgreSQL parses and plans them once per connection instead of every time
+ * (after five runs the server keeps a generic plan when it costs no more than the custom ones). drizzle
+ * prepares only its query builders itself; these two do it for raw SQL. On PGlite the name is ignored.
+ */
+
+/**
+ * A raw statement built once and prepared per database object, for the few statements every update runs:
+ * drizzle does not build its SQL again at each call either. `statement` takes its values as
+ * `sql.placeholder(name)`.
  */
 export function preparedStatement<T>(name: string, statement: SQL): (db: Executor, values: Record<string, unknown>) => Promise<T[]> {
   const query = dialect.sqlToQuery(statement);
@@ -142,4 +150,16 @@ export function preparedStatement<T>(name: string, statement: SQL): (db: Executo
     const result = (await statementOfDb.execute(values)) as { rows: T[] };
     return result.rows;
   };
+}
+
+/**
+ * Rows of a raw SQL statement whose text varies with its input (the wave's ranking: one index stream per
+ * district, src/domain/waves.ts), prepared under a name that is a hash of its text — for statements whose
+ * planning costs more than their execution.
+ */
+export async function queryRowsPrepared<T>(db: Executor, query: SQL): Promise<T[]> {
+  const built = dialect.sqlToQuery(query);
+  const name = `hn_${createHash('sha1').update(built.sql).digest('hex').slice(0, 24)}`;
+  const result = (await db._.session.prepareQuery(built, undefined, name, false).execute()) as { rows: T[] };
+  return result.rows;
 }

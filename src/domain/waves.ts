@@ -1,34 +1,25 @@
 import { and, eq, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import { WHOLE_CITY } from '../city';
 import type { Config } from '../config';
-import { type Database, type Executor, queryRows } from '../db';
-import { contacts, notifications, outbox, posts, PRIORITY, type PostRow, users, type UserRow } from '../db/schema';
-import { coveringDistricts, reachableHelperSql, type RoutingContext, subscribersSql } from './matching';
+import { type Database, type Executor, queryRows, queryRowsPrepared } from '../db';
+import { contacts, helperStatsPending, notifications, outbox, posts, PRIORITY, type PostRow, subscriptions, users, type UserRow } from '../db/schema';
+import { coveringDistricts, reachableHelperSql, type RoutingContext } from './matching';
 import { enqueue, OUTBOX_KINDS } from './outbox';
 import { effectiveQuietHours, quietUntil, quietUntilSql } from './time';
 import { protectedNeedSql } from './verification';
 
 /** How long "Pause for a week" lasts. */
 export const PAUSE_FOR_A_WEEK_MS = 7 * 86_400_000;
-/** The window of a helper's load (notifications counted against HELPER_WEEKLY_CAP). */
-const LOAD_WINDOW_MS = 7 * 86_400_000;
-/** The window of a helper's response record (offers of help per notification). */
-const RECORD_WINDOW_MS = 30 * 86_400_000;
-
 /**
- * A helper's last 30 days, as a subquery over the user id `userId`: notifications in 7 days (`load`) and in
- * 30 days (`told`), offers of help among them (`offered`) and the last one (`last_at`). One range scan of
- * notifications_user_idx.
+ * Writes the fairness statistics as of `now` (the application's clock) onto the need subscriptions of the
+ * helpers listed in helper_stats_pending (their notifications changed: told, answered, erased) and of the
+ * helpers whose 7- or 30-day window has moved on (stats_change_at <= now), and empties the list. The
+ * ranking is exact without it (it counts those helpers afresh, pendingStreamSql); it keeps that set small,
+ * off the path of publishing: a sweep every few seconds (src/background.ts). Returns the helpers written.
  */
-function helperLoadSql(now: Date, userId: SQL): SQL {
-  const weekAgo = new Date(now.getTime() - LOAD_WINDOW_MS);
-  const monthAgo = new Date(now.getTime() - RECORD_WINDOW_MS);
-  return sql`select count(*) filter (where n.created_at > ${weekAgo}) as load,
-      count(*) as told,
-      count(*) filter (where n.response = 'offered') as offered,
-      max(n.created_at) as last_at
-    from ${notifications} n
-    where n.user_id = ${userId} and n.created_at > ${monthAgo}`;
+export async function catchUpHelperStats(db: Executor, now: Date): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(db, sql`select catch_up_helper_stats(${now}) as n`);
+  return row?.n ?? 0;
 }
 
 /** How needs travel: WAVE_SIZE, WAVE_INTERVAL, HELPER_WEEKLY_CAP and the city's neighbouring districts. */
@@ -53,6 +44,9 @@ export interface WaveContext extends RoutingContext {
   waves: WaveSettings;
 }
 
+/** The columns of a need that its ranking reads. */
+type RankedPost = Pick<PostRow, 'id' | 'kind' | 'authorId' | 'category' | 'district'>;
+
 /** The columns of a need that a wave reads. */
 type WavePost = Pick<PostRow, 'id' | 'kind' | 'status' | 'authorId' | 'category' | 'district' | 'wave' | 'waveAt' | 'nextWaveAt' | 'widenedAt' | 'deskAt'>;
 
@@ -66,10 +60,91 @@ interface Told {
   firstVisibleAt: Date | null;
 }
 
+/** Rules 3–6 of the ranking: the order of subscriptions_rank_idx and subscriptions_city_rank_idx after their prefix. */
+function rankOrder(s: string, user: string): SQL {
+  const c = (name: string) => sql.raw(`${s}.${name}`);
+  return sql`${c('load')}, ${c('record')} desc nulls last, ${c('last_at')} asc nulls first, ${c('shuffle')}, ${sql.raw(`${s}.${user}`)}`;
+}
+
+function districtList(districts: readonly string[]): SQL {
+  return sql.join(
+    districts.map((d) => sql`${d}`),
+    sql`, `,
+  );
+}
+
+/** A tier's streams: which districts, whether from the neighbours, whether capped, and which rows of a helper count first. */
+interface StreamSpec {
+  far: boolean;
+  capped: boolean;
+  /** A condition on another need subscription `o` of the helper (same category) that stands for them instead of `s`. */
+  other: SQL;
+}
+
 /**
- * Tells the next `limit` helpers of a need, ranked for fairness, in one statement — like routePost:
- * the candidates, their ranking, the `notifications` rows (whose primary key keeps "at most once per
- * post") and one outbox row each, deferred to the end of the helper's quiet hours.
+ * The conditions every stream applies to a candidate row `s` (with its user `u`): the helper may be told
+ * (reachableHelperSql, protectedNeedSql), was not told about this need yet, and `s` is the helper's one row
+ * in this tier (no other subscription of theirs that the tier counts first).
+ */
+function candidateSql(ctx: WaveContext, post: RankedPost, now: Date, spec: StreamSpec): SQL {
+  return sql`not exists (select 1 from ${subscriptions} o
+          where o.user_id = s.user_id and o.kind = 'need' and o.category = ${post.category} and o.district <> s.district and (${spec.other}))
+        and ${reachableHelperSql(post.authorId, now)}${protectedNeedSql(ctx, post)}
+        and not exists (select 1 from ${notifications} t where t.post_id = ${post.id} and t.user_id = s.user_id)`;
+}
+
+/**
+ * One stream of a wave's ranking: the need subscriptions of one district (or of every district: `district`
+ * null, through subscriptions_city_rank_idx) read in rank order from the index, cut at `limit`. It reads the
+ * statistics written on the rows, so it leaves out the helpers whose statistics are out of date (listed in
+ * helper_stats_pending, or a window moved on: stats_change_at <= now): pendingStreamSql ranks those. A
+ * helper's statistics are the same on all their need subscriptions, so whichever row stands for them ranks
+ * them the same; the tie-breaker is that row's.
+ */
+function streamSql(ctx: WaveContext, post: RankedPost, now: Date, limit: number, district: string | null, spec: StreamSpec): SQL {
+  return sql`(select s.user_id as id, u.telegram_id, u.quiet_start, u.quiet_end, ${spec.far ? sql`true` : sql`false`} as far,
+        s.load, s.record, s.last_at, s.shuffle
+      from ${subscriptions} s
+      join ${users} u on u.id = s.user_id
+      where s.kind = 'need' and s.category = ${post.category}${district === null ? sql`` : sql` and s.district = ${district}`}
+        and s.load ${spec.capped ? sql`>=` : sql`<`} ${ctx.waves.weeklyCap}
+        and (s.stats_change_at is null or s.stats_change_at > ${now})
+        and not exists (select 1 from ${helperStatsPending} p where p.user_id = s.user_id)
+        and ${candidateSql(ctx, post, now, spec)}
+      order by ${rankOrder('s', 'user_id')}
+      limit ${limit})`;
+}
+
+/**
+ * The helpers of a tier whose statistics on their subscriptions are out of date (pending, or a window moved
+ * on), with their statistics counted afresh from `notifications` (the SQL function pending_helper_stats,
+ * whose plan PostgreSQL keeps per connection), in rank order, cut at `limit`. A few helpers: the ones told,
+ * answering or erased since the last catch-up (catchUpHelperStats).
+ */
+function pendingStreamSql(ctx: WaveContext, post: RankedPost, now: Date, limit: number, districts: readonly string[] | null, spec: StreamSpec): SQL {
+  const inDistricts = districts === null ? sql`null::text[]` : sql`array[${districtList(districts)}]::text[]`;
+  return sql`(select s.user_id as id, u.telegram_id, u.quiet_start, u.quiet_end, ${spec.far ? sql`true` : sql`false`} as far,
+        s.load, s.record, s.last_at, s.shuffle
+      from pending_helper_stats(${post.category}, ${inDistricts}, ${now}::timestamptz) s
+      join ${users} u on u.id = s.user_id
+      where s.load ${spec.capped ? sql`>=` : sql`<`} ${ctx.waves.weeklyCap}
+        and ${candidateSql(ctx, post, now, spec)}
+      order by ${rankOrder('s', 'user_id')}
+      limit ${limit})`;
+}
+
+/** Several streams merged in rank order (PostgreSQL: a Merge Append of the index scans), cut at `limit`. */
+function mergedSql(streams: SQL[], limit: number): SQL {
+  if (streams.length === 1) return streams[0]!;
+  return sql`(select * from (${sql.join(streams, sql` union all `)}) m order by ${rankOrder('m', 'id')} limit ${limit})`;
+}
+
+/**
+ * Tells the next `limit` helpers of a need, ranked for fairness: the ranking, the `notifications` rows (whose
+ * primary key keeps "at most once per post") and one outbox row each, deferred to the end of the helper's
+ * quiet hours, in one statement like routePost — two when the local tier falls short (below). On
+ * PostgreSQL the statement is prepared once per connection (queryRowsPrepared): planning its dozen small
+ * joins cost more than running them.
  *
  * Candidates: subscribers to needs of the category whose districts cover the need (its district or the
  * whole city), and — once the search may widen — those of the neighbouring districts; minus everyone
@@ -82,41 +157,99 @@ interface Told {
  *   4. better response record: offers of help per notification over 30 days, smoothed as
  *      (offers + 1) / (notifications + 2), so that a newcomer starts in the middle (½), not at 0 or 1;
  *   5. longest since last notified (never within 30 days first);
- *   6. random.
- * Each candidate's last 30 days come from one range scan of notifications_user_idx.
+ *   6. random: a number drawn for each need subscription (`shuffle`), drawn again after its helper was told
+ *      (at the catch-up); among helpers equal in 1–5, the one whose row (below) has the smaller number.
  *
- * Rules 1 and 2 split the candidates into three tiers that never mix — local helpers under the cap,
- * neighbours under the cap, capped helpers — so the ranking is a `union all` of the tiers, each sorted
- * by rules 3–6 (the capped tier by rule 2 first) and cut at `limit`, under one `limit`. PostgreSQL's
- * Append reads a tier only while the rows before it fall short of `limit`: a wave that its own district
- * fills never looks up the neighbours' subscribers or their last 30 days (bench:match, "First wave").
- * The order is exactly that of sorting all candidates by rules 1–6.
+ * How it stays fast: every need subscription carries its helper's statistics for rules 1 and 3–5 (load,
+ * told, offered and the generated `record`, last_at; the same on all of the helper's need subscriptions) and
+ * the tie-breaker `shuffle`, and subscriptions_rank_idx holds them in rank order per (kind, category,
+ * district). So the ranking never looks at all candidates: each district is a *stream*, an index scan in
+ * rank order whose rows are checked one by one (reachable, verified, not told yet) and cut at `limit`; the
+ * streams of a tier are merged in rank order (Merge Append) and cut at `limit`. A whole-city need reads one
+ * stream over all districts of the category (subscriptions_city_rank_idx). Someone subscribed to several
+ * districts of a tier (say their own and the whole city) would appear in several streams: only one of their
+ * rows counts (the one whose district sorts first: `o.district < s.district`), and since all their rows
+ * carry the same statistics, the merged order is exactly that of sorting the candidates by rules 3–6 — the
+ * union of every stream's first `limit` holds the first `limit` of the whole ranking. A wave reads about
+ * `limit` rows (plus the ones it skips), whatever the number of candidates (bench:match -- --first-wave).
+ *
+ * The statistics written on the rows are those of the last catch-up. Writing them is the expensive part (a
+ * helper's five subscriptions, four indexes each), so the wave does not: triggers on `notifications` list
+ * the helpers concerned in helper_stats_pending (a wave's 50 inserts are one small INSERT there), and the
+ * sweep catchUpHelperStats writes them back every few seconds, together with the helpers whose 7- or
+ * 30-day window has moved on (stats_change_at <= now, by the application's clock). Until then the streams
+ * leave those helpers out, and one more stream per tier (pendingStreamSql) ranks them with their statistics
+ * counted afresh from `notifications` — so the ranking is exact whether or not the catch-up has run.
+ *
+ * Rules 1 and 2 split the candidates into tiers that never mix — local helpers under the cap, neighbours
+ * under the cap (minus everyone with a local subscription), local capped helpers, capped neighbours. The
+ * first is a statement of its own, which most waves fill; only when it falls short does a second statement
+ * rank the others, as a `union all` under one `limit` that PostgreSQL's Append reads a tier at a time, only
+ * while the tiers before fall short. Both statements are in the caller's transaction.
  */
 async function tellNext(db: Executor, ctx: WaveContext, post: WavePost, wave: number, limit: number): Promise<Told> {
   const now = ctx.clock.now();
-  const near = post.district === WHOLE_CITY ? [] : ctx.waves.neighbours(post.district);
-  const localSubscribers = subscribersSql('need', post.category, coveringDistricts(post.district));
-  const farSubscribers = near.length > 0 ? sql`${subscribersSql('need', post.category, near)} except ${localSubscribers}` : null;
-  const tier = (subscribers: SQL, far: boolean, capped: boolean) =>
-    sql`select u.id, u.telegram_id, u.quiet_start, u.quiet_end, ${far ? sql`true` : sql`false`} as far, s.load, s.told, s.offered, s.last_at
-      from ${users} u
-      cross join lateral (${helperLoadSql(now, sql`u.id`)}) s
-      where u.id in (${subscribers})
-        and ${reachableHelperSql(post.authorId, now)}${protectedNeedSql(ctx, post)}
-        and not exists (select 1 from ${notifications} t where t.post_id = ${post.id} and t.user_id = u.id)
-        and s.load ${capped ? sql`>=` : sql`<`} ${ctx.waves.weeklyCap}`;
-  const fairness = sql`load, (offered + 1)::float8 / (told + 2) desc, last_at asc nulls first, random()`;
-  const uncapped = (subscribers: SQL, far: boolean) => sql`(select * from (${tier(subscribers, far, false)}) t order by ${fairness} limit ${limit})`;
-  const capped = farSubscribers ? sql`${tier(localSubscribers, false, true)} union all ${tier(farSubscribers, true, true)}` : tier(localSubscribers, false, true);
+  const tiers = rankingTiers(ctx, post, now);
+  // Most waves are filled by local helpers under the cap: that tier is a statement of its own, so that the
+  // others are not even planned (planning a dozen streams cost more than reading one).
+  const first = await tellTiers(db, ctx, post, now, wave, limit, [tiers.local(limit)]);
+  const left = limit - first.told;
+  if (left <= 0) return first;
+  const second = await tellTiers(db, ctx, post, now, wave, left, tiers.rest(left));
+  const visible = [first.firstVisibleAt, second.firstVisibleAt].filter((d): d is Date => d !== null);
+  return {
+    told: first.told + second.told,
+    far: first.far + second.far,
+    firstVisibleAt: visible.length ? new Date(Math.min(...visible.map((d) => d.getTime()))) : null,
+  };
+}
+
+/**
+ * The tiers of a need's ranking (see tellNext), each as SQL cut at `n` rows: `local` (own district and whole
+ * city, under the cap) and the `rest` in order (neighbours under the cap, local capped, capped neighbours).
+ */
+function rankingTiers(ctx: WaveContext, post: RankedPost, now: Date): { local(n: number): SQL; rest(n: number): SQL[] } {
+  const local = coveringDistricts(post.district);
+  const near = post.district === WHOLE_CITY ? [] : ctx.waves.neighbours(post.district).filter((d) => d !== WHOLE_CITY && !local?.includes(d));
+  // A helper's row that another row of the same tier stands for: one of an earlier district in the tier,
+  // and for neighbours any local one (they belong to the local tiers).
+  const earlierIn = (districts: readonly string[]) => sql`o.district in (${districtList(districts)}) and o.district < s.district`;
+  const localTier = (capped: boolean, n: number): SQL => {
+    const spec = { far: false, capped, other: local === null ? sql`o.district < s.district` : earlierIn(local) };
+    const streams = local === null ? [streamSql(ctx, post, now, n, null, spec)] : local.map((district) => streamSql(ctx, post, now, n, district, spec));
+    return mergedSql([...streams, pendingStreamSql(ctx, post, now, n, local, spec)], n);
+  };
+  const farTier = (capped: boolean, n: number): SQL[] => {
+    if (near.length === 0 || local === null) return [];
+    const spec = { far: true, capped, other: sql`o.district in (${districtList(local)}) or (${earlierIn(near)})` };
+    return [mergedSql([...near.map((district) => streamSql(ctx, post, now, n, district, spec)), pendingStreamSql(ctx, post, now, n, near, spec)], n)];
+  };
+  return {
+    local: (n) => localTier(false, n),
+    rest: (n) => [...farTier(false, n), localTier(true, n), ...farTier(true, n)],
+  };
+}
+
+/**
+ * The next `limit` helpers of a need in rank order, without telling them (the same tiers and streams as
+ * tellNext): the tests compare it with the ranking written the plain way.
+ */
+export async function rankHelpers(db: Executor, ctx: WaveContext, post: RankedPost, limit: number): Promise<{ id: number; far: boolean }[]> {
+  const now = ctx.clock.now();
+  const tiers = rankingTiers(ctx, post, now);
+  return queryRows<{ id: number; far: boolean }>(db, sql`select id, far from (${sql.join([tiers.local(limit), ...tiers.rest(limit)], sql` union all `)}) t limit ${limit}`);
+}
+
+/**
+ * One statement of tellNext: the first `limit` helpers of `tiers` (read in order, each only while the ones
+ * before it fall short), their `notifications` rows and their outbox rows.
+ */
+async function tellTiers(db: Executor, ctx: WaveContext, post: WavePost, now: Date, wave: number, limit: number, tiers: SQL[]): Promise<Told> {
   const notBefore = quietUntilSql(now, ctx.timeZone, ctx.quietHours, sql`r.quiet_start`, sql`r.quiet_end`);
-  const [row] = await queryRows<{ told: number; far: number; first_visible_at: Date | string | null }>(
+  const [row] = await queryRowsPrepared<{ told: number; far: number; first_visible_at: Date | string | null }>(
     db,
     sql`with ranked as materialized (
-        select id, telegram_id, quiet_start, quiet_end, far from (
-          ${uncapped(localSubscribers, false)}
-          ${farSubscribers ? sql`union all ${uncapped(farSubscribers, true)}` : sql``}
-          union all (select * from (${capped}) t order by far, ${fairness} limit ${limit})
-        ) tiers
+        select id, telegram_id, quiet_start, quiet_end, far from (${sql.join(tiers, sql` union all `)}) tiers
         limit ${limit}
       ),
       notified as (
@@ -128,7 +261,8 @@ async function tellNext(db: Executor, ctx: WaveContext, post: WavePost, wave: nu
       queued as (
         insert into ${outbox} (user_id, chat_id, priority, kind, payload, post_id, not_before, created_at)
         select r.id, r.telegram_id, ${PRIORITY.notification}, ${OUTBOX_KINDS.postNotify}, '{}'::jsonb, ${post.id}, ${notBefore}, ${now}
-        from ranked r
+        -- One outbox row per person whatever the streams return (a guard: they count each helper once).
+        from (select distinct on (id) * from ranked) r
         where r.id in (select n.user_id from notified n)
         returning user_id, not_before
       )
