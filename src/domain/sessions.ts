@@ -1,4 +1,4 @@
-import { and, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Clock } from '../clock';
 import { type Executor, preparedStatement } from '../db';
 import { sessionLeases, sessions, type UserRow, users } from '../db/schema';
@@ -65,30 +65,43 @@ export interface ChatState {
   session: StoredSession | null;
 }
 
-const prepareChatState = (db: Executor) =>
-  db
-    .select({ user: users, value: sessions.value, version: sessions.version })
-    .from(sql`(select 1) as one`)
-    .leftJoin(users, eq(users.telegramId, sql.placeholder('telegramId')))
-    .leftJoin(sessions, eq(sessions.key, sql.placeholder('key')))
-    .prepare('chat_state');
-/** Built once per database object: the SQL is not rebuilt for every update. */
-const chatStateStatements = new WeakMap<Executor, ReturnType<typeof prepareChatState>>();
+const takeChatStatement = preparedStatement<{ taken: boolean; user_row: Record<string, unknown> | null; session_value: unknown; session_version: number | null }>(
+  'take_chat',
+  sql`select taken, user_row, session_value, session_version from take_chat(${sql.placeholder('key')}, ${sql.placeholder('owner')},
+    ${sql.placeholder('until')}::timestamptz, ${sql.placeholder('now')}::timestamptz, ${sql.placeholder('telegramId')}::bigint)`,
+);
+const userColumns = Object.entries(getTableColumns(users));
+
+/** A users row as the database function returns it (row_to_json: column names, JSON values) in drizzle's shape. */
+function userFromJson(row: Record<string, unknown>): UserRow {
+  const user: Record<string, unknown> = {};
+  for (const [key, column] of userColumns) {
+    const value = row[column.name];
+    user[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return user as UserRow;
+}
 
 /**
- * The sender's row and the chat's session in one prepared statement, read after the chat's lease was
- * taken (so the session is the one the previous update of the chat left).
+ * Takes the chat's lease (as acquireSessionLease) and, when it got it, reads the sender and the chat's
+ * session (as readChatState) — one round trip for both, through the database function `take_chat`
+ * (migration 0016_take_chat). Inside it they are two statements, so the read has a snapshot taken after
+ * the lease: it sees the session that the chat's previous holder wrote together with its release. Null
+ * when another owner holds the chat.
  */
-export async function readChatState(db: Executor, telegramId: number, key: string): Promise<ChatState> {
-  let prepared = chatStateStatements.get(db);
-  if (!prepared) {
-    prepared = prepareChatState(db);
-    chatStateStatements.set(db, prepared);
-  }
-  const [row] = await prepared.execute({ telegramId, key });
+export async function takeChat(db: Executor, clock: Clock, key: string, owner: string, leaseMs: number, telegramId: number): Promise<ChatState | null> {
+  const now = clock.now();
+  const [row] = await takeChatStatement(db, {
+    key,
+    owner,
+    until: new Date(now.getTime() + leaseMs).toISOString(),
+    now: now.toISOString(),
+    telegramId,
+  });
+  if (!row?.taken) return null;
   return {
-    user: row?.user ?? null,
-    session: row && row.version !== null ? { value: row.value, version: row.version } : null,
+    user: row.user_row ? userFromJson(row.user_row) : null,
+    session: row.session_version !== null ? { value: row.session_value, version: row.session_version } : null,
   };
 }
 

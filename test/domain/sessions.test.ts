@@ -1,11 +1,12 @@
 import { ManualClock } from '../../src/clock';
-import { sessionLeases, sessions } from '../../src/db/schema';
+import { sessionLeases, sessions, users } from '../../src/db/schema';
 import {
   acquireSessionLease,
   createSessionSweep,
   deleteStaleSessions,
   releaseSessionLease,
   renewSessionLease,
+  takeChat,
 } from '../../src/domain/sessions';
 import { runSweep } from '../../src/domain/sweeps';
 import { createTestDb, resetTestDb, type TestDatabase } from '../helpers/db';
@@ -106,5 +107,45 @@ describe('session leases', () => {
     const owners = Array.from({ length: 8 }, (_, i) => `owner-${i}`);
     const results = await Promise.all(owners.map((o) => acquireSessionLease(handle.db, clock, '42', o, LEASE_MS)));
     expect(results.filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe('takeChat', () => {
+  it('takes the lease and reads the sender and the session in one call, every column as drizzle reads it', async () => {
+    const { db } = handle;
+    const [olena] = await db
+      .insert(users)
+      .values({
+        telegramId: 9_007_199_254,
+        firstName: 'Олена',
+        username: 'olena_k',
+        locale: 'uk',
+        role: 'seeker',
+        district: 'hamborn',
+        onboardedAt: new Date('2026-05-01T08:30:00.123Z'),
+        pausedUntil: new Date('2026-06-08T10:00:00Z'),
+        dailyCap: 5,
+        quietStart: 22 * 60,
+        quietEnd: 7 * 60,
+        notifiedDay: '2026-06-01',
+        notifiedCount: 2,
+        lotse: true,
+        organisation: 'Caritas',
+      })
+      .returning();
+    await db.insert(sessions).values({ key: '9007199254', value: { dialog: { name: 'post', step: 'text', data: { category: 'housing' } } }, version: 3 });
+
+    const state = await takeChat(db, clock, '9007199254', 'a', LEASE_MS, 9_007_199_254);
+    expect(state).toEqual({ user: olena, session: { value: { dialog: { name: 'post', step: 'text', data: { category: 'housing' } } }, version: 3 } });
+    expect(state?.user?.onboardedAt).toBeInstanceOf(Date);
+    // Held by another owner: nothing is read; the same owner takes it back (a release that failed).
+    expect(await takeChat(db, clock, '9007199254', 'b', LEASE_MS, 9_007_199_254)).toBeNull();
+    expect(await takeChat(db, clock, '9007199254', 'a', LEASE_MS, 9_007_199_254)).not.toBeNull();
+    // Run out: taken over, and the lease is the new owner's.
+    clock.advance(LEASE_MS + 1);
+    expect((await takeChat(db, clock, '9007199254', 'b', LEASE_MS, 9_007_199_254))?.session?.version).toBe(3);
+    expect(await db.select({ owner: sessionLeases.owner }).from(sessionLeases)).toEqual([{ owner: 'b' }]);
+    // Someone who never wrote before: no row, no session.
+    expect(await takeChat(db, clock, '77', 'a', LEASE_MS, 77)).toEqual({ user: null, session: null });
   });
 });

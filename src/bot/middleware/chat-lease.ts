@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MiddlewareFn } from 'grammy';
 import { describeError } from '../../logger';
 import { DomainError } from '../../domain/errors';
-import { acquireSessionLease, readChatState, renewSessionLease } from '../../domain/sessions';
+import { type ChatState, renewSessionLease, takeChat } from '../../domain/sessions';
 import type { Context } from '../context';
 import type { DrizzleSessionStorage } from '../session-storage';
 import { applyUser } from './user';
@@ -29,12 +29,13 @@ export const DEFAULT_CHAT_LEASE: ChatLeaseOptions = { leaseMs: 5_000, renewEvery
  * pooled connection: no transaction and no connection is held while the handler talks to Telegram.
  * The session's compare-and-set (session-storage.ts) still guards the rare case of a lease that ran out.
  *
- * Three statements frame an update: the lease; the sender's row and the chat's session together (the
- * session handed to `storage`, the sender loaded as `loadUser` would); and at the end the changed session
- * written with the lease's release (`storage.finish`). The lease and the reads cannot be one statement:
- * its reads would see the database as of the statement's start, which can be before the release (with
- * the session written) of the process that held the chat, so the session would be an older one and its
- * write refused (sessions-multiprocess.test.ts showed it).
+ * Two round trips to the database frame an update: the lease together with the sender's row and the
+ * chat's session (the session handed to `storage`, the sender loaded as `loadUser` would), and at the end
+ * the changed session written with the lease's release (`storage.finish`). The lease and the reads are one
+ * call but two statements (the database function `take_chat`, see takeChat): in a single statement the
+ * reads would see the database as of the statement's start, which can be before the release (with the
+ * session written) of the process that held the chat, so the session would be an older one and its write
+ * refused (sessions-multiprocess.test.ts showed it).
  */
 export function createChatLease(
   getKey: (ctx: Context) => string | undefined,
@@ -49,7 +50,8 @@ export function createChatLease(
     const { db, clock } = ctx.deps;
     const started = performance.now();
     let pause = 10;
-    while (!(await acquireSessionLease(db, clock, key, owner, options.leaseMs))) {
+    let state: ChatState | null;
+    while (!(state = await takeChat(db, clock, key, owner, options.leaseMs, ctx.from?.id ?? 0))) {
       if (performance.now() - started >= options.waitMs) throw new DomainError('errors.sessionBusy');
       await new Promise((resolve) => setTimeout(resolve, pause));
       pause = Math.min(pause * 2, 100);
@@ -59,7 +61,6 @@ export function createChatLease(
     let renewal: NodeJS.Timeout | undefined;
     let ok = false;
     try {
-      const state = await readChatState(db, ctx.from?.id ?? 0, key);
       storage.prime(key, state.session);
       await applyUser(ctx, state.user);
       renewal = setInterval(() => {
