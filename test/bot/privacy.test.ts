@@ -396,7 +396,8 @@ describe('logs', () => {
     expect(output).toContain('update failed');
     expect(output).toContain('user data deleted');
     expect(output).toContain('sweep done');
-    for (const needle of ['GEHEIM', '12345678', '9876543', '2223334', '176 1234', '0151']) {
+    // The prefix as typed ('0151 '): a bare '0151' also turns up inside timestamps and durations.
+    for (const needle of ['GEHEIM', '12345678', '9876543', '2223334', '176 1234', '0151 ']) {
       expect({ needle, found: output.includes(needle) }).toEqual({ needle, found: false });
     }
   });
