@@ -95,14 +95,17 @@ $$;--> statement-breakpoint
 -- locked first, in the order of the user ids, and the statistics computed after that by a new statement, so
 -- that a notification committed meanwhile is counted (a wave that lists a helper again after the DELETE
 -- leaves them listed for the next run). Returns how many helpers it wrote.
-CREATE FUNCTION "catch_up_helper_stats"("p_now" timestamptz) RETURNS integer LANGUAGE plpgsql AS $$
+CREATE FUNCTION "catch_up_helper_stats"("p_now" timestamptz, "p_limit" integer) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
   helpers integer[];
   redraws boolean[];
 BEGIN
-  WITH taken AS (DELETE FROM helper_stats_pending RETURNING user_id, redraw),
+  -- At most p_limit listed helpers and p_limit rows whose window moved on per call: the caller repeats
+  -- until a call finds nothing, one short transaction each.
+  WITH batch AS (SELECT user_id FROM helper_stats_pending ORDER BY user_id LIMIT p_limit),
+       taken AS (DELETE FROM helper_stats_pending p USING batch b WHERE p.user_id = b.user_id RETURNING p.user_id, p.redraw),
        due AS (SELECT user_id, redraw FROM taken
-               UNION ALL SELECT user_id, false FROM subscriptions WHERE stats_change_at <= p_now),
+               UNION ALL (SELECT user_id, false FROM subscriptions WHERE stats_change_at <= p_now ORDER BY stats_change_at LIMIT p_limit)),
        helper AS (SELECT user_id, bool_or(redraw) AS redraw FROM due GROUP BY user_id ORDER BY user_id)
   SELECT array_agg(h.user_id ORDER BY h.user_id), array_agg(h.redraw ORDER BY h.user_id) INTO helpers, redraws
   FROM helper h

@@ -15,12 +15,24 @@ export const PAUSE_FOR_A_WEEK_MS = 7 * 86_400_000;
  * helpers listed in helper_stats_pending (their notifications changed: told, answered, erased) and of the
  * helpers whose 7- or 30-day window has moved on (stats_change_at <= now), and empties the list. The
  * ranking is exact without it (it counts those helpers afresh, pendingStreamSql); it keeps that set small,
- * off the path of publishing: a sweep every few seconds (src/background.ts). Returns the helpers written.
+ * off the path of publishing: a sweep every few seconds (src/background.ts), in batches of `batchSize`
+ * helpers, one statement each. Returns the helpers written.
  */
-export async function catchUpHelperStats(db: Executor, now: Date): Promise<number> {
-  const [row] = await queryRows<{ n: number }>(db, sql`select catch_up_helper_stats(${now}) as n`);
-  return row?.n ?? 0;
+export async function catchUpHelperStats(db: Executor, now: Date, batchSize = CATCH_UP_BATCH): Promise<number> {
+  let written = 0;
+  for (;;) {
+    const [row] = await queryRows<{ n: number }>(db, sql`select catch_up_helper_stats(${now}, ${batchSize}) as n`);
+    const n = row?.n ?? 0;
+    if (n === 0) return written;
+    written += n;
+  }
 }
+
+/**
+ * Helpers caught up per statement: a backlog (right after the migration every helper ever told is listed;
+ * a long database outage) goes in short transactions, never one that locks everyone's rows.
+ */
+const CATCH_UP_BATCH = 1_000;
 
 /** How needs travel: WAVE_SIZE, WAVE_INTERVAL, HELPER_WEEKLY_CAP and the city's neighbouring districts. */
 export interface WaveSettings {
