@@ -35,6 +35,12 @@ export interface WaveResult extends WaveCase {
   load: { start: number; end: number };
   /** publishPost end to end (post insert, the ranking statement with its notification and outbox rows, commit). */
   publish: Spread;
+  /**
+   * The routing alone within the same publishPost calls: startWaves (the ranking statement with its
+   * notification and outbox inserts, and the need's wave state), timed through PostsContext.aroundRouting.
+   * Absent from results recorded before it existed.
+   */
+  routing?: Spread;
   /** The same, district needs only (their neighbours are candidates too) and whole-city needs only. */
   district: Spread;
   wholeCity: Spread;
@@ -144,9 +150,9 @@ async function rowsWritten(db: Database): Promise<number> {
 /**
  * Publishes needs one after another with the production first wave (publishPost → startWaves, WAVE_SIZE
  * `waveSize`, the city's neighbours and protected categories, every helper verified), each by a fresh
- * seeker, and times each to its commit; before each, the baseline ranks the same need's candidates in
- * one sort, and after each the catch-up sweep runs (timed on its own). Notifications accumulate over the
- * run, so later needs rank helpers with a history.
+ * seeker, and times each to its commit and, within it, its routing (startWaves); before each, the
+ * baseline ranks the same need's candidates in one sort, and after each the catch-up sweep runs (timed on
+ * its own). Notifications accumulate over the run, so later needs rank helpers with a history.
  */
 export async function runWaveCase(c: WaveCase, city: WaveCity, command: string, log: (line: string) => void): Promise<WaveResult> {
   const handle = await openBenchDatabase(c.driver, 'hilfenetz_bench_wave', { poolSize: 2 });
@@ -159,8 +165,18 @@ export async function runWaveCase(c: WaveCase, city: WaveCity, command: string, 
     log(`  seeded ${c.helpers} helpers`);
     const clock = new ManualClock('2026-03-02T10:00:00+01:00');
     const ctx = context(clock, city, c.waveSize);
+    let routed = Number.NaN;
+    ctx.aroundRouting = async (route) => {
+      const r0 = performance.now();
+      try {
+        return await route();
+      } finally {
+        routed = performance.now() - r0;
+      }
+    };
     const plan = planPosts(city, WARMUP + c.needs, SEED);
     const publish: number[] = [];
+    const routing: number[] = [];
     const baseline: number[] = [];
     const catchUp: number[] = [];
     const wholeCity: boolean[] = [];
@@ -175,6 +191,7 @@ export async function runWaveCase(c: WaveCase, city: WaveCity, command: string, 
       const b0 = performance.now();
       await rankInOneSort(db, ctx, planned, author.id, c.waveSize);
       const b1 = performance.now();
+      routed = Number.NaN;
       const result = await publishPost(db, ctx, author, needInput('wave', i, planned));
       const p1 = performance.now();
       await catchUpHelperStats(db, clock.now());
@@ -183,6 +200,7 @@ export async function runWaveCase(c: WaveCase, city: WaveCity, command: string, 
       catchUp.push(c1 - p1);
       baseline.push(b1 - b0);
       publish.push(p1 - b1);
+      routing.push(routed);
       wholeCity.push(planned.district === WHOLE_CITY);
       told += result.recipients;
       candidateSum += await candidates(db, ctx, planned);
@@ -194,6 +212,7 @@ export async function runWaveCase(c: WaveCase, city: WaveCity, command: string, 
       date: new Date().toISOString().slice(0, 10),
       load: { start: loadStart, end: loadavg()[0] ?? Number.NaN },
       publish: spread(publish),
+      routing: spread(routing),
       district: spread(publish.filter((_, i) => !wholeCity[i])),
       wholeCity: spread(publish.filter((_, i) => wholeCity[i])),
       baseline: spread(baseline),

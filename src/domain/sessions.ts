@@ -1,6 +1,6 @@
-import { and, eq, getTableColumns, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Clock } from '../clock';
-import { type Executor, preparedStatement } from '../db';
+import { type Executor, preparedStatement, rowFromJson } from '../db';
 import { sessionLeases, sessions, type UserRow, users } from '../db/schema';
 import type { Sweep } from './sweeps';
 
@@ -70,17 +70,6 @@ const takeChatStatement = preparedStatement<{ taken: boolean; user_row: Record<s
   sql`select taken, user_row, session_value, session_version from take_chat(${sql.placeholder('key')}, ${sql.placeholder('owner')},
     ${sql.placeholder('until')}::timestamptz, ${sql.placeholder('now')}::timestamptz, ${sql.placeholder('telegramId')}::bigint)`,
 );
-const userColumns = Object.entries(getTableColumns(users));
-
-/** A users row as the database function returns it (row_to_json: column names, JSON values) in drizzle's shape. */
-function userFromJson(row: Record<string, unknown>): UserRow {
-  const user: Record<string, unknown> = {};
-  for (const [key, column] of userColumns) {
-    const value = row[column.name];
-    user[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
-  }
-  return user as UserRow;
-}
 
 /**
  * Takes the chat's lease (as acquireSessionLease) and, when it got it, reads the sender and the chat's
@@ -100,7 +89,7 @@ export async function takeChat(db: Executor, clock: Clock, key: string, owner: s
   });
   if (!row?.taken) return null;
   return {
-    user: row.user_row ? userFromJson(row.user_row) : null,
+    user: row.user_row ? rowFromJson(users, row.user_row) : null,
     session: row.session_version !== null ? { value: row.session_value, version: row.session_version } : null,
   };
 }

@@ -1,7 +1,7 @@
 import { and, eq, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import { WHOLE_CITY } from '../city';
 import type { Config } from '../config';
-import { type Database, type Executor, queryRows, queryRowsPrepared } from '../db';
+import { type Database, type Executor, queryRows, queryRowsPrepared, rowFromJson } from '../db';
 import { contacts, helperStatsPending, notifications, outbox, posts, PRIORITY, type PostRow, subscriptions, users, type UserRow } from '../db/schema';
 import { coveringDistricts, reachableHelperSql, type RoutingContext } from './matching';
 import { enqueue, OUTBOX_KINDS } from './outbox';
@@ -70,6 +70,28 @@ interface Told {
   far: number;
   /** When the first of them can see it (quiet hours defer the others); null when nobody was told. */
   firstVisibleAt: Date | null;
+}
+
+const NOBODY: Told = { told: 0, far: 0, firstVisibleAt: null };
+
+/** A wave: who was told, and the need as its state was written with it (null: unchanged, see WaveRecord). */
+interface Wave extends Told {
+  post: PostRow | null;
+}
+
+/**
+ * What a wave writes on its need, in tellNext's last statement (nothing unless `write`: a refill after a
+ * decline): `wave` (its number), `desk` (a wave that finds nobody puts the need on the desk; without it,
+ * such a wave changes nothing), the helpers told by an earlier statement of the same wave (`before`), and
+ * `fills`: the statement writes only when it told at least that many (the first statement of a wave is the
+ * last only when it fills the wave).
+ */
+interface WaveRecord {
+  wave: number;
+  write: boolean;
+  desk: boolean;
+  before: Told;
+  fills: number;
 }
 
 /** Rules 3–6 of the ranking: the order of subscriptions_rank_idx and subscriptions_city_rank_idx after their prefix. */
@@ -154,7 +176,8 @@ function mergedSql(streams: SQL[], limit: number): SQL {
 /**
  * Tells the next `limit` helpers of a need, ranked for fairness: the ranking, the `notifications` rows (whose
  * primary key keeps "at most once per post") and one outbox row each, deferred to the end of the helper's
- * quiet hours, in one statement like routePost — two when the local tier falls short (below). On
+ * quiet hours, and the need's routing state (`state`: wave, next wave due, widened, desk; see tellTiers), in
+ * one statement like routePost — two when the local tier falls short (below). On
  * PostgreSQL the statement is prepared once per connection (queryRowsPrepared): planning its dozen small
  * joins cost more than running them.
  *
@@ -199,21 +222,19 @@ function mergedSql(streams: SQL[], limit: number): SQL {
  * rank the others, as a `union all` under one `limit` that PostgreSQL's Append reads a tier at a time, only
  * while the tiers before fall short. Both statements are in the caller's transaction.
  */
-async function tellNext(db: Executor, ctx: WaveContext, post: WavePost, wave: number, limit: number): Promise<Told> {
+async function tellNext(db: Executor, ctx: WaveContext, post: WavePost, wave: number, limit: number, state: { desk: boolean } | null): Promise<Wave> {
   const now = ctx.clock.now();
   const tiers = rankingTiers(ctx, post, now);
   // Most waves are filled by local helpers under the cap: that tier is a statement of its own, so that the
-  // others are not even planned (planning a dozen streams cost more than reading one).
-  const first = await tellTiers(db, ctx, post, now, wave, limit, [tiers.local(limit)]);
+  // others are not even planned (planning a dozen streams cost more than reading one). The need's state is
+  // written (unless `state` is null) by whichever statement is the last: this one if it fills the wave.
+  const write = state !== null;
+  const desk = state?.desk ?? false;
+  const first = await tellTiers(db, ctx, post, now, limit, [tiers.local(limit)], { wave, write, desk, before: NOBODY, fills: limit });
   const left = limit - first.told;
   if (left <= 0) return first;
-  const second = await tellTiers(db, ctx, post, now, wave, left, tiers.rest(left));
-  const visible = [first.firstVisibleAt, second.firstVisibleAt].filter((d): d is Date => d !== null);
-  return {
-    told: first.told + second.told,
-    far: first.far + second.far,
-    firstVisibleAt: visible.length ? new Date(Math.min(...visible.map((d) => d.getTime()))) : null,
-  };
+  const second = await tellTiers(db, ctx, post, now, left, tiers.rest(left), { wave, write, desk, before: first, fills: 0 });
+  return { ...second, told: first.told + second.told, far: first.far + second.far };
 }
 
 /**
@@ -254,11 +275,17 @@ export async function rankHelpers(db: Executor, ctx: WaveContext, post: RankedPo
 
 /**
  * One statement of tellNext: the first `limit` helpers of `tiers` (read in order, each only while the ones
- * before it fall short), their `notifications` rows and their outbox rows.
+ * before it fall short), their `notifications` rows and their outbox rows, and the need's state (`record`).
+ *
+ * The state, when somebody was told (in this statement or `record.before`): the wave number, when it was
+ * tried, and the next wave due WAVE_INTERVAL after the first of them can see it (quiet hours defer that);
+ * the moment the search first reached the neighbouring districts. When nobody was told and `record.desk`:
+ * no next wave, and the need on the coordinators' desk from now (if it was not already).
  */
-async function tellTiers(db: Executor, ctx: WaveContext, post: WavePost, now: Date, wave: number, limit: number, tiers: SQL[]): Promise<Told> {
+async function tellTiers(db: Executor, ctx: WaveContext, post: WavePost, now: Date, limit: number, tiers: SQL[], record: WaveRecord): Promise<Wave> {
   const notBefore = quietUntilSql(now, ctx.timeZone, ctx.quietHours, sql`r.quiet_start`, sql`r.quiet_end`);
-  const [row] = await queryRowsPrepared<{ told: number; far: number; first_visible_at: Date | string | null }>(
+  const before = record.before;
+  const [row] = await queryRowsPrepared<{ told: number; far: number; first_visible_at: Date | string | null; post: Record<string, unknown> | null }>(
     db,
     sql`with ranked as materialized (
         select id, telegram_id, quiet_start, quiet_end, far from (${sql.join(tiers, sql` union all `)}) tiers
@@ -266,7 +293,7 @@ async function tellTiers(db: Executor, ctx: WaveContext, post: WavePost, now: Da
       ),
       notified as (
         insert into ${notifications} (post_id, user_id, created_at, wave)
-        select ${post.id}, id, ${now}, ${wave} from ranked
+        select ${post.id}, id, ${now}, ${record.wave} from ranked
         on conflict do nothing
         returning user_id
       ),
@@ -277,20 +304,32 @@ async function tellTiers(db: Executor, ctx: WaveContext, post: WavePost, now: Da
         from (select distinct on (id) * from ranked) r
         where r.id in (select n.user_id from notified n)
         returning user_id, not_before
+      ),
+      told as (
+        select count(*)::int as told,
+               count(*) filter (where q.user_id in (select id from ranked where far))::int as far,
+               min(q.not_before) as first_visible_at
+        from queued q
+      ),
+      recorded as (
+        update ${posts} p set
+          wave = case when t.told + ${before.told}::int > 0 then ${record.wave}::smallint else p.wave end,
+          wave_at = ${now}::timestamptz,
+          next_wave_at = case when t.told + ${before.told}::int > 0
+            then greatest(coalesce(least(t.first_visible_at, ${before.firstVisibleAt}::timestamptz), ${now}::timestamptz), ${now}::timestamptz)
+              + ${ctx.waves.intervalMs}::int * interval '1 millisecond'
+            end,
+          widened_at = coalesce(p.widened_at, case when t.far + ${before.far}::int > 0 then ${now}::timestamptz end),
+          desk_at = case when t.told + ${before.told}::int > 0 then p.desk_at else coalesce(p.desk_at, ${now}::timestamptz) end
+        from told t
+        where p.id = ${post.id} and ${record.write}::boolean and t.told >= ${record.fills}::int and (t.told + ${before.told}::int > 0 or ${record.desk}::boolean)
+        returning p.*
       )
-      select count(*)::int as told,
-             count(*) filter (where q.user_id in (select id from ranked where far))::int as far,
-             min(q.not_before) as first_visible_at
-      from queued q`,
+      select t.told, t.far, t.first_visible_at, (select row_to_json(r) from recorded r) as post
+      from told t`,
   );
   const first = row?.first_visible_at;
-  return { told: row?.told ?? 0, far: row?.far ?? 0, firstVisibleAt: first ? new Date(first) : null };
-}
-
-/** The next wave is due WAVE_INTERVAL after the first helper of this one could see it. */
-function nextDue(ctx: WaveContext, told: Told): Date {
-  const from = told.firstVisibleAt ?? ctx.clock.now();
-  return new Date(Math.max(from.getTime(), ctx.clock.now().getTime()) + ctx.waves.intervalMs);
+  return { told: row?.told ?? 0, far: row?.far ?? 0, firstVisibleAt: first ? new Date(first) : null, post: row?.post ? rowFromJson(posts, row.post) : null };
 }
 
 function isOpenNeed(post: Pick<PostRow, 'kind' | 'status'>): boolean {
@@ -348,15 +387,9 @@ async function updated(db: Executor, postId: number, values: Partial<typeof post
  * confirmation of publishing).
  */
 export async function startWaves(db: Executor, ctx: WaveContext, post: PostRow): Promise<WaveStep> {
-  const now = ctx.clock.now();
-  const told = await tellNext(db, ctx, post, 1, ctx.waves.size);
-  if (told.told === 0) return { told: 0, widened: false, post: await updated(db, post.id, { waveAt: now, nextWaveAt: null, deskAt: post.deskAt ?? now }) };
-  const widened = told.far > 0;
-  return {
-    told: told.told,
-    widened,
-    post: await updated(db, post.id, { wave: 1, waveAt: now, nextWaveAt: nextDue(ctx, told), widenedAt: widened ? now : post.widenedAt }),
-  };
+  const told = await tellNext(db, ctx, post, 1, ctx.waves.size, { desk: true });
+  // A need published just now was never widened: any helper from the neighbouring districts widens it.
+  return { told: told.told, widened: told.far > 0, post: told.post! };
 }
 
 /**
@@ -366,21 +399,18 @@ export async function startWaves(db: Executor, ctx: WaveContext, post: PostRow):
  * renewal: the seeker reads the outcome in the bot's answer), a wave that finds nobody changes nothing.
  */
 async function nextWave(db: Executor, ctx: WaveContext, post: WavePost, options: { tellSeeker: boolean }): Promise<WaveStep> {
-  const now = ctx.clock.now();
-  const told = await tellNext(db, ctx, post, post.wave + 1, ctx.waves.size);
+  const told = await tellNext(db, ctx, post, post.wave + 1, ctx.waves.size, { desk: options.tellSeeker });
   if (told.told > 0) {
     const widened = told.far > 0 && post.widenedAt === null;
-    const row = await updated(db, post.id, { wave: post.wave + 1, waveAt: now, nextWaveAt: nextDue(ctx, told), widenedAt: widened ? now : post.widenedAt });
     if (options.tellSeeker) await tellSeeker(db, ctx, post, { kind: OUTBOX_KINDS.waveProgress, told: told.told, widened });
-    return { told: told.told, widened, post: row };
+    return { told: told.told, widened, post: told.post! };
   }
   if (!options.tellSeeker) {
     const [row] = await db.select().from(posts).where(eq(posts.id, post.id));
     return { told: 0, widened: false, post: row! };
   }
-  const row = await updated(db, post.id, { waveAt: now, nextWaveAt: null, deskAt: post.deskAt ?? now });
   if (post.deskAt === null) await tellSeeker(db, ctx, post, { kind: OUTBOX_KINDS.waveExhausted });
-  return { told: 0, widened: false, post: row };
+  return { told: 0, widened: false, post: told.post! };
 }
 
 /**
@@ -507,7 +537,7 @@ async function decline(db: Executor, ctx: WaveContext, helper: Pick<UserRow, 'id
     .set({ response: 'declined' })
     .where(and(eq(notifications.postId, postId), eq(notifications.userId, helper.id), isNull(notifications.response)));
   if (post.nextWaveAt === null) return { outcome: 'recorded', refilled: 0 };
-  const refill = await tellNext(db, ctx, post, Math.max(post.wave, 1), 1);
+  const refill = await tellNext(db, ctx, post, Math.max(post.wave, 1), 1, null);
   if (refill.far > 0 && post.widenedAt === null) {
     await updated(db, post.id, { widenedAt: ctx.clock.now() });
     await tellSeeker(db, ctx, post, { kind: OUTBOX_KINDS.waveProgress, told: refill.told, widened: true });

@@ -146,6 +146,22 @@ describe('the ranking of a wave', () => {
     const rows = await db.db.select().from(notifications).where(and(eq(notifications.postId, need!.id)));
     expect(rows.map((r) => r.wave).sort()).toEqual([1, 2]);
   });
+
+  it('plans the next wave from the first helper who can see it when the local helpers fall short and neighbours complete the wave', async () => {
+    ctx.waves.size = 2;
+    // 10:00 in Berlin: the local helper can see it now, the neighbour sleeps until 11:00 (quiet 09:00–11:00).
+    const local = await helperIn('hamborn');
+    const far = await helperIn('walsum');
+    await db.db.update(users).set({ quietStart: 9 * 60, quietEnd: 11 * 60 }).where(eq(users.id, far));
+    const author = await person('seeker');
+    const { post, recipients } = await publishPost(db.db, ctx, author, { kind: 'need', category: 'housing', district: 'hamborn', text: 'Wir suchen eine Wohnung für drei.', photoFileId: null, language: 'de' });
+    expect(recipients).toBe(2);
+    const [stored] = await db.db.select().from(posts).where(eq(posts.id, post.id));
+    expect(post).toEqual(stored);
+    expect(post).toMatchObject({ wave: 1, waveAt: clock.now(), widenedAt: clock.now(), deskAt: null, nextWaveAt: new Date(clock.now().getTime() + INTERVAL) });
+    const told = await db.db.select().from(notifications).where(eq(notifications.postId, post.id));
+    expect(told.map((n) => n.userId).sort((a, b) => a - b)).toEqual([local, far]);
+  });
 });
 
 describe('the wave job', () => {
