@@ -8,34 +8,14 @@ const DAY_MS = 86_400_000;
 /** At most this many sessions are deleted per run, so one run never holds a long lock. */
 const SESSION_DELETE_BATCH = 10_000;
 
-const prepareLease = (db: Executor) =>
-  db
-    .insert(sessionLeases)
-    .values({ key: sql.placeholder('key'), owner: sql.placeholder('owner'), until: sql.placeholder('until') })
-    .onConflictDoUpdate({
-      target: sessionLeases.key,
-      set: { owner: sql`excluded.owner`, until: sql`excluded.until` },
-      setWhere: sql`${sessionLeases.until} <= ${sql.placeholder('now')} or ${sessionLeases.owner} = excluded.owner`,
-    })
-    .returning({ key: sessionLeases.key })
-    .prepare('take_lease');
-/** Built once per database object, like the chat state's read: every update takes a lease. */
-const leaseStatements = new WeakMap<Executor, ReturnType<typeof prepareLease>>();
-
 /**
  * Takes the lease on a chat for `leaseMs`: free, run out, or already this owner's (a lease whose release
  * failed, e.g. during a database failover; one owner handles one update of a chat at a time). One
- * atomic statement, so two processes can never both get it. True when this owner holds it now.
+ * atomic statement, so two processes can never both get it. True when this owner holds it now. The lease
+ * is the one `take_chat` takes (takeChat, which updates use); this is it without a sender to read.
  */
 export async function acquireSessionLease(db: Executor, clock: Clock, key: string, owner: string, leaseMs: number): Promise<boolean> {
-  let prepared = leaseStatements.get(db);
-  if (!prepared) {
-    prepared = prepareLease(db);
-    leaseStatements.set(db, prepared);
-  }
-  const now = clock.now();
-  const taken = await prepared.execute({ key, owner, until: new Date(now.getTime() + leaseMs), now });
-  return taken.length > 0;
+  return (await takeChat(db, clock, key, owner, leaseMs, 0)) !== null;
 }
 
 /** Extends a lease this owner holds (a long update); false when it was lost meanwhile. */
@@ -72,8 +52,8 @@ const takeChatStatement = preparedStatement<{ taken: boolean; user_row: Record<s
 );
 
 /**
- * Takes the chat's lease (as acquireSessionLease) and, when it got it, reads the sender and the chat's
- * session (as readChatState) — one round trip for both, through the database function `take_chat`
+ * Takes the chat's lease and, when it got it, reads the sender and the chat's session — one round trip
+ * for both, through the database function `take_chat`
  * (migration 0016_take_chat). Inside it they are two statements, so the read has a snapshot taken after
  * the lease: it sees the session that the chat's previous holder wrote together with its release. Null
  * when another owner holds the chat.
