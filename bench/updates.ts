@@ -4,7 +4,9 @@
  * updates, uk/de/ru), to src/main.ts as its own process — webhook (32 requests in flight, as Telegram
  * uses up to 40 connections) and polling (the runner) — on PostgreSQL and on PGlite, against a fresh Bot
  * API stand-in that answers at once. The baseline in the same run is a bare grammY echo bot, as its own
- * process: stock `webhookCallback` for webhook, `bot.start()` for polling. Reports updates/s, latency
+ * process: stock `webhookCallback` for webhook, `bot.start()` for polling; for webhook also the same echo
+ * bot keeping a session per chat in PostgreSQL (grammY's session plugin, a storage of one table through
+ * pg: one read and one write per update). Reports updates/s, latency
  * (webhook: request to response, i.e. the update handled), CPU per update of the bot and of the
  * PostgreSQL server (all its processes, from /proc), and database transactions per update
  * (pg_stat_database). Writes the table into BENCHMARKS.md.
@@ -23,12 +25,12 @@ import { freePort } from '../test/helpers/wait';
 import { BENCH_WEBHOOK_PATH, BENCH_WEBHOOK_SECRET, type BotProcess, sleep, startEchoBot, startHilfenetz, stopProcess, waitUntil } from './lib/bot-process';
 import { StandIn } from './lib/broadcast-standin-client';
 import { positiveInts } from './lib/cli';
-import { BENCH_DATABASE_URL, type Driver } from './lib/database';
+import { BENCH_DATABASE_URL, type Driver, emptyServerDatabase } from './lib/database';
 import { table, writeSection } from './lib/report-file';
 import { FIRST_UPDATE_USER, planUpdates, postgresCpuMs, postUpdates, processCpuMs } from './lib/updates-load';
 
 type Mode = 'webhook' | 'polling';
-type Target = { kind: 'hilfenetz'; driver: Driver } | { kind: 'baseline' };
+type Target = { kind: 'hilfenetz'; driver: Driver } | { kind: 'baseline'; session: boolean };
 
 interface CaseResult {
   name: string;
@@ -47,14 +49,16 @@ interface CaseResult {
 }
 
 const DATABASE_NAME = 'hilfenetz_bench_updates';
+/** The session baseline's database. */
+const SESSION_DATABASE_NAME = 'hilfenetz_bench_echo_sessions';
 /** Far above the load: the stand-in answers, it does not throttle. */
 const STAND_IN_RATE = 1_000_000;
 
-async function committedTransactions(): Promise<number> {
+async function committedTransactions(database: string): Promise<number> {
   const client = new Client({ connectionString: BENCH_DATABASE_URL });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: string }>('select xact_commit + xact_rollback as n from pg_stat_database where datname = $1', [DATABASE_NAME]);
+    const { rows } = await client.query<{ n: string }>('select xact_commit + xact_rollback as n from pg_stat_database where datname = $1', [database]);
     return Number(rows[0]?.n ?? 0);
   } finally {
     await client.end();
@@ -62,6 +66,7 @@ async function committedTransactions(): Promise<number> {
 }
 
 function caseName(target: Target, mode: Mode): string {
+  if (target.kind === 'baseline' && target.session) return 'baseline 2: the same echo bot with its session in PostgreSQL (grammY session, pg)';
   if (target.kind === 'baseline') return mode === 'webhook' ? 'baseline: grammY echo bot, stock webhookCallback' : 'baseline: grammY echo bot, bot.start()';
   return `Hilfenetz, ${mode}${mode === 'polling' ? ' (runner)' : ''}, ${target.driver === 'postgres' ? 'PostgreSQL' : 'PGlite'}`;
 }
@@ -70,6 +75,7 @@ async function runCase(target: Target, mode: Mode, users: number, concurrency: n
   const standIn = await StandIn.start(STAND_IN_RATE, 0);
   const ports = mode === 'webhook' ? await Promise.all(Array.from({ length: processes }, () => freePort())) : [undefined];
   const running: BotProcess[] = [];
+  const sessions = target.kind === 'baseline' && target.session ? await emptyServerDatabase(SESSION_DATABASE_NAME) : null;
   try {
     // BENCH_NODE_OPTIONS reaches the bot's node (e.g. `--require` of a profiler); NODE_OPTIONS itself stays the runner's.
     const env = { LOG_LEVEL: 'warn', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) };
@@ -77,7 +83,7 @@ async function runCase(target: Target, mode: Mode, users: number, concurrency: n
       running.push(
         target.kind === 'hilfenetz'
           ? await startHilfenetz({ driver: target.driver, apiRoot: standIn.url, port, databaseName: DATABASE_NAME, joinDatabase: i > 0, env })
-          : startEchoBot(standIn.url, port),
+          : startEchoBot(standIn.url, port, sessions ? { SESSION_DATABASE_URL: sessions.url } : {}),
       );
     }
     for (const bot of running) {
@@ -93,10 +99,11 @@ async function runCase(target: Target, mode: Mode, users: number, concurrency: n
     const pids = running.map((bot) => bot.child.pid!);
     const cpuOfBots = () => pids.reduce((sum, pid) => sum + processCpuMs(pid)!, 0);
     const plan = planUpdates(users);
-    const usesPostgres = target.kind === 'hilfenetz' && target.driver === 'postgres';
+    const usesPostgres = (target.kind === 'hilfenetz' && target.driver === 'postgres') || sessions !== null;
+    const database = sessions ? SESSION_DATABASE_NAME : DATABASE_NAME;
     const cpu0 = cpuOfBots();
     const pg0 = usesPostgres ? postgresCpuMs() : 0;
-    const tx0 = usesPostgres ? await committedTransactions() : 0;
+    const tx0 = usesPostgres ? await committedTransactions(database) : 0;
     const started = performance.now();
     let p50Ms: number | null = null;
     let p99Ms: number | null = null;
@@ -124,7 +131,7 @@ async function runCase(target: Target, mode: Mode, users: number, concurrency: n
     const cpu1 = cpuOfBots();
     const pg1 = usesPostgres ? postgresCpuMs() : 0;
     await sleep(1_500); // the server publishes its statistics at most once a second
-    const tx1 = usesPostgres ? await committedTransactions() : 0;
+    const tx1 = usesPostgres ? await committedTransactions(database) : 0;
     const answered = new Set(report.sends.filter((s) => s.status === 200 && s.chatId >= FIRST_UPDATE_USER && s.chatId < FIRST_UPDATE_USER + users).map((s) => s.chatId)).size;
     const result: CaseResult = {
       name: `${caseName(target, mode)}${processes > 1 ? `, ${processes} processes` : ''}`,
@@ -150,13 +157,18 @@ async function runCase(target: Target, mode: Mode, users: number, concurrency: n
       await bot.cleanup();
     }
     await standIn.close();
+    await sessions?.drop();
   }
 }
 
 const f = (x: number | null, digits = 0) => (x === null ? '–' : x.toFixed(digits));
 
 function render(results: CaseResult[], command: string): string {
-  const baselines = new Map(results.filter((r) => r.name.startsWith('baseline')).map((r) => [r.mode, r.perSecond]));
+  const rate = (prefix: string, mode: Mode) => results.find((r) => r.mode === mode && r.name.startsWith(prefix))?.perSecond ?? null;
+  const ratio = (r: CaseResult, prefix: string) => {
+    const base = rate(prefix, r.mode);
+    return base === null ? '–' : f(r.perSecond / base, 2);
+  };
   return [
     '## Ordinary updates: bench:updates',
     '',
@@ -166,13 +178,17 @@ function render(results: CaseResult[], command: string): string {
     'run: a bare grammY echo bot in its own process (stock `webhookCallback`; `bot.start()` for polling). CPU',
     'from /proc (bot process; PostgreSQL: all its processes); transactions from `pg_stat_database`. *N processes*: N webhook',
     'processes on the same PostgreSQL, the requests sent to them in turn as a load balancer would; CPU is theirs together.',
+    '*Baseline 2* (webhook): the same echo bot keeping a session per chat in PostgreSQL — grammY\'s `session()` with a',
+    'storage of one table through pg (10 connections, like Hilfenetz), one read and one write per update: the least a',
+    'bot does that remembers where each person is, across restarts and processes.',
     '',
     ...table(
-      ['Process', 'Updates/s', 'Ratio to baseline', 'p50 ms', 'p99 ms', 'Bot CPU ms/update', 'PostgreSQL CPU ms/update', 'Transactions/update', 'People answered'],
+      ['Process', 'Updates/s', 'Ratio to baseline', 'Ratio to baseline 2', 'p50 ms', 'p99 ms', 'Bot CPU ms/update', 'PostgreSQL CPU ms/update', 'Transactions/update', 'People answered'],
       results.map((r) => [
         r.name,
         f(r.perSecond),
-        r.name.startsWith('baseline') ? '1' : f(r.perSecond / (baselines.get(r.mode) ?? Number.NaN), 2),
+        ratio(r, 'baseline:'),
+        ratio(r, 'baseline 2:'),
         f(r.p50Ms),
         f(r.p99Ms),
         f(r.botCpuMsPerUpdate, 2),
@@ -209,7 +225,10 @@ async function main(): Promise<void> {
   const results: CaseResult[] = [];
   for (const mode of modes) {
     log(`${mode}:`);
-    results.push(await runCase({ kind: 'baseline' }, mode, users, concurrency, log));
+    results.push(await runCase({ kind: 'baseline', session: false }, mode, users, concurrency, log));
+    // The session baseline for webhook only: bot.start() handles one update at a time, so with two round trips to
+    // the database each it would measure their latency, not what the stack can do.
+    if (mode === 'webhook') results.push(await runCase({ kind: 'baseline', session: true }, mode, users, concurrency, log));
     for (const driver of drivers) {
       // Several processes: webhook behind a load balancer on one PostgreSQL (PGlite is one process; polling one receiver).
       const counts = mode === 'webhook' && driver === 'postgres' ? processCounts : [1];

@@ -71,6 +71,14 @@ export async function openBenchDatabase(driver: Driver, name: string, options: {
   };
 }
 
+/** An empty database `name` on the server (no migrations), for a baseline that makes its own table; drop() removes it. */
+export async function emptyServerDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
+  await onServer(`drop database if exists ${name} with (force)`);
+  await onServer(`create database ${name}`);
+  return { url: withDatabase(BENCH_DATABASE_URL, name), drop: () => onServer(`drop database if exists ${name} with (force)`) };
+}
+
 /** A database an earlier run kept (PostgreSQL), with any newer migrations applied; left on the server by close(). */
 export async function reopenBenchDatabase(name: string): Promise<DatabaseHandle> {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
