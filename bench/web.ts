@@ -41,6 +41,7 @@ import { createLogger } from '../src/logger';
 import { startServer } from '../src/server';
 import { PROJECT_ROOT } from '../src/util/project-root';
 import { createWebHandler } from '../src/web';
+import { catchUpHelperStats } from '../src/domain/waves';
 import { freePort } from '../test/helpers/wait';
 import { WebClient } from '../test/helpers/web';
 import { positiveInts } from './lib/cli';
@@ -176,6 +177,10 @@ async function runDriver(driver: Driver, o: Options, log: (line: string) => void
     const districts = city.districts.map((d) => d.key);
     if (!reuse) await seedWebDesk(handle.db, { categories: city.categories.map((c) => c.key), districts, busiest: 'mitte', quietest: 'walsum' }, { users: o.users, posts: o.posts }, systemClock.now());
     const seedSeconds = reuse ? Number.NaN : (performance.now() - seedStarted) / 1000;
+    // The helpers' statistics on their need subscriptions, as the sweep writes them every 5 s in production
+    // (seeding lists every helper as pending); the helpers page reads them.
+    const caughtUp = await catchUpHelperStats(handle.db, systemClock.now());
+    log(`${driver}: the catch-up sweep wrote the statistics of ${caughtUp} helpers`);
     const counts = await seededCounts(handle.db);
     const problems = seedProblems(counts, o);
     if (problems.length) throw new Error(`seeding went wrong: ${problems.join('; ')}`);

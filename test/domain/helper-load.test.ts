@@ -3,6 +3,7 @@ import { notifications, posts, users, type UserRow } from '../../src/db/schema';
 import { collectHelperLoad } from '../../src/domain/helper-load';
 import type { Actor } from '../../src/domain/permissions';
 import { replaceSubscriptions } from '../../src/domain/subscriptions';
+import { catchUpHelperStats } from '../../src/domain/waves';
 import { createTestDb, resetTestDb, type TestDatabase } from '../helpers/db';
 
 const DAY = 86_400_000;
@@ -44,14 +45,14 @@ async function told(helper: UserRow, count: number, daysAgo: number, offered = 0
 }
 
 describe('collectHelperLoad', () => {
-  it('counts each helper’s notifications of the last 7 days, with helpers told nothing as 0, and the offer rate over 30 days', async () => {
+  it('counts each helper’s notifications of the last 7 days, with helpers told nothing as 0, and their offer rate over 30 days', async () => {
     const subscribe = (u: UserRow) => replaceSubscriptions(handle.db, u.id, 'need', { categories: ['housing'], districts: ['hamborn'] });
     const idle = await person('Ruhig');
     const some = await person('Etwas');
     const busy = await person('Viel');
     const offersOnly = await person('NurAngebote');
     await Promise.all([idle, some, busy].map(subscribe));
-    // offersOnly subscribes to offers, not needs: not a helper of the distribution, but their answers count for the rate.
+    // offersOnly subscribes to offers, not needs: not a helper of the distribution, nor of the rate.
     await replaceSubscriptions(handle.db, offersOnly.id, 'offer', { categories: ['housing'], districts: ['hamborn'] });
     await told(some, 3, 2, 1); // 3 this week, one answered
     await told(some, 4, 10); // older than a week: not in the load, in the 30-day rate
@@ -69,8 +70,24 @@ describe('collectHelperLoad', () => {
     expect(load.median).toBe(3);
     expect(load.max).toBe(16);
     expect(load.atCap).toBe(1);
-    // 30 days: some 3 + 4, busy 16, offersOnly 1 = 24 told; 1 + 2 + 1 = 4 offers.
-    expect(load.offerRate).toBeCloseTo(4 / 24, 3);
+    // 30 days: some 3 + 4, busy 16 = 23 told; 1 + 2 = 3 offers (the ranking's response records, summed).
+    expect(load.offerRate).toBeCloseTo(3 / 23, 3);
+
+    // Read from the statistics on the subscriptions once the sweep wrote them: the same distribution.
+    await catchUpHelperStats(handle.db, clock.now());
+    expect(await collectHelperLoad(handle.db, clock, COORDINATOR, 15)).toEqual(load);
+    // Five days on, before any sweep: Etwas's three notifications have left the week, Viel's have not.
+    clock.advance(5 * DAY + 1);
+    const later = await collectHelperLoad(handle.db, clock, COORDINATOR, 15);
+    expect(later.buckets.find((b) => b.from === 0)?.helpers).toBe(2);
+    expect(later).toMatchObject({ helpers: 3, median: 0, max: 16, atCap: 1 });
+    // Told once more since the last sweep: counted at once.
+    await told(idle, 1, 0);
+    const now = await collectHelperLoad(handle.db, clock, COORDINATOR, 15);
+    expect(now.buckets.find((b) => b.from === 1)?.helpers).toBe(1);
+    expect(now.buckets.find((b) => b.from === 0)?.helpers).toBe(1);
+    expect(now).toMatchObject({ helpers: 3, median: 1, max: 16 });
+    expect(now.offerRate).toBeCloseTo(3 / 24, 3);
   });
 
   it('answers for a city without helpers', async () => {
