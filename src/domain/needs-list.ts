@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../clock';
 import { type Executor, queryRows } from '../db';
 import { auditLog, contacts, notifications, type PostStatus, posts } from '../db/schema';
@@ -20,9 +20,15 @@ export interface NeedsFilter {
   /** Only needs published at least this many hours ago. */
   minAgeHours?: number;
   level?: EscalationLevel;
+  /** Where the need came from: written in the bot by the person, or taken by a Lotse on their behalf (/intake). */
+  source?: NeedSource;
   /** Page of NEEDS_PAGE_SIZE, from 1. */
   page?: number;
 }
+
+/** Where a need came from: the person in the bot, or a Lotse for a person without Telegram (/intake). */
+export const NEED_SOURCES = ['bot', 'intake'] as const;
+export type NeedSource = (typeof NEED_SOURCES)[number];
 
 export const NEEDS_PAGE_SIZE = 50;
 /** The export takes at most this many needs (newest first). */
@@ -39,6 +45,8 @@ export interface NeedListItem {
   closedAt: Date | null;
   closeReason: string | null;
   level: EscalationLevel;
+  /** 'intake': a Lotse took it on behalf of a person without Telegram (never who: the person's name is the Lotse's alone). */
+  source: NeedSource;
   wave: number;
   told: number;
   offered: number;
@@ -52,6 +60,11 @@ function levelOf(p: { deskAt: Date | null; widenedAt: Date | null; wave: number 
   if (p.deskAt) return 'desk';
   if (p.widenedAt) return 'widened';
   return p.wave > 1 ? 'waves' : 'first';
+}
+
+/** A post is an intake while it carries the person's language (set on every intake post, erased with its text). */
+function sourceOf(p: { intakeLanguage: string | null }): NeedSource {
+  return p.intakeLanguage === null ? 'bot' : 'intake';
 }
 
 function levelWhere(level: EscalationLevel): SQL {
@@ -74,6 +87,7 @@ function filterWhere(clock: Clock, filter: NeedsFilter): SQL | undefined {
   if (filter.status) parts.push(eq(posts.status, filter.status));
   if (filter.minAgeHours) parts.push(lt(posts.publishedAt, new Date(clock.now().getTime() - filter.minAgeHours * 3_600_000)));
   if (filter.level) parts.push(levelWhere(filter.level));
+  if (filter.source) parts.push(filter.source === 'intake' ? isNotNull(posts.intakeLanguage) : isNull(posts.intakeLanguage));
   return and(...parts);
 }
 
@@ -103,6 +117,7 @@ export async function listNeeds(db: Executor, clock: Clock, viewer: Actor, filte
         offered,
         text: posts.text,
         language: posts.language,
+        intakeLanguage: posts.intakeLanguage,
       })
       .from(posts)
       .where(where)
@@ -112,7 +127,13 @@ export async function listNeeds(db: Executor, clock: Clock, viewer: Actor, filte
     db.select({ n: sql<number>`count(*)::int` }).from(posts).where(where),
   ]);
   return {
-    items: rows.map(({ deskAt, widenedAt, ...r }) => ({ ...r, told: Number(r.told), offered: Number(r.offered), level: levelOf({ deskAt, widenedAt, wave: r.wave }) })),
+    items: rows.map(({ deskAt, widenedAt, intakeLanguage, ...r }) => ({
+      ...r,
+      told: Number(r.told),
+      offered: Number(r.offered),
+      level: levelOf({ deskAt, widenedAt, wave: r.wave }),
+      source: sourceOf({ intakeLanguage }),
+    })),
     total: count?.n ?? 0,
   };
 }
@@ -183,6 +204,7 @@ export async function needHistory(db: Executor, clock: Clock, viewer: Actor, pos
       closedAt: post.closedAt,
       closeReason: post.closeReason,
       level: levelOf(post),
+      source: sourceOf(post),
       wave: post.wave,
       told: told?.n ?? 0,
       offered: contactRows.length,

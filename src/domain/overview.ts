@@ -237,6 +237,8 @@ export function districtTotals(overview: Overview): Map<string, { openNeeds: num
 export interface WeeklyRow {
   district: string;
   newNeeds: number;
+  /** Of the new needs, those a Lotse took on behalf of a person without Telegram (/intake). */
+  newNeedsIntake: number;
   newOffers: number;
   offeredWithin24h: number;
   fulfilled: number;
@@ -249,10 +251,12 @@ export async function collectWeeklySummary(db: Executor, clock: Clock, viewer: A
   authorize(viewer, 'stats.export');
   const weekEnd = startOfWeek(clock.now(), city.timezone);
   const weekStart = startOfWeek(new Date(weekEnd.getTime() - 3 * DAY_MS), city.timezone);
-  const rows = await queryRows<{ district: string; new_needs: number; new_offers: number; fast: number; fulfilled: number; desk: number; open_needs: number }>(
+  const rows = await queryRows<{ district: string; new_needs: number; new_needs_intake: number; new_offers: number; fast: number; fulfilled: number; desk: number; open_needs: number }>(
     db,
     sql`select district,
                count(*) filter (where kind = 'need' and published_at >= ${weekStart} and published_at < ${weekEnd})::int as new_needs,
+               count(*) filter (where kind = 'need' and published_at >= ${weekStart} and published_at < ${weekEnd}
+                                  and intake_language is not null)::int as new_needs_intake,
                count(*) filter (where kind = 'offer' and published_at >= ${weekStart} and published_at < ${weekEnd})::int as new_offers,
                count(*) filter (where kind = 'need' and published_at >= ${weekStart} and published_at < ${weekEnd}
                                   and first_response_at <= published_at + interval '24 hours')::int as fast,
@@ -269,6 +273,7 @@ export async function collectWeeklySummary(db: Executor, clock: Clock, viewer: A
     return {
       district,
       newNeeds: r?.new_needs ?? 0,
+      newNeedsIntake: r?.new_needs_intake ?? 0,
       newOffers: r?.new_offers ?? 0,
       offeredWithin24h: r?.fast ?? 0,
       fulfilled: r?.fulfilled ?? 0,

@@ -18,7 +18,7 @@ import { routingContext } from '../domain/matching';
 import { DomainError } from '../domain/errors';
 import { collectHelperLoad } from '../domain/helper-load';
 import { banUser, dismissReport, findReport, listBanned, listOpenReports, removeReportedPost, unbanUser, warnReportedUser } from '../domain/moderation';
-import { ESCALATION_LEVELS, listNeeds, NEEDS_EXPORT_LIMIT, NEEDS_PAGE_SIZE, needHistory, type NeedsFilter } from '../domain/needs-list';
+import { ESCALATION_LEVELS, listNeeds, NEED_SOURCES, NEEDS_EXPORT_LIMIT, NEEDS_PAGE_SIZE, needHistory, type NeedsFilter } from '../domain/needs-list';
 import { findNoticeReport, listNoticeReports } from '../domain/notices';
 import { collectOverview, collectWeeklySummary } from '../domain/overview';
 import { type Action, authorize, can } from '../domain/permissions';
@@ -76,6 +76,7 @@ function needsFilterSchema(city: CityDirectory) {
     status: optional(z.enum(POST_STATUSES)),
     age: optional(z.enum(AGE_CHOICES.map(String) as [string, ...string[]]).transform(Number)),
     level: optional(z.enum(ESCALATION_LEVELS)),
+    source: optional(z.enum(NEED_SOURCES)),
     page: optional(id),
     texts: optional(z.literal('1')),
     format: optional(z.enum(['csv', 'xlsx'])),
@@ -343,6 +344,7 @@ export function createWebApp(deps: WebDeps): Hono<Env> {
     status: q.status,
     minAgeHours: q.age,
     level: q.level,
+    source: q.source,
     page: q.page,
   });
 

@@ -57,7 +57,7 @@ export function overviewTable(v: View, overview: Overview): ExportTable {
 
 /** The needs list, anonymous: no names, ids or handles; the texts only when asked for. */
 export function needsTable(v: View, items: NeedListItem[], withTexts: boolean): ExportTable {
-  const keys = ['published', 'district', 'category', 'status', 'level', 'waves', 'told', 'offers', 'first_offer_minutes', 'closed', ...(withTexts ? ['language', 'text'] : [])];
+  const keys = ['published', 'district', 'category', 'status', 'level', 'source', 'waves', 'told', 'offers', 'first_offer_minutes', 'closed', ...(withTexts ? ['language', 'text'] : [])];
   return {
     name: v.text('exports.sheet.needs'),
     headers: keys.map((k) => v.text(`exports.col.${k}`)),
@@ -67,6 +67,7 @@ export function needsTable(v: View, items: NeedListItem[], withTexts: boolean): 
       categoryName(v, n.category),
       v.text(`status.${n.status}`),
       v.text(`level.${n.level}`),
+      v.text(`source.${n.source}`),
       n.wave,
       n.told,
       n.offered,
@@ -83,18 +84,19 @@ export function weeklyTable(v: View, summary: { weekStart: Date; weekEnd: Date; 
   const totals = summary.rows.reduce(
     (t, r) => ({
       newNeeds: t.newNeeds + r.newNeeds,
+      newNeedsIntake: t.newNeedsIntake + r.newNeedsIntake,
       newOffers: t.newOffers + r.newOffers,
       offeredWithin24h: t.offeredWithin24h + r.offeredWithin24h,
       fulfilled: t.fulfilled + r.fulfilled,
       reachedDesk: t.reachedDesk + r.reachedDesk,
       openNeedsNow: t.openNeedsNow + r.openNeedsNow,
     }),
-    { newNeeds: 0, newOffers: 0, offeredWithin24h: 0, fulfilled: 0, reachedDesk: 0, openNeedsNow: 0 },
+    { newNeeds: 0, newNeedsIntake: 0, newOffers: 0, offeredWithin24h: 0, fulfilled: 0, reachedDesk: 0, openNeedsNow: 0 },
   );
-  const line = (name: string, r: typeof totals) => [week, name, r.newNeeds, r.newOffers, r.offeredWithin24h, r.fulfilled, r.reachedDesk, r.openNeedsNow];
+  const line = (name: string, r: typeof totals) => [week, name, r.newNeeds, r.newNeedsIntake, r.newOffers, r.offeredWithin24h, r.fulfilled, r.reachedDesk, r.openNeedsNow];
   return {
     name: v.text('exports.sheet.weekly'),
-    headers: ['week', 'district', 'new_needs', 'new_offers', 'offered_24h', 'fulfilled', 'reached_desk', 'open_needs_now'].map((k) => v.text(`exports.col.${k}`)),
+    headers: ['week', 'district', 'new_needs', 'new_needs_intake', 'new_offers', 'offered_24h', 'fulfilled', 'reached_desk', 'open_needs_now'].map((k) => v.text(`exports.col.${k}`)),
     rows: [...summary.rows.map((r) => line(districtName(v, r.district), r)), line(v.text('exports.total'), totals)],
   };
 }

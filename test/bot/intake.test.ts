@@ -5,6 +5,7 @@ import * as schema from '../../src/db/schema';
 import { posts, translations, users } from '../../src/db/schema';
 import { commandsFor } from '../../src/bot/commands';
 import { listNeeds, needHistory } from '../../src/domain/needs-list';
+import { collectWeeklySummary } from '../../src/domain/overview';
 import { actorOf } from '../../src/domain/permissions';
 import { replaceSubscriptions } from '../../src/domain/subscriptions';
 import { clickDistrict, onboard, post } from '../helpers/flows';
@@ -152,12 +153,23 @@ describe('/intake: a need taken on behalf of a person without Telegram', () => {
     const desk = actorOf(await userRow(COORDINATOR));
     expect(JSON.stringify(await listNeeds(h.db.db, h.clock, desk, {}))).not.toContain('Мар’яна');
     expect(JSON.stringify(await needHistory(h.db.db, h.clock, desk, postId))).not.toContain('Мар’яна');
+    // The web desk tells the coordinators where it came from, and filters by it.
+    expect((await listNeeds(h.db.db, h.clock, desk, {})).items.find((n) => n.id === postId)?.source).toBe('intake');
+    expect((await needHistory(h.db.db, h.clock, desk, postId)).need.source).toBe('intake');
+    expect((await listNeeds(h.db.db, h.clock, desk, { source: 'intake' })).items.map((n) => n.id)).toEqual([postId]);
+    expect((await listNeeds(h.db.db, h.clock, desk, { source: 'bot' })).items.map((n) => n.id)).not.toContain(postId);
 
     // The Lotse's /my lists the need with the person's name.
     await sabine.send('/my');
     const own = sabine.find(NEED)!;
     expect(own.text).toContain(`👤 Für: ${NAME} · Ukrainisch`);
     expect(own.text).toContain('🧭 Eingestellt von einem Lotsen (Caritas)');
+
+    // The weekly summary for the social office counts it among the week's new needs, and as a Lotse's.
+    h.clock.advance(7 * 86_400_000);
+    const week = await collectWeeklySummary(h.db.db, h.clock, desk, h.deps.city);
+    expect(week.rows.find((r) => r.district === 'hamborn')).toMatchObject({ newNeeds: 1, newNeedsIntake: 1 });
+    expect(week.rows.reduce((sum, r) => sum + r.newNeedsIntake, 0)).toBe(1);
   });
 
   it('puts the mark, never the name, on the card in the city’s channel; an edit keeps the person', async () => {

@@ -232,6 +232,8 @@ describe('every POST is checked', () => {
     expect((await client.post('/web/moderation/1', { _csrf: csrf, action: 'ban' })).status).toBe(400); // no reason
     expect((await client.get('/web/needs?status=bogus')).status).toBe(400);
     expect((await client.get('/web/needs?district=atlantis')).status).toBe(400);
+    expect((await client.get('/web/needs?source=fax')).status).toBe(400);
+    expect((await client.get('/web/needs?source=intake')).status).toBe(200);
     expect((await client.get('/web/needs/abc')).status).toBe(404);
     expect((await client.get('/web/needs/123')).status).toBe(404);
     expect((await client.get('/web/audit?from=yesterday')).status).toBe(400);

@@ -167,6 +167,24 @@ describeWithChromium('the web desk in a browser', () => {
     expect(rows.reduce((sum, r) => sum + Number(r[3]), 0)).toBe(await openNeeds());
     expect(rows).toHaveLength((h.deps.city.districts.length + 1) * h.deps.city.categories.length);
 
+    // A need a Lotse took for a person without Telegram (/intake; test/bot/intake.test.ts goes through the
+    // dialog) is marked in the list, and the list filters by where needs came from.
+    await h.db.db.update(posts).set({ intakeName: 'Л. К.', intakeLanguage: 'ru' }).where(eq(posts.id, deskNeed));
+    await page.goto(`${web.base}/web/needs`);
+    expect(await page.locator(`#needs tr[data-id="${deskNeed}"] .badge`).textContent()).toBe('Lotse');
+    expect(await page.locator(`#needs tr[data-id="${housingNeed}"] .badge`).count()).toBe(0);
+    await page.getByLabel('Quelle').selectOption({ label: 'von Lotsen eingestellt' });
+    await page.getByRole('button', { name: 'Anzeigen' }).click();
+    await page.waitForURL('**/web/needs?*source=intake*');
+    expect(await page.locator('#needs tbody tr').count()).toBe(1);
+    expect(await page.locator(`#needs tr[data-id="${deskNeed}"]`).count()).toBe(1);
+    expect(await page.content()).not.toContain('Л. К.');
+    await page.getByLabel('Quelle').selectOption({ label: 'im Bot' });
+    await page.getByRole('button', { name: 'Anzeigen' }).click();
+    await page.waitForURL('**/web/needs?*source=bot*');
+    expect(await page.locator('#needs tbody tr').count()).toBe(1);
+    expect(await page.locator(`#needs tr[data-id="${housingNeed}"]`).count()).toBe(1);
+
     // The needs list as CSV with texts ticked: BOM, semicolons, no names, the texts as written.
     await page.goto(`${web.base}/web/needs`);
     await page.getByLabel('mit den Texten der Anfragen').check();
@@ -175,6 +193,8 @@ describeWithChromium('the web desk in a browser', () => {
     expect(text.charCodeAt(0)).toBe(0xfeff);
     const lines = text.slice(1).trim().split('\r\n');
     expect(lines[0]!.split(';')).toContain('Text');
+    const source = lines[0]!.split(';').indexOf('Quelle');
+    expect(lines.slice(1).map((l) => l.split(';')[source]).sort()).toEqual(['im Bot', 'von Lotsen eingestellt']);
     expect(lines).toHaveLength(1 + 2);
     expect(text).toContain('Шукаємо квартиру для сім’ї з двома дітьми');
     expect(text).not.toMatch(/Олена|Ирина|Irina|jonas_hilft|380501|370201/);

@@ -1,5 +1,5 @@
 import { POST_STATUSES } from '../../db/schema';
-import { ESCALATION_LEVELS, NEEDS_PAGE_SIZE, type NeedHistory, type NeedListItem, type NeedsFilter } from '../../domain/needs-list';
+import { ESCALATION_LEVELS, NEED_SOURCES, NEEDS_PAGE_SIZE, type NeedHistory, type NeedListItem, type NeedsFilter } from '../../domain/needs-list';
 import { shorten } from '../../presentation/format';
 import { type Html, html, raw } from '../html';
 import { areaOptions, categoryName, categoryOptions, date, districtName, hoursOrDays, may, page, type View } from '../view';
@@ -19,6 +19,7 @@ function filterForm(v: View, f: NeedsFilter): Html {
 <div><label for="f-status">${v.t('filters.status')}</label><select id="f-status" name="status">${option('', v.t('filters.all'), !f.status)}${POST_STATUSES.filter((s) => s !== 'pending_review').map((s) => option(s, v.t(`status.${s}`), f.status === s))}</select></div>
 <div><label for="f-age">${v.t('filters.age')}</label><select id="f-age" name="age">${option('', v.t('filters.all'), !f.minAgeHours)}${AGE_CHOICES.map((h) => option(String(h), v.t(`filters.olderThan.${h}`), f.minAgeHours === h))}</select></div>
 <div><label for="f-level">${v.t('filters.level')}</label><select id="f-level" name="level">${option('', v.t('filters.all'), !f.level)}${ESCALATION_LEVELS.map((l) => option(l, v.t(`level.${l}`), f.level === l))}</select></div>
+<div><label for="f-source">${v.t('filters.source')}</label><select id="f-source" name="source">${option('', v.t('filters.all'), !f.source)}${NEED_SOURCES.map((s) => option(s, v.t(`source.${s}`), f.source === s))}</select></div>
 <div><button type="submit">${v.t('filters.apply')}</button> <a href="/web/needs">${v.t('filters.reset')}</a></div>
 </form>`;
 }
@@ -31,6 +32,7 @@ export function filterQuery(f: NeedsFilter, extra: Record<string, string> = {}):
   if (f.status) q.set('status', f.status);
   if (f.minAgeHours) q.set('age', String(f.minAgeHours));
   if (f.level) q.set('level', f.level);
+  if (f.source) q.set('source', f.source);
   for (const [k, val] of Object.entries(extra)) q.set(k, val);
   const s = q.toString();
   return s ? `?${s}` : '';
@@ -39,7 +41,7 @@ export function filterQuery(f: NeedsFilter, extra: Record<string, string> = {}):
 function row(v: View, n: NeedListItem): Html {
   const firstOffer = n.firstResponseAt && n.publishedAt ? hoursOrDays(v, n.firstResponseAt.getTime() - n.publishedAt.getTime()) : '—';
   return html`<tr data-id="${n.id}">
-<td><a href="/web/needs/${n.id}">#${n.id}</a></td>
+<td><a href="/web/needs/${n.id}">#${n.id}</a>${n.source === 'intake' ? html` <span class="badge" title="${v.t('source.intakeHint')}">${v.t('source.intakeBadge')}</span>` : ''}</td>
 <td>${date(v, n.publishedAt)}</td>
 <td>${districtName(v, n.district)}</td>
 <td>${categoryName(v, n.category)}</td>
@@ -63,6 +65,7 @@ ${filter.category ? html`<input type="hidden" name="category" value="${filter.ca
 ${filter.status ? html`<input type="hidden" name="status" value="${filter.status}">` : ''}
 ${filter.minAgeHours ? html`<input type="hidden" name="age" value="${filter.minAgeHours}">` : ''}
 ${filter.level ? html`<input type="hidden" name="level" value="${filter.level}">` : ''}
+${filter.source ? html`<input type="hidden" name="source" value="${filter.source}">` : ''}
 <div><input type="checkbox" id="x-texts" name="texts" value="1"> <label for="x-texts" class="inline-label">${v.t('exports.withTexts')}</label></div>
 <div><button type="submit" name="format" value="xlsx" formaction="/web/export/needs.xlsx">${v.t('exports.needsXlsx')}</button> <button type="submit" name="format" value="csv" formaction="/web/export/needs.csv" class="secondary">${v.t('exports.needsCsv')}</button></div>
 </form>`
@@ -85,6 +88,7 @@ export function needPage(v: View, h: NeedHistory): Html {
 <dt>${v.t('filters.category')}</dt><dd>${categoryName(v, n.category)}</dd>
 <dt>${v.t('filters.status')}</dt><dd>${v.t(`status.${n.status}`)}${n.closeReason ? html` (${v.t(`closeReason.${n.closeReason}`)})` : ''}</dd>
 <dt>${v.t('filters.level')}</dt><dd>${v.t(`level.${n.level}`)}</dd>
+<dt>${v.t('filters.source')}</dt><dd>${v.t(`source.${n.source}`)}</dd>
 <dt>${v.t('needs.col.published')}</dt><dd>${date(v, n.publishedAt)}</dd>
 <dt>${v.t('needs.expires')}</dt><dd>${date(v, h.expiresAt)}</dd>
 <dt>${v.t('needs.col.told')}</dt><dd>${n.told}</dd>
