@@ -41,8 +41,37 @@ export interface HelperLoad {
  */
 export async function collectHelperLoad(db: Executor, clock: Clock, viewer: Actor, weeklyCap: number): Promise<HelperLoad> {
   authorize(viewer, 'helpers.view');
-  const now = clock.now();
-  const [row] = await queryRows<{ helpers: number; counts: number[] | null; median: unknown; p90: unknown; p99: unknown; max: number | null; at_cap: number; offered: number | null; told: number | null }>(
+  const row = await readHelperLoad(db, clock.now(), weeklyCap);
+  const counts = (row?.counts ?? []).map(Number);
+  const round = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v) * 10) / 10);
+  return {
+    helpers: row?.helpers ?? 0,
+    buckets: LOAD_BUCKETS.map((b) => ({ from: b.from, to: b.to, helpers: counts.filter((n) => n >= b.from && (b.to === null || n <= b.to)).length })),
+    median: round(row?.median),
+    p90: round(row?.p90),
+    p99: round(row?.p99),
+    max: row?.max ?? null,
+    atCap: row?.at_cap ?? 0,
+    offerRate: row?.told ? Math.round(((row.offered ?? 0) / row.told) * 1000) / 1000 : null,
+  };
+}
+
+/** The figures of collectHelperLoad as the database returns them (no permission check: for the callers that made theirs). */
+export interface HelperLoadRow {
+  helpers: number;
+  counts: number[] | null;
+  median: unknown;
+  p90: unknown;
+  p99: unknown;
+  max: number | null;
+  at_cap: number;
+  offered: number | null;
+  told: number | null;
+}
+
+/** The statement of collectHelperLoad; also the helpers' load in /stats (collectLoopStats, without a cap: `at_cap` 0). */
+export async function readHelperLoad(db: Executor, now: Date, weeklyCap = 2_147_483_647): Promise<HelperLoadRow | undefined> {
+  const [row] = await queryRows<HelperLoadRow>(
     db,
     sql`with h as (select s.user_id, min(s.load) as load, min(s.told) as told, min(s.offered) as offered, bool_or(s.stats_change_at <= ${now}) as moved
               from ${subscriptions} s where s.kind = 'need' group by s.user_id),
@@ -60,16 +89,5 @@ export async function collectHelperLoad(db: Executor, clock: Clock, viewer: Acto
                (select sum(offered)::int from l) as offered,
                (select sum(told)::int from l) as told`,
   );
-  const counts = (row?.counts ?? []).map(Number);
-  const round = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v) * 10) / 10);
-  return {
-    helpers: row?.helpers ?? 0,
-    buckets: LOAD_BUCKETS.map((b) => ({ from: b.from, to: b.to, helpers: counts.filter((n) => n >= b.from && (b.to === null || n <= b.to)).length })),
-    median: round(row?.median),
-    p90: round(row?.p90),
-    p99: round(row?.p99),
-    max: row?.max ?? null,
-    atCap: row?.at_cap ?? 0,
-    offerRate: row?.told ? Math.round(((row.offered ?? 0) / row.told) * 1000) / 1000 : null,
-  };
+  return row;
 }

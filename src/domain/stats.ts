@@ -3,7 +3,8 @@ import { type CityDirectory, WHOLE_CITY } from '../city';
 import type { Clock } from '../clock';
 import { LOCALES } from '../config';
 import { type Executor, queryRows } from '../db';
-import { ACTIVE_POST_STATUSES, notifications, POST_KINDS, type PostKind, posts, subscriptions } from '../db/schema';
+import { ACTIVE_POST_STATUSES, POST_KINDS, type PostKind, posts } from '../db/schema';
+import { readHelperLoad } from './helper-load';
 import { type Actor, authorize } from './permissions';
 import { listPosterStarts, type PosterOrigin } from './posters';
 import { localParts, zonedTime } from './time';
@@ -78,39 +79,34 @@ export interface LoopStats {
   p90FirstOfferMs: number | null;
   /** Needs of the window that reached the Lotsen desk. */
   reachedDesk: number;
+  /** Needs of the window a Lotse took for a person without Telegram (/intake). */
+  intakeNeeds: number;
   /** Helpers (subscribers to needs) and their post notifications in the last 7 days, median and p99. */
   helpers: number;
   loadMedian: number | null;
   loadP99: number | null;
 }
 
-/** The loop's numbers in two statements (posts of the window; one count per helper over notifications_user_idx). */
+/** The loop's numbers in two statements (posts of the window; the helpers' load as the web desk's helpers page reads it). */
 export async function collectLoopStats(db: Executor, clock: Clock): Promise<LoopStats> {
   const now = clock.now();
   const windowStart = new Date(now.getTime() - RESPONSE_WINDOW_DAYS * DAY_MS);
   const dayAgo = new Date(now.getTime() - DAY_MS);
-  const weekAgo = new Date(now.getTime() - 7 * DAY_MS);
   const wait = sql`extract(epoch from first_response_at - published_at)`;
   const seconds = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v) * 1000));
-  const [needs] = await queryRows<{ needs: number; over: number; offered: number; median: unknown; p90: unknown; desk: number }>(
+  const [needs] = await queryRows<{ needs: number; over: number; offered: number; median: unknown; p90: unknown; desk: number; intake: number }>(
     db,
     sql`select count(*)::int as needs,
                count(*) filter (where published_at <= ${dayAgo})::int as over,
                count(*) filter (where published_at <= ${dayAgo} and first_response_at <= published_at + interval '24 hours')::int as offered,
                percentile_cont(0.5) within group (order by ${wait}) as median,
                percentile_cont(0.9) within group (order by ${wait}) as p90,
-               count(*) filter (where desk_at is not null)::int as desk
+               count(*) filter (where desk_at is not null)::int as desk,
+               count(*) filter (where intake_language is not null)::int as intake
         from ${posts}
         where kind = 'need' and status <> 'removed' and published_at >= ${windowStart}`,
   );
-  const [load] = await queryRows<{ helpers: number; median: unknown; p99: unknown }>(
-    db,
-    sql`select count(*)::int as helpers,
-               percentile_cont(0.5) within group (order by l.n) as median,
-               percentile_cont(0.99) within group (order by l.n) as p99
-        from (select h.user_id, (select count(*) from ${notifications} n where n.user_id = h.user_id and n.created_at > ${weekAgo}) as n
-              from (select distinct ${subscriptions.userId} as user_id from ${subscriptions} where ${subscriptions.kind} = 'need') h) l`,
-  );
+  const load = await readHelperLoad(db, now);
   const count = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v) * 10) / 10);
   return {
     needs: needs?.needs ?? 0,
@@ -119,6 +115,7 @@ export async function collectLoopStats(db: Executor, clock: Clock): Promise<Loop
     medianFirstOfferMs: seconds(needs?.median),
     p90FirstOfferMs: seconds(needs?.p90),
     reachedDesk: needs?.desk ?? 0,
+    intakeNeeds: needs?.intake ?? 0,
     helpers: load?.helpers ?? 0,
     loadMedian: count(load?.median),
     loadP99: count(load?.p99),

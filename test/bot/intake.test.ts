@@ -170,6 +170,8 @@ describe('/intake: a need taken on behalf of a person without Telegram', () => {
     const week = await collectWeeklySummary(h.db.db, h.clock, desk, h.deps.city);
     expect(week.rows.find((r) => r.district === 'hamborn')).toMatchObject({ newNeeds: 1, newNeedsIntake: 1 });
     expect(week.rows.reduce((sum, r) => sum + r.newNeedsIntake, 0)).toBe(1);
+    // /stats shows how many of the month's needs Lotsen took (a line that appears once /intake is in use).
+    expect((await katrin.send('/stats')).sent[0]!.text).toContain('Von Lotsen für Menschen ohne Telegram eingestellt: 100 % (1)');
   });
 
   it('puts the mark, never the name, on the card in the city’s channel; an edit keeps the person', async () => {

@@ -6,6 +6,7 @@ import { replaceSubscriptions } from '../../src/domain/subscriptions';
 import { requestContact } from '../../src/domain/contacts';
 import type { Actor } from '../../src/domain/permissions';
 import { closePost, type PostsContext, publishPost } from '../../src/domain/posts';
+import { catchUpHelperStats } from '../../src/domain/waves';
 import { collectLoopStats, collectStats, countPostsByCell, createStatsCsv, CSV_COLUMNS, findUnansweredNeeds, startOfWeek } from '../../src/domain/stats';
 import { createTestDb, resetTestDb, type TestDatabase } from '../helpers/db';
 
@@ -271,7 +272,7 @@ describe('createStatsCsv', () => {
 });
 
 describe('collectLoopStats', () => {
-  it('measures offers within 24 h, the time to the first offer, the desk and the helpers’ load', async () => {
+  it('measures offers within 24 h, the time to the first offer, the desk, the needs taken by Lotsen and the helpers’ load', async () => {
     const seeker = await person('Olena');
     const ago = (ms: number) => new Date(clock.now().getTime() - ms);
     // Four needs whose 24 hours are over: offers after 1 h, 10 h and 30 h, and none (it reached the desk).
@@ -279,7 +280,8 @@ describe('collectLoopStats', () => {
     await insertPost(seeker.id, { status: 'open', publishedAt: ago(3 * DAY), firstResponseAt: ago(3 * DAY - 10 * HOUR) });
     await insertPost(seeker.id, { status: 'open', publishedAt: ago(3 * DAY), firstResponseAt: ago(3 * DAY - 30 * HOUR) });
     const desk = await insertPost(seeker.id, { status: 'open', publishedAt: ago(2 * DAY) });
-    await handle.db.update(posts).set({ deskAt: ago(DAY) }).where(eq(posts.id, desk));
+    // It reached the desk; a Lotse had taken it for a person without Telegram (/intake).
+    await handle.db.update(posts).set({ deskAt: ago(DAY), intakeName: 'O. K.', intakeLanguage: 'uk' }).where(eq(posts.id, desk));
     // Too young for the 24-hour share, too old for the window, removed: not counted there.
     await insertPost(seeker.id, { status: 'open', publishedAt: ago(HOUR) });
     await insertPost(seeker.id, { status: 'open', publishedAt: ago(40 * DAY), firstResponseAt: ago(40 * DAY) });
@@ -301,9 +303,13 @@ describe('collectLoopStats', () => {
       medianFirstOfferMs: 10 * HOUR,
       p90FirstOfferMs: 26 * HOUR,
       reachedDesk: 1,
+      intakeNeeds: 1,
       helpers: 3,
       loadMedian: 2,
       loadP99: 4,
     });
+    // The load as the sweep writes it on the subscriptions: the same figures.
+    await catchUpHelperStats(handle.db, clock.now());
+    expect(await collectLoopStats(handle.db, clock)).toEqual(loop);
   });
 });

@@ -193,6 +193,8 @@ function renderLoop(t: TFunction, locale: Locale, loop: LoopStats): string[] {
       : t('stats.loop.firstOffer', { median: formatDuration(t, locale, loop.medianFirstOfferMs), p90: formatDuration(t, locale, loop.p90FirstOfferMs) }),
   );
   lines.push(t('stats.loop.desk', { share: percent(loop.reachedDesk, loop.needs), count: loop.reachedDesk }));
+  // Only once Lotsen take needs for people without Telegram: an installation without /intake sees no empty line.
+  if (loop.intakeNeeds > 0) lines.push(t('stats.loop.intake', { share: percent(loop.intakeNeeds, loop.needs), count: loop.intakeNeeds }));
   lines.push(t('stats.loop.load', { median: loop.loadMedian ?? 0, p99: loop.loadP99 ?? 0, helpers: loop.helpers }));
   return lines;
 }
