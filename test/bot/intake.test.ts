@@ -307,6 +307,15 @@ describe('/intake: a need taken on behalf of a person without Telegram', () => {
     expect((await sabine.send('/intake')).sent[0]!.text).toContain('(1/6)');
   });
 
+  it('tells the Lotse in /privacy what is kept of the person and for how long; others are not told', async () => {
+    const sabine = await lotse();
+    const irina = await helper();
+    const own = (await sabine.send('/privacy')).sent[0]!.text;
+    expect(own).toContain('Anfragen für Menschen ohne Telegram (/intake)');
+    expect(own).toContain('90 Tage nach dem Schließen oder Ablauf, oder sofort mit /deleteme');
+    expect((await irina.send('/privacy')).sent[0]!.text).not.toContain('/intake');
+  });
+
   it('leaves no trace of the person’s name (nor of the stored translation) after /deleteme by the Lotse', async () => {
     const sabine = await lotse();
     const irina = await helper();

@@ -1,5 +1,6 @@
 import { Composer, InlineKeyboard, InputFile } from 'grammy';
 import { z } from 'zod';
+import { actorOf, can } from '../../domain/permissions';
 import { collectUserData, deleteUserData } from '../../domain/privacy';
 import { localDay } from '../../domain/time';
 import { createCallbackData, idField } from '../../presentation/callback-data/codec';
@@ -24,6 +25,8 @@ privacyFeature.command('privacy', async (ctx) => {
     ctx.t('privacy.posts', { ttl: days(config.POST_TTL_DAYS), retention: days(config.RETENTION_DAYS) }),
     ctx.t('privacy.conversations', { retention: days(config.RETENTION_DAYS) }),
     ctx.t('privacy.visibility'),
+    // Lotsen (and coordinators) who take needs for people without Telegram: what is kept of those people.
+    ...(ctx.user && can(actorOf(ctx.user), 'intake.create') ? [ctx.t('privacy.intake', { retention: days(config.RETENTION_DAYS) })] : []),
     // Only when an engine is configured: where texts go for machine translation.
     ...(config.TRANSLATE_URL ? [ctx.t('translation.privacy')] : []),
     ctx.t('privacy.bannedKeepsId'),
