@@ -107,7 +107,7 @@ export async function collectLoopStats(db: Executor, clock: Clock): Promise<Loop
         where kind = 'need' and status <> 'removed' and published_at >= ${windowStart}`,
   );
   const load = await readHelperLoad(db, now);
-  const count = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v) * 10) / 10);
+  const count = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
   return {
     needs: needs?.needs ?? 0,
     needsOver24h: needs?.over ?? 0,
@@ -116,9 +116,9 @@ export async function collectLoopStats(db: Executor, clock: Clock): Promise<Loop
     p90FirstOfferMs: seconds(needs?.p90),
     reachedDesk: needs?.desk ?? 0,
     intakeNeeds: needs?.intake ?? 0,
-    helpers: load?.helpers ?? 0,
-    loadMedian: count(load?.median),
-    loadP99: count(load?.p99),
+    helpers: load.helpers,
+    loadMedian: count(load.percentile(0.5)),
+    loadP99: count(load.percentile(0.99)),
   };
 }
 
