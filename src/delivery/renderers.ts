@@ -6,6 +6,7 @@ import { menuButton } from '../presentation/callback-data/menu';
 import { formatDate, shorten } from '../presentation/format';
 import { createPostActionsKeyboard, postMessage, renderPostCard } from '../presentation/post';
 import { loadContact, markRelayDelivered } from '../domain/contacts';
+import { isIntake } from '../domain/intake';
 import { enqueue, OUTBOX_KINDS } from '../domain/outbox';
 import { isActive } from '../domain/posts';
 import { effectiveQuietHours, localDay, nextMorning, quietUntil } from '../domain/time';
@@ -109,7 +110,9 @@ const renderDigest: Renderer<'digest'> = async (_row, _payload, env) => {
   const lines = [t('digest.title', { count: open.length }), ''];
   const keyboard = new InlineKeyboard();
   shown.forEach((d, i) => {
-    lines.push(`${i + 1}. ${escapeHtml(env.city.categoryLabel(d.post.category, env.locale))} · ${escapeHtml(env.city.districtName(d.post.district, env.locale))}`);
+    // A need a Lotse took for a person without Telegram is marked as on its card (never with the person's name).
+    const lotse = isIntake(d.post) ? ` · ${t('digest.intake')}` : '';
+    lines.push(`${i + 1}. ${escapeHtml(env.city.categoryLabel(d.post.category, env.locale))} · ${escapeHtml(env.city.districtName(d.post.district, env.locale))}${lotse}`);
     lines.push(`   ${escapeHtml(shorten(d.post.text ?? '', 90))}`);
     keyboard.text(String(i + 1), postData.encode({ action: 'view', postId: d.post.id }));
     if (i % 5 === 4) keyboard.row();

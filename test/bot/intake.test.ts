@@ -307,6 +307,22 @@ describe('/intake: a need taken on behalf of a person without Telegram', () => {
     expect((await sabine.send('/intake')).sent[0]!.text).toContain('(1/6)');
   });
 
+  it('marks the need as a Lotse’s in a helper’s morning summary too, without the name', async () => {
+    const sabine = await lotse();
+    const irina = await helper();
+    await h.db.db.update(users).set({ dailyCap: 1 }).where(eq(users.telegramId, PEOPLE.irina.id));
+    await intake(sabine, NAME, NEED);
+    await intake(sabine, 'Oksana', 'Brauche Hilfe beim Ausfüllen eines Antrags beim Jobcenter, bitte.');
+    await h.deliver();
+    // The second is over her daily limit: it waits for the summary at 07:00.
+    h.clock.set('2026-03-03T07:00:00+01:00');
+    await h.deliver();
+    const digest = irina.find('Вчера был')!;
+    expect(digest.text).toContain('🧭 от лоцмана');
+    expect(digest.text).not.toContain('Oksana');
+    expect(digest.text).not.toContain('Мар’яна');
+  });
+
   it('tells the Lotse in /privacy what is kept of the person and for how long; others are not told', async () => {
     const sabine = await lotse();
     const irina = await helper();
