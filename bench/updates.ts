@@ -9,7 +9,8 @@
  * pg: one read and one write per update). Reports updates/s, latency
  * (webhook: request to response, i.e. the update handled), CPU per update of the bot and of the
  * PostgreSQL server (all its processes, from /proc), and database transactions per update
- * (pg_stat_database). Writes the table into BENCHMARKS.md.
+ * (pg_stat_database). Each process gets the load twice, with new people the second time: the table reports
+ * the second round (steady state) and the first round's rate (cold start). Writes the table into BENCHMARKS.md.
  *
  *   --users=1000        people (4 updates each)
  *   --concurrency=32    webhook requests in flight
@@ -32,9 +33,8 @@ import { FIRST_UPDATE_USER, planUpdates, postgresCpuMs, postUpdates, processCpuM
 type Mode = 'webhook' | 'polling';
 type Target = { kind: 'hilfenetz'; driver: Driver } | { kind: 'baseline'; session: boolean };
 
-interface CaseResult {
-  name: string;
-  mode: Mode;
+/** One round of the load: `users` people, 4 updates each. */
+interface Round {
   updates: number;
   wallSeconds: number;
   perSecond: number;
@@ -46,6 +46,16 @@ interface CaseResult {
   /** People who got at least one answer, and how many 200s the webhook gave. */
   answered: number;
   ok: number;
+  /** Bot API calls made during the round (cumulative at the stand-in since the process started), by method. */
+  callsByMethod: Record<string, number>;
+  webhookReplies: Record<string, number>;
+}
+
+/** A case: its second round (steady state) and its first, from the freshly started process. */
+interface CaseResult extends Round {
+  name: string;
+  mode: Mode;
+  cold: Round;
 }
 
 const DATABASE_NAME = 'hilfenetz_bench_updates';
@@ -98,57 +108,71 @@ async function runCase(target: Target, mode: Mode, users: number, concurrency: n
     await sleep(2_000); // start-up work (migrations, first jobs) is not the load's
     const pids = running.map((bot) => bot.child.pid!);
     const cpuOfBots = () => pids.reduce((sum, pid) => sum + processCpuMs(pid)!, 0);
-    const plan = planUpdates(users);
     const usesPostgres = (target.kind === 'hilfenetz' && target.driver === 'postgres') || sessions !== null;
     const database = sessions ? SESSION_DATABASE_NAME : DATABASE_NAME;
-    const cpu0 = cpuOfBots();
-    const pg0 = usesPostgres ? postgresCpuMs() : 0;
+    // Two rounds of the same load, each with people of its own: the first from the freshly started process
+    // (its code still being compiled), the second the steady state a bot that runs for days is in.
+    const rounds: Round[] = [];
     const tx0 = usesPostgres ? await committedTransactions(database) : 0;
-    const started = performance.now();
-    let p50Ms: number | null = null;
-    let p99Ms: number | null = null;
-    let ok = 0;
-    let webhookReplies: Record<string, number> = {};
-    if (mode === 'webhook') {
-      const load = await postUpdates({ ports: ports as number[], path: BENCH_WEBHOOK_PATH, secret: BENCH_WEBHOOK_SECRET, plan, concurrency });
-      p50Ms = load.p50Ms;
-      p99Ms = load.p99Ms;
-      ok = load.statuses['200'] ?? 0;
-      webhookReplies = load.webhookReplies;
-    } else {
-      const startedAt = performance.timeOrigin + performance.now();
-      standIn.push(plan);
-      // Done when every update was fetched and the bot has made no call for a second.
-      let report = await standIn.report();
-      while (report.pendingUpdates > 0 || report.lastCallAt < startedAt || performance.timeOrigin + performance.now() - report.lastCallAt < 1_000) {
-        await sleep(100);
-        report = await standIn.report();
+    for (const round of [0, 1]) {
+      const first = FIRST_UPDATE_USER + round * users;
+      const plan = planUpdates(users, first);
+      const cpu0 = cpuOfBots();
+      const pg0 = usesPostgres ? postgresCpuMs() : 0;
+      const started = performance.now();
+      let p50Ms: number | null = null;
+      let p99Ms: number | null = null;
+      let ok = 0;
+      let webhookReplies: Record<string, number> = {};
+      if (mode === 'webhook') {
+        const load = await postUpdates({ ports: ports as number[], path: BENCH_WEBHOOK_PATH, secret: BENCH_WEBHOOK_SECRET, plan, concurrency });
+        p50Ms = load.p50Ms;
+        p99Ms = load.p99Ms;
+        ok = load.statuses['200'] ?? 0;
+        webhookReplies = load.webhookReplies;
+      } else {
+        const startedAt = performance.timeOrigin + performance.now();
+        standIn.push(plan);
+        // Done when every update was fetched and the bot has made no call for a second.
+        let report = await standIn.report();
+        while (report.pendingUpdates > 0 || report.lastCallAt < startedAt || performance.timeOrigin + performance.now() - report.lastCallAt < 1_000) {
+          await sleep(100);
+          report = await standIn.report();
+        }
+        ok = plan.length;
       }
-      ok = plan.length;
+      const report = await standIn.report();
+      const wallSeconds = mode === 'webhook' ? (performance.now() - started) / 1000 : (report.lastCallAt - (performance.timeOrigin + started)) / 1000;
+      const cpu1 = cpuOfBots();
+      const pg1 = usesPostgres ? postgresCpuMs() : 0;
+      const answered = new Set(report.sends.filter((s) => s.status === 200 && s.chatId >= first && s.chatId < first + users).map((s) => s.chatId)).size;
+      rounds.push({
+        updates: plan.length,
+        wallSeconds,
+        perSecond: plan.length / wallSeconds,
+        p50Ms,
+        p99Ms,
+        botCpuMsPerUpdate: (cpu1 - cpu0) / plan.length,
+        pgCpuMsPerUpdate: usesPostgres ? (pg1 - pg0) / plan.length : null,
+        transactionsPerUpdate: null,
+        answered,
+        ok,
+        callsByMethod: report.callsByMethod,
+        webhookReplies,
+      });
     }
-    const report = await standIn.report();
-    const wallSeconds = mode === 'webhook' ? (performance.now() - started) / 1000 : (report.lastCallAt - (performance.timeOrigin + started)) / 1000;
-    const cpu1 = cpuOfBots();
-    const pg1 = usesPostgres ? postgresCpuMs() : 0;
-    await sleep(1_500); // the server publishes its statistics at most once a second
-    const tx1 = usesPostgres ? await committedTransactions(database) : 0;
-    const answered = new Set(report.sends.filter((s) => s.status === 200 && s.chatId >= FIRST_UPDATE_USER && s.chatId < FIRST_UPDATE_USER + users).map((s) => s.chatId)).size;
-    const result: CaseResult = {
-      name: `${caseName(target, mode)}${processes > 1 ? `, ${processes} processes` : ''}`,
-      mode,
-      updates: plan.length,
-      wallSeconds,
-      perSecond: plan.length / wallSeconds,
-      p50Ms,
-      p99Ms,
-      botCpuMsPerUpdate: (cpu1 - cpu0) / plan.length,
-      pgCpuMsPerUpdate: usesPostgres ? (pg1 - pg0) / plan.length : null,
-      // Minus the one transaction of the statistics query itself.
-      transactionsPerUpdate: usesPostgres ? (tx1 - tx0 - 1) / plan.length : null,
-      answered,
-      ok,
-    };
-    log(`  ${result.name}: ${result.perSecond.toFixed(0)} updates/s, bot ${result.botCpuMsPerUpdate.toFixed(2)} ms CPU/update; Bot API calls ${JSON.stringify(report.callsByMethod)}, as webhook replies ${JSON.stringify(webhookReplies)}`);
+    const [cold, warm] = rounds as [Round, Round];
+    if (usesPostgres) {
+      // An idle server process publishes its statistics up to 10 s late: counted over both rounds, after a wait
+      // (the statistics query itself runs in another database).
+      await sleep(11_000);
+      const tx1 = await committedTransactions(database);
+      warm.transactionsPerUpdate = (tx1 - tx0) / (cold.updates + warm.updates);
+    }
+    const result: CaseResult = { name: `${caseName(target, mode)}${processes > 1 ? `, ${processes} processes` : ''}`, mode, ...warm, cold };
+    const calls = (r: Round) => `Bot API calls ${JSON.stringify(r.callsByMethod)}, as webhook replies ${JSON.stringify(r.webhookReplies)}`;
+    log(`  ${result.name}: first round ${cold.perSecond.toFixed(0)} updates/s, bot ${cold.botCpuMsPerUpdate.toFixed(2)} ms CPU/update; ${calls(cold)}`);
+    log(`  ${result.name}: second round ${warm.perSecond.toFixed(0)} updates/s, bot ${warm.botCpuMsPerUpdate.toFixed(2)} ms CPU/update`);
     return result;
   } finally {
     // The first process made the database; it goes last.
@@ -164,10 +188,13 @@ async function runCase(target: Target, mode: Mode, users: number, concurrency: n
 const f = (x: number | null, digits = 0) => (x === null ? '–' : x.toFixed(digits));
 
 function render(results: CaseResult[], command: string): string {
-  const rate = (prefix: string, mode: Mode) => results.find((r) => r.mode === mode && r.name.startsWith(prefix))?.perSecond ?? null;
-  const ratio = (r: CaseResult, prefix: string) => {
-    const base = rate(prefix, r.mode);
-    return base === null ? '–' : f(r.perSecond / base, 2);
+  const baseRate = (prefix: string, mode: Mode, round: (r: CaseResult) => Round) => {
+    const base = results.find((r) => r.mode === mode && r.name.startsWith(prefix));
+    return base ? round(base).perSecond : null;
+  };
+  const ratio = (r: CaseResult, prefix: string, round: (r: CaseResult) => Round = (x) => x) => {
+    const base = baseRate(prefix, r.mode, round);
+    return base === null ? '–' : f(round(r).perSecond / base, 2);
   };
   return [
     '## Ordinary updates: bench:updates',
@@ -181,9 +208,24 @@ function render(results: CaseResult[], command: string): string {
     '*Baseline 2* (webhook): the same echo bot keeping a session per chat in PostgreSQL — grammY\'s `session()` with a',
     'storage of one table through pg (10 connections, like Hilfenetz), one read and one write per update: the least a',
     'bot does that remembers where each person is, across restarts and processes.',
+    '*Two rounds* per process: the load runs twice, each time with 1,000 people of its own. The columns are the',
+    'second round, the steady state of a bot that runs for days; the last column is the first round, from the',
+    'freshly started process while V8 still compiles its code (each bot, baselines included, gets the same).',
     '',
     ...table(
-      ['Process', 'Updates/s', 'Ratio to baseline', 'Ratio to baseline 2', 'p50 ms', 'p99 ms', 'Bot CPU ms/update', 'PostgreSQL CPU ms/update', 'Transactions/update', 'People answered'],
+      [
+        'Process',
+        'Updates/s',
+        'Ratio to baseline',
+        'Ratio to baseline 2',
+        'p50 ms',
+        'p99 ms',
+        'Bot CPU ms/update',
+        'PostgreSQL CPU ms/update',
+        'Transactions/update (both rounds)',
+        'People answered',
+        'First round: updates/s (ratio to baseline)',
+      ],
       results.map((r) => [
         r.name,
         f(r.perSecond),
@@ -195,6 +237,7 @@ function render(results: CaseResult[], command: string): string {
         f(r.pgCpuMsPerUpdate, 2),
         f(r.transactionsPerUpdate, 2),
         `${r.answered.toLocaleString('en')} of ${(r.updates / 4).toLocaleString('en')}`,
+        `${f(r.cold.perSecond)} (${ratio(r, 'baseline:', (x) => x.cold)})`,
       ]),
     ),
     '',

@@ -12,11 +12,12 @@ const LANGUAGES = ['uk', 'de', 'ru'] as const;
 /**
  * What 1,000 people do when they open the bot: /start, a button (the first onboarding choice, on the
  * bot's first message in the chat), /help, and free text. Round by round, so that one person's updates
- * are a thousand apart and never overlap (as a person's own do not); uk, de and ru in turn.
+ * are a thousand apart and never overlap (as a person's own do not); uk, de and ru in turn. `first`: the
+ * first person's Telegram id (each round of the benchmark has people of its own).
  */
-export function planUpdates(users: number): Update[] {
+export function planUpdates(users: number, first = FIRST_UPDATE_USER): Update[] {
   const plan: Update[] = [];
-  const persona = (i: number) => ({ id: FIRST_UPDATE_USER + i, first_name: `Person ${i}`, language_code: LANGUAGES[i % LANGUAGES.length] });
+  const persona = (i: number) => ({ id: first + i, first_name: `Person ${i}`, language_code: LANGUAGES[i % LANGUAGES.length] });
   const round = (make: (i: number) => Update) => {
     for (let i = 0; i < users; i++) plan.push(make(i));
   };
