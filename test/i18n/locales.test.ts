@@ -109,4 +109,17 @@ describe('locales', () => {
     const t = createTranslator();
     expect(t.t('de', 'start.welcomeBack', { name: '<b>Bob</b> & "Co"' })).toBe('👋 Willkommen zurück, &lt;b&gt;Bob&lt;/b&gt; &amp; &quot;Co&quot;!');
   });
+
+  it('answers a key without options from memory, and a key with options afresh each time', () => {
+    const t = createTranslator().fixed('uk');
+    const languages = readLocaleFiles();
+    const label = (languages.uk.common as Record<string, Record<string, string>>).languages!.de!;
+    expect(t('common.languages.de')).toBe(label);
+    expect(t('common.languages.de')).toBe(label);
+    // The same key in another language is its own entry, and options are never served from memory.
+    expect(createTranslator().fixed('de')('common.languages.de')).toBe((languages.de.common as Record<string, Record<string, string>>).languages!.de);
+    expect(t('common.count.people', { count: 1 })).not.toBe(t('common.count.people', { count: 5 }));
+    expect(t('start.welcomeBack', { name: 'A' })).toContain('A');
+    expect(t('start.welcomeBack', { name: 'B' })).toContain('B');
+  });
 });
