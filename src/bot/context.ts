@@ -60,6 +60,8 @@ interface HilfenetzFlavor {
   user?: UserRow;
   locale: Locale;
   t: TFunction;
+  /** Messages whose inline keyboard goes once the update is done (src/bot/closing-calls.ts); set while it runs. */
+  keyboardsToRemove?: Set<number>;
 }
 
 /** The context every handler receives. */

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { GrammyError, type InlineKeyboard } from 'grammy';
 import type { z } from 'zod';
+import { deferKeyboardRemoval, removeKeyboardNow } from './closing-calls';
 import type { Context, DialogState } from './context';
 
 /** The running dialog when it has this name. */
@@ -73,14 +74,15 @@ async function showDialogStep(
   await setDialog(ctx, { ...state, messageId }); // also removes the previous step's buttons
 }
 
-/** Removes the inline keyboard of a message; ignores messages that are gone or unchanged. */
+/**
+ * Removes the inline keyboard of a message (ignoring messages that are gone or unchanged): once the update
+ * is done, as one of its closing calls (src/bot/closing-calls.ts), unless a later edit shows the message
+ * anew.
+ */
 export async function removeKeyboard(ctx: Context, messageId: number): Promise<void> {
   if (!ctx.chat) return;
-  try {
-    await ctx.api.editMessageReplyMarkup(ctx.chat.id, messageId, { reply_markup: undefined });
-  } catch (err) {
-    if (!(err instanceof GrammyError)) throw err;
-  }
+  if (deferKeyboardRemoval(ctx, messageId)) return;
+  await removeKeyboardNow(ctx, ctx.chat.id, messageId);
 }
 
 /** A dialog read back from the session: its step and data have the dialog's own types. */

@@ -1,9 +1,10 @@
 import { sequentialize } from '@grammyjs/runner';
-import { Bot, type ApiClientOptions, type MiddlewareFn, session } from 'grammy';
+import { Bot, type ApiClientOptions, session } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type { Config } from '../config';
 import { describeError } from '../logger';
 import { createInteractiveRetry, defaultHtml } from './api';
+import { canUseWebhookReply, closingCalls } from './closing-calls';
 import type { Context, Deps, SessionData } from './context';
 import { createErrorHandler } from './errors';
 import type { InFlightUpdates } from './in-flight';
@@ -61,63 +62,6 @@ export function getSessionKey(ctx: { chat?: { id: number; type: string } }): str
   return ctx.chat?.type === 'private' ? String(ctx.chat.id) : undefined;
 }
 
-/**
- * True only while answerCallbacksLast starts its closing answer: the one call allowed to go out as the
- * webhook's reply. A plain flag rather than an AsyncLocalStorage (which would switch on promise hooks for
- * the whole process on Node 20): grammY asks canUseWebhookReply synchronously, before the first await of
- * the call (the transformers pass it straight on); the webhook test shows the reply is used.
- */
-let closingAnswer = false;
-
-/**
- * In webhook mode, the closing answer to a callback query travels in the HTTP response to Telegram's
- * request instead of a request of its own (one call fewer per button press; bench:updates). Only that
- * one: it comes after the update's work is done and written (the chat lease is released before it), so
- * Telegram's 200 cannot hide a failure it should deliver again, and nobody needs its result. Every other
- * call, including answers with a text, goes out as usual. Polling has no reply to use.
- */
-export function canUseWebhookReply(method: string): boolean {
-  return method === 'answerCallbackQuery' && closingAnswer;
-}
-
-/** An answer without text or alert: it only stops the button's spinner. */
-function isEmptyAnswer(args: unknown[]): boolean {
-  const [other] = args;
-  return other === undefined || (typeof other === 'object' && other !== null && Object.keys(other).length === 0);
-}
-
-/**
- * Every callback query is answered exactly once, so that no button keeps spinning. An empty answer a
- * handler gives while it runs waits for the end of the update and goes out then, once, together with
- * the unanswered ones (as the webhook reply where there is one). Answers with a text (an alert, a
- * refusal) go out at once. After a failure, the error handler's answer goes out as it asks.
- */
-const answerCallbacksLast: MiddlewareFn<Context> = async (ctx, next) => {
-  if (!ctx.callbackQuery) return next();
-  let answered = false;
-  let handling = true;
-  const original = ctx.answerCallbackQuery.bind(ctx);
-  ctx.answerCallbackQuery = (...args: Parameters<typeof original>) => {
-    if (handling && isEmptyAnswer(args)) return Promise.resolve(true);
-    answered = true;
-    return original(...args);
-  };
-  try {
-    await next();
-  } finally {
-    handling = false;
-  }
-  if (answered) return;
-  closingAnswer = true;
-  let closing: Promise<unknown>;
-  try {
-    closing = original();
-  } finally {
-    closingAnswer = false;
-  }
-  await closing.catch(() => undefined);
-};
-
 /** The bot as production runs it; tests build the very same one. */
 export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: CreateBotOptions = {}): Bot<Context> {
   const bot = new Bot<Context>(config.BOT_TOKEN, {
@@ -137,7 +81,7 @@ export function createBot(config: Config, deps: Omit<Deps, 'config'>, options: C
   guarded.use(channelMembership);
   guarded.use(privateOnly);
   guarded.use(createRateLimiter(options.userRateLimit));
-  guarded.use(answerCallbacksLast);
+  guarded.use(closingCalls);
   const sessions = new DrizzleSessionStorage<SessionData>(deps.db, deps.clock);
   guarded.use(guessLocale);
   // The lease loads the sender with the chat's session; loadUser covers updates without a private chat.

@@ -128,6 +128,20 @@ describe('webhook endpoint with the production bot', () => {
     expect(answer?.text).toEqual(expect.any(String));
   });
 
+  it('takes a left dialog’s buttons away in the webhook reply, after the answer went through the Bot API', async () => {
+    const person = { id: 380_503, first_name: 'Дмитро', language_code: 'uk' }; // nobody else's chat in this file
+    expect((await post(JSON.stringify(textUpdate(person, '/start')))).status).toBe(200);
+    const question = h.telegram.messages(person.id).at(-1)!;
+    expect(question.replyMarkup?.inline_keyboard.length).toBeGreaterThan(0);
+
+    const response = await post(JSON.stringify(textUpdate(person, '/cancel')));
+    expect(response.status).toBe(200);
+    expect(JSON.parse(await response.text())).toEqual({ method: 'editMessageReplyMarkup', chat_id: person.id, message_id: question.messageId });
+    // The stand-in never saw the removal (Telegram runs the reply); the answer itself came as usual.
+    expect(h.telegram.calls.filter((c) => c.method === 'editMessageReplyMarkup' && c.payload.chat_id === person.id)).toEqual([]);
+    expect(h.telegram.messages(person.id).at(-1)!.text).toBe('✖️ Скасовано. Нічого не збережено. Що бажаєте зробити? /help');
+  });
+
   it('answers 503 with retry-after while the bot has not confirmed its identity', async () => {
     const response = await post(JSON.stringify(textUpdate(PEOPLE.jonas, '/start')), undefined, '/starting');
     expect(response.headers.get('retry-after')).toBe('5');
