@@ -19,9 +19,10 @@ describe('writing a post', () => {
     const jonas = h.user(PEOPLE.jonas);
     await onboard(jonas, 'helper', MITTE_DE);
     await jonas.send('/offer');
-    // Typing instead of choosing: the step comes again.
+    // Typing instead of choosing: the step comes again, in one message under the hint, with its buttons.
     const typed = await jonas.send('Möbel');
-    expect(typed.sent.map((m) => m.text)).toEqual(['Bitte wählen Sie mit den Knöpfen unten. Abbrechen: /cancel', expect.stringContaining('Was bieten Sie an?')]);
+    expect(typed.sent.map((m) => m.text)).toEqual([expect.stringMatching(/^Bitte wählen Sie mit den Knöpfen unten\. Abbrechen: \/cancel\n\n[^]*Was bieten Sie an\?/)]);
+    expect(typed.sent[0]?.replyMarkup?.inline_keyboard.flat().map((b) => b.text)).toContain('🚚 Transport & Umzug');
     await jonas.click('🚚 Transport & Umzug');
     await jonas.click('➡️ Mitte (Ihr Bezirk)');
     const stepMessage = jonas.last;

@@ -71,7 +71,7 @@ describe('one chat, updates alternating between two processes', () => {
     const text = on(b, olena).send('Шукаю кімнату для мене й доньки з квітня.');
     const [, typed] = await Promise.all([district.done, text]);
 
-    expect(typed.sent.map((m) => m.text)).not.toContain(BUTTONS_EXPECTED_UK);
+    expect(typed.sent.filter((m) => m.text.startsWith(BUTTONS_EXPECTED_UK))).toEqual([]);
     expect(olena.last.text).toContain('Бажаєте додати фото?');
     expect(await storedDialog(olena)).toMatchObject({ name: 'post', step: 'photo' });
     await on(b, olena).click('➡️ Далі без фото');
@@ -109,7 +109,7 @@ describe('one chat, updates alternating between two processes', () => {
     expect(await storedDialog(olena)).toBeUndefined();
     // The dialog no longer catches what she writes next.
     const later = await on(b, olena).send('Дякую!');
-    expect(later.sent.map((m) => m.text)).not.toContain(BUTTONS_EXPECTED_UK);
+    expect(later.sent.filter((m) => m.text.startsWith(BUTTONS_EXPECTED_UK))).toEqual([]);
   });
 
   it('lets fast users publish their needs through two processes: everyone, once', async () => {

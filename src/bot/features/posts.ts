@@ -261,9 +261,10 @@ function stepKeyboard(ctx: Context, step: Step, draft: Draft, user: UserRow): In
 }
 
 /** Shows a step: in place for button presses, as a new message after the user typed or sent a photo. */
-async function goTo(ctx: Context, step: Step, draft: Draft, asNewMessage: boolean): Promise<void> {
+async function goTo(ctx: Context, step: Step, draft: Draft, asNewMessage: boolean, lead?: string): Promise<void> {
   const keyboard = stepKeyboard(ctx, step, draft, requireUser(ctx));
-  await postDialog.show(ctx, step, draft, renderStep(ctx, step, draft), keyboard, asNewMessage);
+  const text = renderStep(ctx, step, draft);
+  await postDialog.show(ctx, step, draft, lead ? `${lead}\n\n${text}` : text, keyboard, asNewMessage);
 }
 
 function previous(step: Step, draft: Draft): Step | 'leave' {
@@ -425,9 +426,8 @@ postsFeature.on('message', async (ctx, next) => {
     }
     return goTo(ctx, 'preview', { ...draft, photoFileId: photo, reviewing: true }, true);
   }
-  // A button step: the keyboard may have scrolled away, so it comes again.
-  await ctx.reply(ctx.t('errors.buttonsExpected'));
-  return goTo(ctx, step, draft, true);
+  // A button step: the keyboard may have scrolled away, so it comes again, in one message under the hint.
+  return goTo(ctx, step, draft, true, ctx.t('errors.buttonsExpected'));
 });
 
 // ------------------------------------------------------------------ /my

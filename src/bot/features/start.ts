@@ -169,8 +169,10 @@ function createRoleKeyboard(ctx: Context): InlineKeyboard {
  * Shows an onboarding step and remembers it: in place for button presses, as a new message at the
  * start or after the user typed something.
  */
-async function showStep(ctx: Context, user: UserRow, step: Step, state: OnboardingState, asNewMessage: boolean): Promise<void> {
-  const { text, keyboard } = screens[step](ctx, user, state);
+async function showStep(ctx: Context, user: UserRow, step: Step, state: OnboardingState, asNewMessage: boolean, lead?: string): Promise<void> {
+  const screen = screens[step](ctx, user, state);
+  const text = lead ? `${lead}\n\n${screen.text}` : screen.text;
+  const keyboard = screen.keyboard;
   const messageId = asNewMessage ? (await ctx.reply(text, { reply_markup: keyboard })).message_id : await showScreen(ctx, text, keyboard);
   await onboarding.remember(ctx, step, state, messageId);
 }
@@ -203,10 +205,10 @@ export function renderSummary(ctx: Context, user: UserRow): string {
   });
 }
 
-// Typing during onboarding: the buttons may have scrolled away, so the current step comes again.
+// Typing during onboarding: the buttons may have scrolled away, so the current step comes again, in one
+// message under the hint.
 startFeature.on('message', async (ctx, next) => {
   const dialog = onboarding.current(ctx);
   if (!dialog || ctx.message.text?.startsWith('/')) return next();
-  await ctx.reply(ctx.t('errors.buttonsExpected'));
-  await showStep(ctx, requireUser(ctx), dialog.step, dialog.data, true);
+  await showStep(ctx, requireUser(ctx), dialog.step, dialog.data, true, ctx.t('errors.buttonsExpected'));
 });
