@@ -48,10 +48,12 @@ export function deferKeyboardRemoval(ctx: Context, messageId: number): boolean {
   if (!pending) return false;
   if (pending.size === 0) {
     // From the first removal on, a later edit of the same message (a screen shown in place with buttons of
-    // its own) takes it off the list: the message keeps what the edit gave it.
+    // its own) takes it off the list: the message keeps what the edit gave it. Message ids count per chat,
+    // so an edit in another chat (a helper's card) leaves the list alone.
+    const chat = String(ctx.chat?.id);
     ctx.api.config.use((prev, method, payload, signal) => {
-      const id = (payload as { message_id?: unknown }).message_id;
-      if (MESSAGE_EDITS.has(method) && typeof id === 'number') pending.delete(id);
+      const { message_id: id, chat_id: inChat } = payload as { message_id?: unknown; chat_id?: unknown };
+      if (MESSAGE_EDITS.has(method) && typeof id === 'number' && String(inChat) === chat) pending.delete(id);
       return prev(method, payload, signal);
     });
   }

@@ -58,6 +58,22 @@ describe('closingCalls', () => {
     expect(keyboardOf(telegram, old.message_id)).toEqual([[{ text: 'Мої запити', callback_data: 'x:mine' }]]);
   });
 
+  it('still removes it when the update edits a message with the same id in another chat', async () => {
+    const helper: Persona = { id: 4_100_002, first_name: 'Jonas', language_code: 'de' };
+    const { telegram, bot, methods } = botWith(async (ctx) => {
+      await removeKeyboard(ctx, old.message_id);
+      await ctx.api.editMessageText(helper.id, card.message_id, 'Erledigt', { reply_markup: new InlineKeyboard().text('OK', 'x:ok') });
+    });
+    const old = await messageWithButton(bot, telegram, 'Далі');
+    const card = await bot.api.sendMessage(helper.id, 'Karte');
+    telegram.calls.length = 0;
+    expect(card.message_id).toBe(old.message_id); // ids count per chat
+    await bot.handleUpdate(messageUpdate(person, telegram.recordUserMessage(person.id, '/cancel').messageId, { text: '/cancel' }));
+
+    expect(methods()).toEqual(['editMessageText', 'editMessageReplyMarkup']);
+    expect(keyboardOf(telegram, old.message_id)).toEqual([]);
+  });
+
   it('removes each keyboard once, however often it is asked for', async () => {
     const { telegram, bot, methods } = botWith(async (ctx) => {
       await removeKeyboard(ctx, first.message_id);
