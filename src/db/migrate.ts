@@ -5,11 +5,8 @@ import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
-import { PROJECT_ROOT } from '../util/project-root';
+import { MIGRATIONS_FOLDER } from '../util/project-root';
 import type { DatabaseHandle } from './index';
-
-/** The committed drizzle-kit migrations. */
-export const MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'migrations');
 
 /** A fixed key for the advisory lock that serialises migrations across processes. */
 const MIGRATION_LOCK = 726_411_001;

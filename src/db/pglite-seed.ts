@@ -10,8 +10,7 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../util/project-root';
-import { MIGRATIONS_FOLDER } from './migrate';
+import { MIGRATIONS_FOLDER, PROJECT_ROOT } from '../util/project-root';
 
 /** Where `npm install` prepares the seed for `npm start`. */
 export const DEFAULT_SEED_ROOT = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'hilfenetz');

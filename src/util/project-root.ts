@@ -14,3 +14,6 @@ export const PROJECT_ROOT = (() => {
   }
   return dir;
 })();
+
+/** The committed drizzle-kit migrations. */
+export const MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'migrations');
