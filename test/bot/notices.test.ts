@@ -193,6 +193,28 @@ describe('composing and sending a notice', () => {
     expect(coordinator.buttons()).toContain('Weiter ›');
   });
 
+  it('shows a button step again under the hint, in one message, when text is typed instead', async () => {
+    const coordinator = h.user(COORDINATOR);
+    await coordinator.send('/broadcast');
+    const typed = await coordinator.send('an alle bitte');
+    expect(typed.sent).toHaveLength(1);
+    expect(typed.sent[0]!.text).toMatch(/^Bitte wählen Sie mit den Knöpfen unten\. Abbrechen: \/cancel\n\n/);
+    expect(coordinator.buttons(typed.sent[0])).toContain('👥 Alle');
+
+    // The longest preview still takes the hint: a German text of 3,497 of the 3,500 characters allowed.
+    await coordinator.click('👥 Alle', typed.sent[0]);
+    await coordinator.click('Weiter ›');
+    await coordinator.click('Weiter ›');
+    await coordinator.send(`${'Termine '.repeat(436)}ab 9 Uhr.`);
+    await coordinator.click('⏭ Diese Sprache überspringen');
+    await coordinator.click('⏭ Diese Sprache überspringen');
+    await coordinator.click('➡️ Ohne Anhang weiter');
+    const again = await coordinator.send('senden');
+    expect(again.sent).toHaveLength(1);
+    expect(again.sent[0]!.text).toMatch(/^Bitte wählen Sie mit den Knöpfen unten\. Abbrechen: \/cancel\n\n[^]*Termine Termine[^]*ab 9 Uhr\./);
+    expect(coordinator.buttons(again.sent[0])).toEqual(['✏️ Deutsch', '‹ Zurück', '✖️ Abbrechen']); // nobody to send to here
+  });
+
   it('sends with a photo, falls back to German, and refuses texts too long for a caption', async () => {
     const p = await population();
     const coordinator = h.user(COORDINATOR);

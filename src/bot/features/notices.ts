@@ -187,10 +187,20 @@ function keyboardFor(ctx: Context, step: Step, c: Composer_, recipients: number)
   }
 }
 
-async function goTo(ctx: Authorized, step: Step, c: Composer_, asNewMessage = false): Promise<void> {
+/** Telegram's limit for a message's text (the HTML as written is never shorter than what counts). */
+const MESSAGE_TEXT_MAX = 4096;
+
+/**
+ * Shows a step of the composer. A `lead` (a hint) goes above the step in the same message; a preview too
+ * long to take it as well gets it as a message of its own, before.
+ */
+async function goTo(ctx: Authorized, step: Step, c: Composer_, asNewMessage = false, lead?: string): Promise<void> {
   // Counted once per preview: the text and the send button show the same number.
   const recipients = step === 'preview' ? await countNoticeRecipients(ctx.deps.db, toDraft(c), ctx.user.id) : 0;
-  await composerDialog.show(ctx, step, c, render(ctx, step, c, recipients), keyboardFor(ctx, step, c, recipients), asNewMessage);
+  let text = render(ctx, step, c, recipients);
+  if (lead && lead.length + 2 + text.length <= MESSAGE_TEXT_MAX) text = `${lead}\n\n${text}`;
+  else if (lead) await ctx.reply(lead);
+  await composerDialog.show(ctx, step, c, text, keyboardFor(ctx, step, c, recipients), asNewMessage);
 }
 
 /** Wanted languages without a text yet (the machine can fill them). */
@@ -357,8 +367,8 @@ senders.on('message', async (ctx, next) => {
     }
     return goTo(ctx, 'preview', withMedia, true);
   }
-  await ctx.reply(ctx.t('errors.buttonsExpected'));
-  return goTo(ctx, step, c, true);
+  // A button step: the keyboard may have scrolled away, so it comes again, under the hint.
+  return goTo(ctx, step, c, true, ctx.t('errors.buttonsExpected'));
 });
 
 stoppers.callbackQuery(noticeData.filter, async (ctx, next) => {
