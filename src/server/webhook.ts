@@ -107,7 +107,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
 
   async function handOver(update: Update, res: ServerResponse): Promise<void> {
     let webhookReplied = false;
-    const envelope = {
+    // grammY uses the envelope while it has `send`: once Telegram has been answered (the timeout below),
+    // it goes, and a closing call that would have been the reply becomes a request of its own.
+    const envelope: { send?: (json: string) => Promise<void> } = {
       async send(json: string) {
         webhookReplied = true;
         if (!res.headersSent) res.writeHead(200, JSON_TYPE).end(json);
@@ -121,6 +123,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     try {
       const outcome = await Promise.race([task.then(() => 'done' as const), timedOut]);
       if (outcome === 'timeout') {
+        envelope.send = undefined;
         logger.warn({ update_id: update.update_id, timeoutMs }, 'update still running; answered Telegram so that it is not delivered twice');
         task.catch((err: unknown) => {
           logger.warn({ update_id: update.update_id, err: describeError(unwrap(err)) }, 'update failed after Telegram was answered');

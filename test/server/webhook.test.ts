@@ -4,12 +4,14 @@ import { Writable } from 'node:stream';
 import { eq } from 'drizzle-orm';
 import { Bot } from 'grammy';
 import type { Update } from 'grammy/types';
+import { canUseWebhookReply, closingCalls } from '../../src/bot/closing-calls';
 import type { Context } from '../../src/bot/context';
 import { users } from '../../src/db/schema';
 import { createLogger } from '../../src/logger';
 import { createWebhookHandler, nestingDepthExceeds, parseUpdate, type WebhookHandler } from '../../src/server/webhook';
 import { FakeTelegram } from '../helpers/fake-telegram';
 import { createHarness, type Harness, PEOPLE } from '../helpers/harness';
+import { waitFor } from '../helpers/wait';
 import { callbackUpdate, messageUpdate, type Persona } from '../helpers/updates';
 
 const SECRET = 'webhook_secret_0123456789';
@@ -261,6 +263,29 @@ describe('webhook endpoint when the bot fails', () => {
       // The late failure is logged, not an unhandled rejection (which would end the process).
       expect(failedLate).toBe(true);
       expect(log.lines).toContainEqual(expect.objectContaining({ level: 40, msg: 'update failed after Telegram was answered', update_id: 2 }));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('sends the closing answer of a button as a request when Telegram was already answered (timeout)', async () => {
+    const telegram = new FakeTelegram();
+    const bot = new Bot<Context>('1:x', { botInfo: telegram.botInfo, client: { fetch: telegram.fetch, canUseWebhookReply } });
+    bot.use(closingCalls);
+    bot.use(async () => {
+      await sleep(150); // longer than the webhook's timeout
+    });
+    const log = memoryLogger();
+    const { url, server } = await serve({ '/telegram': createWebhookHandler({ bot, secret: SECRET, logger: log.logger, timeoutMs: 50 }) });
+    try {
+      const person: Persona = { id: 380_504, first_name: 'Оксана', language_code: 'uk' };
+      const press = callbackUpdate(person, undefined, 'x:slow');
+      const response = await fetch(`${url}/telegram`, { method: 'POST', headers: { 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify(press.update) });
+      expect({ status: response.status, body: await response.text() }).toEqual({ status: 200, body: '' });
+      // Not lost in a reply nobody reads any more: the button stops spinning.
+      await waitFor('the closing answer at the Bot API', () => telegram.answers.some((a) => a.callbackQueryId === press.id), 5_000, undefined, 20);
+      expect(telegram.answers.filter((a) => a.callbackQueryId === press.id)).toHaveLength(1);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
