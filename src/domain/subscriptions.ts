@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db';
 import { type PostKind, subscriptions, users, type UserRow } from '../db/schema';
 
@@ -26,6 +26,13 @@ export async function getSubscriptionSets(db: Executor, userId: number, kind: Po
  */
 export async function replaceSubscriptions(db: Database, userId: number, kind: PostKind, sets: SubscriptionSets): Promise<number> {
   return db.transaction(async (tx) => {
+    // New need subscriptions list the helper as pending (trigger subscriptions_added_stats). The catch-up of
+    // the statistics (catch_up_helper_stats) takes that row first and the helper's first need subscription
+    // second; taking them in the same order here keeps the two from waiting on each other (a deadlock).
+    if (kind === 'need') {
+      await tx.execute(sql`select 1 from helper_stats_pending where user_id = ${userId} for update`);
+      await tx.execute(sql`select 1 from subscriptions where user_id = ${userId} and kind = 'need' order by category, district limit 1 for update`);
+    }
     await tx.delete(subscriptions).where(and(eq(subscriptions.userId, userId), eq(subscriptions.kind, kind)));
     const pairs = sets.categories.flatMap((category) => sets.districts.map((district) => ({ userId, kind, category, district })));
     if (pairs.length > 0) await tx.insert(subscriptions).values(pairs).onConflictDoNothing();
