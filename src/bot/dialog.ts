@@ -74,6 +74,11 @@ async function showDialogStep(
   await setDialog(ctx, { ...state, messageId }); // also removes the previous step's buttons
 }
 
+/** A step's text with a one-line hint above it (text typed where a button was expected), or as it is. */
+export function underHint(hint: string | undefined, text: string): string {
+  return hint ? `${hint}\n\n${text}` : text;
+}
+
 /**
  * Removes the inline keyboard of a message (ignoring messages that are gone or unchanged): once the update
  * is done, as one of its closing calls (src/bot/closing-calls.ts), unless a later edit shows the message

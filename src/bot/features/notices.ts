@@ -23,7 +23,7 @@ import { createCallbackData, keyField } from '../../presentation/callback-data/c
 import { noticeData } from '../../presentation/callback-data/notices';
 import { reportData } from '../../presentation/callback-data/reports';
 import { type Context, requireUser } from '../context';
-import { answerStale, defineDialog, showScreen } from '../dialog';
+import { answerStale, defineDialog, showScreen, underHint } from '../dialog';
 import { createDistrictKeyboard } from '../../presentation/keyboards';
 import { formatDate, shorten } from '../../presentation/format';
 import { type Authorized, gate } from '../permissions';
@@ -197,10 +197,10 @@ const MESSAGE_TEXT_MAX = 4096;
 async function goTo(ctx: Authorized, step: Step, c: Composer_, asNewMessage = false, lead?: string): Promise<void> {
   // Counted once per preview: the text and the send button show the same number.
   const recipients = step === 'preview' ? await countNoticeRecipients(ctx.deps.db, toDraft(c), ctx.user.id) : 0;
-  let text = render(ctx, step, c, recipients);
-  if (lead && lead.length + 2 + text.length <= MESSAGE_TEXT_MAX) text = `${lead}\n\n${text}`;
-  else if (lead) await ctx.reply(lead);
-  await composerDialog.show(ctx, step, c, text, keyboardFor(ctx, step, c, recipients), asNewMessage);
+  const text = render(ctx, step, c, recipients);
+  const fits = lead === undefined || underHint(lead, text).length <= MESSAGE_TEXT_MAX;
+  if (!fits) await ctx.reply(lead);
+  await composerDialog.show(ctx, step, c, fits ? underHint(lead, text) : text, keyboardFor(ctx, step, c, recipients), asNewMessage);
 }
 
 /** Wanted languages without a text yet (the machine can fill them). */

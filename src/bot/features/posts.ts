@@ -30,7 +30,7 @@ import { createCallbackData, keyField } from '../../presentation/callback-data/c
 import { postData } from '../../presentation/callback-data/posts';
 import { detectLanguage } from '../../translate/detect';
 import { type Context, requireUser } from '../context';
-import { answerStale, defineDialog, removeKeyboard, showScreen } from '../dialog';
+import { answerStale, defineDialog, removeKeyboard, showScreen, underHint } from '../dialog';
 import { createCategoryKeyboard, createDistrictKeyboard } from '../../presentation/keyboards';
 import { formatDate, formatDuration } from '../../presentation/format';
 import { renderIntakePerson, renderPostCard } from '../../presentation/post';
@@ -263,8 +263,7 @@ function stepKeyboard(ctx: Context, step: Step, draft: Draft, user: UserRow): In
 /** Shows a step: in place for button presses, as a new message after the user typed or sent a photo. */
 async function goTo(ctx: Context, step: Step, draft: Draft, asNewMessage: boolean, lead?: string): Promise<void> {
   const keyboard = stepKeyboard(ctx, step, draft, requireUser(ctx));
-  const text = renderStep(ctx, step, draft);
-  await postDialog.show(ctx, step, draft, lead ? `${lead}\n\n${text}` : text, keyboard, asNewMessage);
+  await postDialog.show(ctx, step, draft, underHint(lead, renderStep(ctx, step, draft)), keyboard, asNewMessage);
 }
 
 function previous(step: Step, draft: Draft): Step | 'leave' {

@@ -10,7 +10,7 @@ import { createCallbackData, keyField } from '../../presentation/callback-data/c
 import { type DeepLink, parseStartPayload } from '../../presentation/callback-data/deep-link';
 import { registerChatCommands } from '../commands';
 import { type Context, requireUser } from '../context';
-import { answerStale, defineDialog, endDialog, showScreen } from '../dialog';
+import { answerStale, defineDialog, endDialog, showScreen, underHint } from '../dialog';
 import { createDistrictKeyboard, createLanguageRow } from '../../presentation/keyboards';
 import { useLocale } from '../middleware/user';
 import { showPost } from './browse';
@@ -170,9 +170,8 @@ function createRoleKeyboard(ctx: Context): InlineKeyboard {
  * start or after the user typed something.
  */
 async function showStep(ctx: Context, user: UserRow, step: Step, state: OnboardingState, asNewMessage: boolean, lead?: string): Promise<void> {
-  const screen = screens[step](ctx, user, state);
-  const text = lead ? `${lead}\n\n${screen.text}` : screen.text;
-  const keyboard = screen.keyboard;
+  const { text: stepText, keyboard } = screens[step](ctx, user, state);
+  const text = underHint(lead, stepText);
   const messageId = asNewMessage ? (await ctx.reply(text, { reply_markup: keyboard })).message_id : await showScreen(ctx, text, keyboard);
   await onboarding.remember(ctx, step, state, messageId);
 }
