@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { WHOLE_CITY } from '../city';
 import type { Clock } from '../clock';
 import { type Executor, queryRows } from '../db';
@@ -33,9 +33,10 @@ export function routingContext(
  * not banned, deleted or unreachable (blocked the bot), notifications neither paused nor on a week's
  * pause, and no block with the author in either direction. The one copy of these rules for routing and
  * for waves. The two directions of a block are two anti-joins, each an index lookup (the blocks' primary
- * key, blocks_blocked_idx); one `or` of both was a scan of all blocks for every candidate.
+ * key, blocks_blocked_idx); one `or` of both was a scan of all blocks for every candidate. The author and
+ * `now` are values, or placeholders of a statement built once (the wave's).
  */
-export function reachableHelperSql(authorId: number, now: Date): SQL {
+export function reachableHelperSql(authorId: number | Placeholder, now: Date | Placeholder): SQL {
   return sql`u.id <> ${authorId}
       and u.banned_at is null and u.deleted_at is null and u.blocked_at is null
       and not u.notifications_paused

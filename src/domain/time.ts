@@ -92,15 +92,36 @@ export function nextMorning(now: Date, timeZone: string, quiet: QuietHours | nul
  * as parameters.
  */
 export function quietUntilSql(now: Date, timeZone: string, fallback: QuietHours | null, start: SQL, end: SQL): SQL {
+  return quietUntilSqlOf(quietUntilValues(now, timeZone, fallback), start, end);
+}
+
+/** What quietUntilSql binds: everything that depends only on `now`, the time zone and the default quiet hours. */
+export interface QuietUntilValues {
+  now: Date;
+  /** Local minute of the day at `now`, and the local date (YYYY-MM-DD). */
+  minute: number;
+  day: string;
+  timeZone: string;
+  fallbackStart: number | null;
+  fallbackEnd: number | null;
+}
+
+export function quietUntilValues(now: Date, timeZone: string, fallback: QuietHours | null): QuietUntilValues {
   const p = localParts(now, timeZone);
-  const m = p.hour * 60 + p.minute;
-  const day = localDay(now, timeZone);
-  const s = sql`coalesce(${start}, ${fallback?.start ?? null}::int)`;
-  const e = sql`coalesce(${end}, ${fallback?.end ?? null}::int)`;
-  const minute = sql`${m}::int`;
+  return { now, minute: p.hour * 60 + p.minute, day: localDay(now, timeZone), timeZone, fallbackStart: fallback?.start ?? null, fallbackEnd: fallback?.end ?? null };
+}
+
+/**
+ * quietUntilSql over values given as SQL: parameters, or the placeholders of a statement whose text is
+ * built once (the wave's, src/domain/waves.ts).
+ */
+export function quietUntilSqlOf(v: { [K in keyof QuietUntilValues]: unknown }, start: SQL, end: SQL): SQL {
+  const s = sql`coalesce(${start}, ${v.fallbackStart}::int)`;
+  const e = sql`coalesce(${end}, ${v.fallbackEnd}::int)`;
+  const minute = sql`${v.minute}::int`;
   return sql`(case
-    when ${s} is null or ${e} is null or ${s} = ${e} then ${now}::timestamptz
+    when ${s} is null or ${e} is null or ${s} = ${e} then ${v.now}::timestamptz
     when (case when ${s} < ${e} then ${minute} >= ${s} and ${minute} < ${e} else ${minute} >= ${s} or ${minute} < ${e} end)
-      then ((${day}::date + make_interval(mins => ${e}) + (case when ${minute} >= ${e} then interval '1 day' else interval '0 day' end)) at time zone ${timeZone})
-    else ${now}::timestamptz end)`;
+      then ((${v.day}::date + make_interval(mins => ${e}) + (case when ${minute} >= ${e} then interval '1 day' else interval '0 day' end)) at time zone ${v.timeZone})
+    else ${v.now}::timestamptz end)`;
 }

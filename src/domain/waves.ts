@@ -1,12 +1,12 @@
-import { and, eq, isNull, lte, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNull, lte, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { WHOLE_CITY } from '../city';
 import type { Config } from '../config';
-import { type Database, type Executor, queryRows, queryRowsPrepared, rowFromJson } from '../db';
+import { type Database, type Executor, queryRows, rowFromJson, shapedStatement } from '../db';
 import { contacts, helperStatsPending, notifications, outbox, posts, PRIORITY, type PostRow, subscriptions, users, type UserRow } from '../db/schema';
 import { coveringDistricts, reachableHelperSql, type RoutingContext } from './matching';
 import { enqueue, OUTBOX_KINDS } from './outbox';
-import { effectiveQuietHours, quietUntil, quietUntilSql } from './time';
-import { protectedNeedSql } from './verification';
+import { effectiveQuietHours, quietUntil, quietUntilSqlOf, quietUntilValues } from './time';
+import { isProtectedNeed, verifiedHelperSql } from './verification';
 
 /** How long "Pause for a week" lasts. */
 export const PAUSE_FOR_A_WEEK_MS = 7 * 86_400_000;
@@ -100,11 +100,60 @@ function rankOrder(s: string, user: string): SQL {
   return sql`${c('load')}, ${c('record')} desc nulls last, ${c('last_at')} asc nulls first, ${c('shuffle')}, ${sql.raw(`${s}.${user}`)}`;
 }
 
-function districtList(districts: readonly string[]): SQL {
+function districtList(districts: readonly Placeholder[]): SQL {
   return sql.join(
     districts.map((d) => sql`${d}`),
     sql`, `,
   );
+}
+
+/**
+ * How a wave's statement looks apart from its values: the districts of the local tier (own district and
+ * whole city: how many; null for a whole-city need), how many neighbouring districts the search may widen
+ * to, whether only verified helpers may be told, and which tiers it reads (see tellNext). Its text is built
+ * once per shape (shapedStatement): every value is a placeholder (`bound`, localDistrict, nearDistrict)
+ * bound at each run (rankingValues). Building the text again at every wave cost ~0.7 ms of JavaScript.
+ */
+interface WaveShape {
+  local: number | null;
+  near: number;
+  verifiedOnly: boolean;
+  tiers: 'local' | 'rest' | 'all';
+}
+
+function shapeKey(shape: WaveShape): string {
+  return `${shape.tiers}:${shape.local ?? 'city'}:${shape.near}:${shape.verifiedOnly ? 'verified' : 'all'}`;
+}
+
+/** The placeholders of the values every wave statement binds (rankingValues). */
+const bound = {
+  postId: sql.placeholder('postId'),
+  authorId: sql.placeholder('authorId'),
+  category: sql.placeholder('category'),
+  now: sql.placeholder('now'),
+  limit: sql.placeholder('limit'),
+  weeklyCap: sql.placeholder('weeklyCap'),
+};
+const localDistrict = (i: number) => sql.placeholder(`local${i}`);
+const nearDistrict = (i: number) => sql.placeholder(`near${i}`);
+
+/** The neighbouring districts a need's search may widen to (none for a whole-city need). */
+function nearDistricts(ctx: WaveContext, post: RankedPost): readonly string[] {
+  if (post.district === WHOLE_CITY) return [];
+  const local = coveringDistricts(post.district);
+  return ctx.waves.neighbours(post.district).filter((d) => d !== WHOLE_CITY && !local?.includes(d));
+}
+
+function waveShape(ctx: WaveContext, post: RankedPost, tiers: WaveShape['tiers']): WaveShape {
+  return { local: coveringDistricts(post.district)?.length ?? null, near: nearDistricts(ctx, post).length, verifiedOnly: isProtectedNeed(ctx, post), tiers };
+}
+
+/** The values of a need's ranking at `now`, cut at `limit`, for the placeholders of its shape. */
+function rankingValues(ctx: WaveContext, post: RankedPost, now: Date, limit: number): Record<string, unknown> {
+  const values: Record<string, unknown> = { postId: post.id, authorId: post.authorId, category: post.category, now, limit, weeklyCap: ctx.waves.weeklyCap };
+  for (const [i, district] of (coveringDistricts(post.district) ?? []).entries()) values[`local${i}`] = district;
+  for (const [i, district] of nearDistricts(ctx, post).entries()) values[`near${i}`] = district;
+  return values;
 }
 
 /** A tier's streams: which districts, whether from the neighbours, whether capped, and which rows of a helper count first. */
@@ -117,14 +166,14 @@ interface StreamSpec {
 
 /**
  * The conditions every stream applies to a candidate row `s` (with its user `u`): the helper may be told
- * (reachableHelperSql, protectedNeedSql), was not told about this need yet, and `s` is the helper's one row
+ * (reachableHelperSql; verifiedHelperSql for a protected category), was not told about this need yet, and `s` is the helper's one row
  * in this tier (no other subscription of theirs that the tier counts first).
  */
-function candidateSql(ctx: WaveContext, post: RankedPost, now: Date, spec: StreamSpec): SQL {
+function candidateSql(shape: WaveShape, spec: StreamSpec): SQL {
   return sql`not exists (select 1 from ${subscriptions} o
-          where o.user_id = s.user_id and o.kind = 'need' and o.category = ${post.category} and o.district <> s.district and (${spec.other}))
-        and ${reachableHelperSql(post.authorId, now)}${protectedNeedSql(ctx, post)}
-        and not exists (select 1 from ${notifications} t where t.post_id = ${post.id} and t.user_id = s.user_id)`;
+          where o.user_id = s.user_id and o.kind = 'need' and o.category = ${bound.category} and o.district <> s.district and (${spec.other}))
+        and ${reachableHelperSql(bound.authorId, bound.now)}${shape.verifiedOnly ? sql` and ${verifiedHelperSql()}` : sql``}
+        and not exists (select 1 from ${notifications} t where t.post_id = ${bound.postId} and t.user_id = s.user_id)`;
 }
 
 /**
@@ -135,18 +184,18 @@ function candidateSql(ctx: WaveContext, post: RankedPost, now: Date, spec: Strea
  * helper's statistics are the same on all their need subscriptions, so whichever row stands for them ranks
  * them the same; the tie-breaker is that row's.
  */
-function streamSql(ctx: WaveContext, post: RankedPost, now: Date, limit: number, district: string | null, spec: StreamSpec): SQL {
+function streamSql(shape: WaveShape, district: Placeholder | null, spec: StreamSpec): SQL {
   return sql`(select s.user_id as id, u.telegram_id, u.quiet_start, u.quiet_end, ${spec.far ? sql`true` : sql`false`} as far,
         s.load, s.record, s.last_at, s.shuffle
       from ${subscriptions} s
       join ${users} u on u.id = s.user_id
-      where s.kind = 'need' and s.category = ${post.category}${district === null ? sql`` : sql` and s.district = ${district}`}
-        and s.load ${spec.capped ? sql`>=` : sql`<`} ${ctx.waves.weeklyCap}
-        and (s.stats_change_at is null or s.stats_change_at > ${now})
+      where s.kind = 'need' and s.category = ${bound.category}${district === null ? sql`` : sql` and s.district = ${district}`}
+        and s.load ${spec.capped ? sql`>=` : sql`<`} ${bound.weeklyCap}
+        and (s.stats_change_at is null or s.stats_change_at > ${bound.now})
         and not exists (select 1 from ${helperStatsPending} p where p.user_id = s.user_id)
-        and ${candidateSql(ctx, post, now, spec)}
+        and ${candidateSql(shape, spec)}
       order by ${rankOrder('s', 'user_id')}
-      limit ${limit})`;
+      limit ${bound.limit})`;
 }
 
 /**
@@ -155,22 +204,22 @@ function streamSql(ctx: WaveContext, post: RankedPost, now: Date, limit: number,
  * whose plan PostgreSQL keeps per connection), in rank order, cut at `limit`. A few helpers: the ones told,
  * answering or erased since the last catch-up (catchUpHelperStats).
  */
-function pendingStreamSql(ctx: WaveContext, post: RankedPost, now: Date, limit: number, districts: readonly string[] | null, spec: StreamSpec): SQL {
+function pendingStreamSql(shape: WaveShape, districts: readonly Placeholder[] | null, spec: StreamSpec): SQL {
   const inDistricts = districts === null ? sql`null::text[]` : sql`array[${districtList(districts)}]::text[]`;
   return sql`(select s.user_id as id, u.telegram_id, u.quiet_start, u.quiet_end, ${spec.far ? sql`true` : sql`false`} as far,
         s.load, s.record, s.last_at, s.shuffle
-      from pending_helper_stats(${post.category}, ${inDistricts}, ${now}::timestamptz) s
+      from pending_helper_stats(${bound.category}, ${inDistricts}, ${bound.now}::timestamptz) s
       join ${users} u on u.id = s.user_id
-      where s.load ${spec.capped ? sql`>=` : sql`<`} ${ctx.waves.weeklyCap}
-        and ${candidateSql(ctx, post, now, spec)}
+      where s.load ${spec.capped ? sql`>=` : sql`<`} ${bound.weeklyCap}
+        and ${candidateSql(shape, spec)}
       order by ${rankOrder('s', 'user_id')}
-      limit ${limit})`;
+      limit ${bound.limit})`;
 }
 
 /** Several streams merged in rank order (PostgreSQL: a Merge Append of the index scans), cut at `limit`. */
-function mergedSql(streams: SQL[], limit: number): SQL {
+function mergedSql(streams: SQL[]): SQL {
   if (streams.length === 1) return streams[0]!;
-  return sql`(select * from (${sql.join(streams, sql` union all `)}) m order by ${rankOrder('m', 'id')} limit ${limit})`;
+  return sql`(select * from (${sql.join(streams, sql` union all `)}) m order by ${rankOrder('m', 'id')} limit ${bound.limit})`;
 }
 
 /**
@@ -178,8 +227,8 @@ function mergedSql(streams: SQL[], limit: number): SQL {
  * primary key keeps "at most once per post") and one outbox row each, deferred to the end of the helper's
  * quiet hours, and the need's routing state (`state`: wave, next wave due, widened, desk; see tellTiers), in
  * one statement like routePost — two when the local tier falls short (below). On
- * PostgreSQL the statement is prepared once per connection (queryRowsPrepared): planning its dozen small
- * joins cost more than running them.
+ * PostgreSQL the statement is prepared once per connection (shapedStatement): planning its dozen small
+ * joins cost more than running them. Its text is built once per shape (WaveShape).
  *
  * Candidates: subscribers to needs of the category whose districts cover the need (its district or the
  * whole city), and — once the search may widen — those of the neighbouring districts; minus everyone
@@ -224,43 +273,43 @@ function mergedSql(streams: SQL[], limit: number): SQL {
  */
 async function tellNext(db: Executor, ctx: WaveContext, post: WavePost, wave: number, limit: number, state: { desk: boolean } | null): Promise<Wave> {
   const now = ctx.clock.now();
-  const tiers = rankingTiers(ctx, post, now);
   // Most waves are filled by local helpers under the cap: that tier is a statement of its own, so that the
   // others are not even planned (planning a dozen streams cost more than reading one). The need's state is
   // written (unless `state` is null) by whichever statement is the last: this one if it fills the wave.
   const write = state !== null;
   const desk = state?.desk ?? false;
-  const first = await tellTiers(db, ctx, post, now, limit, [tiers.local(limit)], { wave, write, desk, before: NOBODY, fills: limit });
+  const first = await tellTiers(db, ctx, post, now, limit, 'local', { wave, write, desk, before: NOBODY, fills: limit });
   const left = limit - first.told;
   if (left <= 0) return first;
-  const second = await tellTiers(db, ctx, post, now, left, tiers.rest(left), { wave, write, desk, before: first, fills: 0 });
+  const second = await tellTiers(db, ctx, post, now, left, 'rest', { wave, write, desk, before: first, fills: 0 });
   return { ...second, told: first.told + second.told, far: first.far + second.far };
 }
 
 /**
- * The tiers of a need's ranking (see tellNext), each as SQL cut at `n` rows: `local` (own district and whole
- * city, under the cap) and the `rest` in order (neighbours under the cap, local capped, capped neighbours).
+ * The tiers of a shape's ranking (see tellNext) in order, each as SQL cut at `limit` rows: `local` (own
+ * district and whole city, under the cap), or the `rest` (neighbours under the cap, local capped, capped
+ * neighbours), or `all` of them.
  */
-function rankingTiers(ctx: WaveContext, post: RankedPost, now: Date): { local(n: number): SQL; rest(n: number): SQL[] } {
-  const local = coveringDistricts(post.district);
-  const near = post.district === WHOLE_CITY ? [] : ctx.waves.neighbours(post.district).filter((d) => d !== WHOLE_CITY && !local?.includes(d));
+function rankingTiers(shape: WaveShape): SQL[] {
+  const local = shape.local === null ? null : Array.from({ length: shape.local }, (_, i) => localDistrict(i));
+  const near = Array.from({ length: shape.near }, (_, i) => nearDistrict(i));
   // A helper's row that another row of the same tier stands for: one of an earlier district in the tier,
   // and for neighbours any local one (they belong to the local tiers).
-  const earlierIn = (districts: readonly string[]) => sql`o.district in (${districtList(districts)}) and o.district < s.district`;
-  const localTier = (capped: boolean, n: number): SQL => {
+  const earlierIn = (districts: readonly Placeholder[]) => sql`o.district in (${districtList(districts)}) and o.district < s.district`;
+  const localTier = (capped: boolean): SQL => {
     const spec = { far: false, capped, other: local === null ? sql`o.district < s.district` : earlierIn(local) };
-    const streams = local === null ? [streamSql(ctx, post, now, n, null, spec)] : local.map((district) => streamSql(ctx, post, now, n, district, spec));
-    return mergedSql([...streams, pendingStreamSql(ctx, post, now, n, local, spec)], n);
+    const streams = local === null ? [streamSql(shape, null, spec)] : local.map((district) => streamSql(shape, district, spec));
+    return mergedSql([...streams, pendingStreamSql(shape, local, spec)]);
   };
-  const farTier = (capped: boolean, n: number): SQL[] => {
+  const farTier = (capped: boolean): SQL[] => {
     if (near.length === 0 || local === null) return [];
     const spec = { far: true, capped, other: sql`o.district in (${districtList(local)}) or (${earlierIn(near)})` };
-    return [mergedSql([...near.map((district) => streamSql(ctx, post, now, n, district, spec)), pendingStreamSql(ctx, post, now, n, near, spec)], n)];
+    return [mergedSql([...near.map((district) => streamSql(shape, district, spec)), pendingStreamSql(shape, near, spec)])];
   };
-  return {
-    local: (n) => localTier(false, n),
-    rest: (n) => [...farTier(false, n), localTier(true, n), ...farTier(true, n)],
-  };
+  const rest = () => [...farTier(false), localTier(true), ...farTier(true)];
+  if (shape.tiers === 'local') return [localTier(false)];
+  if (shape.tiers === 'rest') return rest();
+  return [localTier(false), ...rest()];
 }
 
 /**
@@ -268,10 +317,13 @@ function rankingTiers(ctx: WaveContext, post: RankedPost, now: Date): { local(n:
  * tellNext): the tests compare it with the ranking written the plain way.
  */
 export async function rankHelpers(db: Executor, ctx: WaveContext, post: RankedPost, limit: number): Promise<{ id: number; far: boolean }[]> {
-  const now = ctx.clock.now();
-  const tiers = rankingTiers(ctx, post, now);
-  return queryRows<{ id: number; far: boolean }>(db, sql`select id, far from (${sql.join([tiers.local(limit), ...tiers.rest(limit)], sql` union all `)}) t limit ${limit}`);
+  return rankStatement(db, waveShape(ctx, post, 'all'), rankingValues(ctx, post, ctx.clock.now(), limit));
 }
+
+const rankStatement = shapedStatement<WaveShape, { id: number; far: boolean }>(
+  shapeKey,
+  (shape) => sql`select id, far from (${sql.join(rankingTiers(shape), sql` union all `)}) t limit ${bound.limit}`,
+);
 
 /**
  * One statement of tellNext: the first `limit` helpers of `tiers` (read in order, each only while the ones
@@ -282,24 +334,45 @@ export async function rankHelpers(db: Executor, ctx: WaveContext, post: RankedPo
  * the moment the search first reached the neighbouring districts. When nobody was told and `record.desk`:
  * no next wave, and the need on the coordinators' desk from now (if it was not already).
  */
-async function tellTiers(db: Executor, ctx: WaveContext, post: WavePost, now: Date, limit: number, tiers: SQL[], record: WaveRecord): Promise<Wave> {
-  const notBefore = quietUntilSql(now, ctx.timeZone, ctx.quietHours, sql`r.quiet_start`, sql`r.quiet_end`);
-  const before = record.before;
-  const [row] = await queryRowsPrepared<{ told: number; far: number; first_visible_at: Date | string | null; post: Record<string, unknown> | null }>(
-    db,
-    sql`with ranked as materialized (
-        select id, telegram_id, quiet_start, quiet_end, far from (${sql.join(tiers, sql` union all `)}) tiers
-        limit ${limit}
+async function tellTiers(db: Executor, ctx: WaveContext, post: WavePost, now: Date, limit: number, tiers: 'local' | 'rest', record: WaveRecord): Promise<Wave> {
+  const [row] = await tellStatement(db, waveShape(ctx, post, tiers), {
+    ...rankingValues(ctx, post, now, limit),
+    ...quietUntilValues(now, ctx.timeZone, ctx.quietHours),
+    wave: record.wave,
+    write: record.write,
+    desk: record.desk,
+    fills: record.fills,
+    beforeTold: record.before.told,
+    beforeFar: record.before.far,
+    beforeFirstVisibleAt: record.before.firstVisibleAt,
+    interval: ctx.waves.intervalMs,
+  });
+  const first = row?.first_visible_at;
+  return { told: row?.told ?? 0, far: row?.far ?? 0, firstVisibleAt: first ? new Date(first) : null, post: row?.post ? rowFromJson(posts, row.post) : null };
+}
+
+const tellStatement = shapedStatement<WaveShape, { told: number; far: number; first_visible_at: Date | string | null; post: Record<string, unknown> | null }>(shapeKey, (shape) => {
+  const p = (name: string) => sql.placeholder(name);
+  const notBefore = quietUntilSqlOf(
+    { now: bound.now, minute: p('minute'), day: p('day'), timeZone: p('timeZone'), fallbackStart: p('fallbackStart'), fallbackEnd: p('fallbackEnd') },
+    sql`r.quiet_start`,
+    sql`r.quiet_end`,
+  );
+  const before = { told: p('beforeTold'), far: p('beforeFar'), firstVisibleAt: p('beforeFirstVisibleAt') };
+  const record = { wave: p('wave'), write: p('write'), desk: p('desk'), fills: p('fills') };
+  return sql`with ranked as materialized (
+        select id, telegram_id, quiet_start, quiet_end, far from (${sql.join(rankingTiers(shape), sql` union all `)}) tiers
+        limit ${bound.limit}
       ),
       notified as (
         insert into ${notifications} (post_id, user_id, created_at, wave)
-        select ${post.id}, id, ${now}, ${record.wave} from ranked
+        select ${bound.postId}, id, ${bound.now}, ${record.wave} from ranked
         on conflict do nothing
         returning user_id
       ),
       queued as (
         insert into ${outbox} (user_id, chat_id, priority, kind, payload, post_id, not_before, created_at)
-        select r.id, r.telegram_id, ${PRIORITY.notification}, ${OUTBOX_KINDS.postNotify}, '{}'::jsonb, ${post.id}, ${notBefore}, ${now}
+        select r.id, r.telegram_id, ${PRIORITY.notification}, ${OUTBOX_KINDS.postNotify}, '{}'::jsonb, ${bound.postId}, ${notBefore}, ${bound.now}
         -- One outbox row per person whatever the streams return (a guard: they count each helper once).
         from (select distinct on (id) * from ranked) r
         where r.id in (select n.user_id from notified n)
@@ -314,23 +387,20 @@ async function tellTiers(db: Executor, ctx: WaveContext, post: WavePost, now: Da
       recorded as (
         update ${posts} p set
           wave = case when t.told + ${before.told}::int > 0 then ${record.wave}::smallint else p.wave end,
-          wave_at = ${now}::timestamptz,
+          wave_at = ${bound.now}::timestamptz,
           next_wave_at = case when t.told + ${before.told}::int > 0
-            then greatest(coalesce(least(t.first_visible_at, ${before.firstVisibleAt}::timestamptz), ${now}::timestamptz), ${now}::timestamptz)
-              + ${ctx.waves.intervalMs}::int * interval '1 millisecond'
+            then greatest(coalesce(least(t.first_visible_at, ${before.firstVisibleAt}::timestamptz), ${bound.now}::timestamptz), ${bound.now}::timestamptz)
+              + ${p('interval')}::int * interval '1 millisecond'
             end,
-          widened_at = coalesce(p.widened_at, case when t.far + ${before.far}::int > 0 then ${now}::timestamptz end),
-          desk_at = case when t.told + ${before.told}::int > 0 then p.desk_at else coalesce(p.desk_at, ${now}::timestamptz) end
+          widened_at = coalesce(p.widened_at, case when t.far + ${before.far}::int > 0 then ${bound.now}::timestamptz end),
+          desk_at = case when t.told + ${before.told}::int > 0 then p.desk_at else coalesce(p.desk_at, ${bound.now}::timestamptz) end
         from told t
-        where p.id = ${post.id} and ${record.write}::boolean and t.told >= ${record.fills}::int and (t.told + ${before.told}::int > 0 or ${record.desk}::boolean)
+        where p.id = ${bound.postId} and ${record.write}::boolean and t.told >= ${record.fills}::int and (t.told + ${before.told}::int > 0 or ${record.desk}::boolean)
         returning p.*
       )
       select t.told, t.far, t.first_visible_at, (select row_to_json(r) from recorded r) as post
-      from told t`,
-  );
-  const first = row?.first_visible_at;
-  return { told: row?.told ?? 0, far: row?.far ?? 0, firstVisibleAt: first ? new Date(first) : null, post: row?.post ? rowFromJson(posts, row.post) : null };
-}
+      from told t`;
+});
 
 function isOpenNeed(post: Pick<PostRow, 'kind' | 'status'>): boolean {
   return post.kind === 'need' && (post.status === 'open' || post.status === 'in_contact');
