@@ -229,6 +229,31 @@ describe('the ranking read from subscriptions_rank_idx', () => {
     ]);
     expect(await rankHelpers(db.db, ctx, { ...need, district: WHOLE_CITY }, 10)).toHaveLength(2);
   });
+
+  it('binds the settings at every run: the statement built once for a shape ranks by the cap it is given', async () => {
+    const author = await person('seeker');
+    const local = await person('helper');
+    await db.db.insert(subscriptions).values({ userId: local.id, kind: 'need', category: 'housing', district: 'hamborn' });
+    const neighbour = await person('helper');
+    await db.db.insert(subscriptions).values({ userId: neighbour.id, kind: 'need', category: 'housing', district: 'walsum' });
+    // Two notifications this week: under a cap of 3 the local helper comes first, at a cap of 2 last.
+    await db.db.insert(notifications).values([1, 2].map((i) => ({ postId: 800_000 + i, userId: local.id, createdAt: new Date(clock.now().getTime() - i * DAY) })));
+    await catchUpHelperStats(db.db, clock.now());
+    const need: Need = { id: 900_020, kind: 'need', authorId: author.id, category: 'housing', district: 'hamborn' };
+    const capped = { ...ctx, waves: { ...ctx.waves, weeklyCap: 2 } };
+    expect(await rankHelpers(db.db, ctx, need, 10)).toEqual([
+      { id: local.id, far: false },
+      { id: neighbour.id, far: true },
+    ]);
+    expect(await rankHelpers(db.db, capped, need, 10)).toEqual([
+      { id: neighbour.id, far: true },
+      { id: local.id, far: false },
+    ]);
+    expect(await rankHelpers(db.db, ctx, need, 10)).toEqual([
+      { id: local.id, far: false },
+      { id: neighbour.id, far: true },
+    ]);
+  });
 });
 
 describe('the statistics on subscriptions (triggers on notifications, catchUpHelperStats)', () => {
