@@ -201,8 +201,8 @@ function streamSql(shape: WaveShape, district: Placeholder | null, spec: StreamS
 /**
  * The helpers of a tier whose statistics on their subscriptions are out of date (pending, or a window moved
  * on), with their statistics counted afresh from `notifications` (the SQL function pending_helper_stats,
- * whose plan PostgreSQL keeps per connection), in rank order, cut at `limit`. A few helpers: the ones told,
- * answering or erased since the last catch-up (catchUpHelperStats).
+ * which returns at once when nobody is pending: migration 0018), in rank order, cut at `limit`. A few
+ * helpers: the ones told, answering or erased since the last catch-up (catchUpHelperStats).
  */
 function pendingStreamSql(shape: WaveShape, districts: readonly Placeholder[] | null, spec: StreamSpec): SQL {
   const inDistricts = districts === null ? sql`null::text[]` : sql`array[${districtList(districts)}]::text[]`;
