@@ -11,6 +11,9 @@
  *                              against the best single ranking statement (section "Matcher: first wave")
  *   --no-first-wave            only the matcher cases (routePost to everyone) against the naive baseline
  *   --wave-needs=300           needs published per first-wave case
+ *   --catch-up-every=1         first wave: the catch-up sweep after every N needs (1: nobody is pending at a
+ *                              wave, as in a city whose needs come less often than the sweep runs; 5: the
+ *                              helpers of up to four earlier waves are)
  *   --dry-run                  print only, leave BENCHMARKS.md alone
  *   --render-only              measure nothing; rewrite the section from the figures recorded in it
  */
@@ -24,7 +27,7 @@ import { positiveInts } from './lib/cli';
 import { type Driver, serverVersion } from './lib/database';
 import { type Machine, mergeResults, readRecorded, renderConsole, renderSection, writeSection } from './lib/match-report';
 import { type MatchCase, type MatchResult, runMatchCase } from './lib/match-run';
-import { readRecordedWaves, renderWaveSection, writeWaveSection } from './lib/wave-report';
+import { mergeWaves, readRecordedWaves, renderWaveSection, writeWaveSection } from './lib/wave-report';
 import { runWaveCase, type WaveResult } from './lib/wave-run';
 
 const WARMUP = 20;
@@ -42,6 +45,7 @@ interface Options {
   matcher: boolean;
   firstWave: boolean;
   waveNeeds: number;
+  catchUpEvery: number;
   dryRun: boolean;
   renderOnly: boolean;
 }
@@ -58,6 +62,7 @@ function parseOptions(argv: string[]): Options {
       'first-wave': { type: 'boolean', default: false },
       'no-first-wave': { type: 'boolean', default: false },
       'wave-needs': { type: 'string', default: '300' },
+      'catch-up-every': { type: 'string', default: '1' },
       'dry-run': { type: 'boolean', default: false },
       'render-only': { type: 'boolean', default: false },
     },
@@ -73,6 +78,7 @@ function parseOptions(argv: string[]): Options {
     matcher: !values['first-wave'],
     firstWave: !values['no-first-wave'],
     waveNeeds: positiveInts(values['wave-needs'], 'wave-needs')[0]!,
+    catchUpEvery: positiveInts(values['catch-up-every'], 'catch-up-every')[0]!,
     dryRun: values['dry-run'],
     renderOnly: values['render-only'],
   };
@@ -125,14 +131,14 @@ async function main(): Promise<void> {
   for (const driver of options.renderOnly || !options.firstWave ? [] : options.drivers) {
     for (const helpers of options.helpers) {
       console.log(`${driver}, ${helpers} helpers: first wave of ${options.waveNeeds} needs`);
-      waves.push(await runWaveCase({ driver, helpers, needs: options.waveNeeds, waveSize: BENCH_WAVE_SIZE }, city, command, (line) => console.log(line)));
+      waves.push(await runWaveCase({ driver, helpers, needs: options.waveNeeds, waveSize: BENCH_WAVE_SIZE, catchUpEvery: options.catchUpEvery }, city, command, (line) => console.log(line)));
     }
   }
   if (options.matcher) console.log(`\n${renderConsole(results.length ? results : readRecorded(file))}`);
   if (waves.length) console.log(`\n${renderWaveSection(waves)}`);
   if (options.dryRun) return;
   if (results.length || options.renderOnly) writeSection(file, renderSection(mergeResults(readRecorded(file), results), await machine()));
-  if (waves.length || options.renderOnly) writeWaveSection(file, renderWaveSection(mergeResults(readRecordedWaves(file), waves)));
+  if (waves.length || options.renderOnly) writeWaveSection(file, renderWaveSection(mergeWaves(readRecordedWaves(file), waves)));
   console.log(`\nwrote ${path.relative(process.cwd(), file) || file}`);
 }
 
