@@ -89,6 +89,13 @@ export class DeliveryWorker {
   private readonly o: Required<Omit<DeliveryWorkerOptions, 'workerId' | 'paidBroadcast'>> & { paidBroadcast: boolean };
   private queue: Job[] = [];
   private outcomes: Outcome[] = [];
+  /**
+   * The 'sending' rows this worker holds: claimed and not yet recorded or given back. Only their leases
+   * are renewed. A row the worker claimed but lost — the database went away between the claim and the
+   * queue, or the claim's answer never came — is not among them, so its lease runs out and it is taken
+   * over like a dead process's row, instead of being renewed (and never sent) while this process lives.
+   */
+  private readonly held = new Set<number>();
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private loop?: Promise<void>;
@@ -355,27 +362,51 @@ export class DeliveryWorker {
     const rows: OutboxRow[] = [];
     for (const priority of [0, 1, 2]) {
       if (rows.length >= n) break;
-      const claimed = await this.o.db
-        .update(outbox)
-        .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, leaseUntil, leaseOwner: this.id })
-        .where(
-          inArray(
-            outbox.id,
-            sql`(select ${outbox.id} from ${outbox} where ${outbox.status} = 'pending' and ${outbox.priority} = ${priority} and ${outbox.notBefore} <= ${now} order by ${outbox.notBefore}, ${outbox.id} limit ${n - rows.length} for update skip locked)`,
-          ),
-        )
-        .returning();
-      rows.push(...claimed);
+      try {
+        const claimed = await this.o.db
+          .update(outbox)
+          .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, leaseUntil, leaseOwner: this.id })
+          .where(
+            inArray(
+              outbox.id,
+              sql`(select ${outbox.id} from ${outbox} where ${outbox.status} = 'pending' and ${outbox.priority} = ${priority} and ${outbox.notBefore} <= ${now} order by ${outbox.notBefore}, ${outbox.id} limit ${n - rows.length} for update skip locked)`,
+            ),
+          )
+          .returning();
+        this.hold(claimed);
+        rows.push(...claimed);
+      } catch (err) {
+        await this.giveBack(rows);
+        throw err;
+      }
     }
-    // Mirrors into channels and groups last, one per channel whose pace allows it: people never wait for them.
-    if (rows.length < n) {
-      const intervalMs = this.o.renderEnv.config.CHANNEL_INTERVAL;
-      rows.push(...(await claimChannelRows(this.o.db, this.o.clock, { limit: n - rows.length, intervalMs, leaseMs: this.o.leaseMs, owner: this.id })));
+    try {
+      // Mirrors into channels and groups last, one per channel whose pace allows it: people never wait for them.
+      if (rows.length < n) {
+        const intervalMs = this.o.renderEnv.config.CHANNEL_INTERVAL;
+        const channelRows = await claimChannelRows(this.o.db, this.o.clock, { limit: n - rows.length, intervalMs, leaseMs: this.o.leaseMs, owner: this.id });
+        this.hold(channelRows);
+        rows.push(...channelRows);
+      }
+      if (rows.length === 0) return 0;
+      rows.sort((a, b) => a.priority - b.priority || a.notBefore.getTime() - b.notBefore.getTime() || a.id - b.id);
+      await this.render(rows);
+    } catch (err) {
+      // Reading what to render failed (the database went away): nothing of these rows was queued or recorded.
+      await this.giveBack(rows);
+      throw err;
     }
-    if (rows.length === 0) return 0;
-    rows.sort((a, b) => a.priority - b.priority || a.notBefore.getTime() - b.notBefore.getTime() || a.id - b.id);
-    await this.render(rows);
     return rows.length;
+  }
+
+  private hold(rows: OutboxRow[]): void {
+    for (const row of rows) this.held.add(row.id);
+  }
+
+  /** Rows claimed but neither queued nor recorded: back to pending now, or (database away) once their lease runs out. */
+  private async giveBack(rows: OutboxRow[]): Promise<void> {
+    await this.release(rows.map((r) => r.id)).catch((err) => this.logError(err, 'could not release rows'));
+    for (const row of rows) this.held.delete(row.id);
   }
 
   private async render(rows: OutboxRow[]): Promise<void> {
@@ -476,6 +507,7 @@ export class DeliveryWorker {
             lease_owner = null
           from (values ${values}) as v(id, status, sent_at, message_id, error, not_before)
           where o.id = v.id and o.status = 'sending'`);
+        for (const o of batch) this.held.delete(o.id);
       } catch (err) {
         this.outcomes.unshift(...batch);
         this.logError(err, 'could not record delivery results; will retry');
@@ -494,11 +526,16 @@ export class DeliveryWorker {
       .update(outbox)
       .set({ status: 'pending', leaseUntil: null, leaseOwner: null, attempts: sql`greatest(${outbox.attempts} - 1, 0)` })
       .where(and(inArray(outbox.id, ids), eq(outbox.status, 'sending')));
+    for (const id of ids) this.held.delete(id);
   }
 
   private async releaseQueue(): Promise<void> {
     const ids = this.queue.splice(0).map((j) => j.row.id);
-    await this.release(ids).catch((err) => this.logError(err, 'could not release rows'));
+    // Not given back (the database is away): their leases run out and they are taken over.
+    await this.release(ids).catch((err) => {
+      for (const id of ids) this.held.delete(id);
+      this.logError(err, 'could not release rows');
+    });
   }
 
   /**
@@ -514,15 +551,17 @@ export class DeliveryWorker {
       .onConflictDoUpdate({ target: deliveryWorkers.id, set: { heartbeatAt: now } });
     // Rows whose result is being written right now are skipped (they are done, not abandoned): waiting
     // for that statement, which locks the same rows in another order, could deadlock with it.
-    await db
-      .update(outbox)
-      .set({ leaseUntil: new Date(now.getTime() + this.o.leaseMs) })
-      .where(
-        inArray(
-          outbox.id,
-          sql`(select ${outbox.id} from ${outbox} where ${outbox.status} = 'sending' and ${outbox.leaseOwner} = ${this.id} for update skip locked)`,
-        ),
-      );
+    if (this.held.size > 0) {
+      await db
+        .update(outbox)
+        .set({ leaseUntil: new Date(now.getTime() + this.o.leaseMs) })
+        .where(
+          inArray(
+            outbox.id,
+            sql`(select ${outbox.id} from ${outbox} where ${inArray(outbox.id, [...this.held])} and ${outbox.status} = 'sending' and ${outbox.leaseOwner} = ${this.id} for update skip locked)`,
+          ),
+        );
+    }
     const reclaimed = await db
       .update(outbox)
       .set({ status: 'pending', possibleDuplicate: true, leaseUntil: null, leaseOwner: null })

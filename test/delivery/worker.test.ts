@@ -148,6 +148,62 @@ describe('delivery worker', () => {
     expect(rows.every((r) => r.status === 'sent')).toBe(true);
   });
 
+  it('takes over rows it claimed but lost (the database went away before they were queued) once their lease runs out', async () => {
+    const people = await seedRecipients(3);
+    await queue(people);
+    // This live process claimed two rows, and the database went away before it queued them.
+    const lease = new Date(h.clock.now().getTime() + 10_000);
+    await h.db.db.execute(sql`update ${outbox} set status = 'sending', lease_owner = 'w-live', lease_until = ${lease}, attempts = 1 where id in (1, 2)`);
+    const worker = h.deliveryWorker({ renderers, workerId: 'w-live' });
+    expect((await worker.drain()).sent).toBe(1);
+    // Its heartbeat renews only the rows it holds: the lost ones are taken over when their lease ends.
+    h.clock.advance(11_000);
+    expect((await worker.drain()).sent).toBe(2);
+    const rows = await h.db.db.select().from(outbox).orderBy(outbox.id);
+    expect(rows.map((r) => [r.status, r.possibleDuplicate])).toEqual([
+      ['sent', true],
+      ['sent', true],
+      ['sent', false],
+    ]);
+  });
+
+  it('gives claimed rows back at once when it cannot read what to render them with', async () => {
+    const people = await seedRecipients(3);
+    await queue(people);
+    // The first read of the recipients after the claim fails, as when the database restarts right then.
+    let failNext = true;
+    const db = new Proxy(h.db.db, {
+      get(target, property, receiver) {
+        if (property !== 'select') return Reflect.get(target, property, receiver) as unknown;
+        return (...args: Parameters<typeof target.select>) => {
+          const builder = target.select(...args);
+          return new Proxy(builder, {
+            get(b, p) {
+              if (p !== 'from') return Reflect.get(b, p) as unknown;
+              return (table: Parameters<typeof b.from>[0]) => {
+                if (table === users && failNext) {
+                  failNext = false;
+                  throw new Error('Connection terminated unexpectedly');
+                }
+                return b.from(table);
+              };
+            },
+          });
+        };
+      },
+    });
+    const worker = h.deliveryWorker({ renderers, db });
+    await expect(worker.drain()).rejects.toThrow('Connection terminated');
+    const back = await h.db.db.select().from(outbox).orderBy(outbox.id);
+    expect(back.map((r) => [r.status, r.attempts, r.leaseOwner])).toEqual([
+      ['pending', 0, null],
+      ['pending', 0, null],
+      ['pending', 0, null],
+    ]);
+    expect((await worker.drain()).sent).toBe(3);
+    expect((await h.db.db.select().from(outbox)).every((r) => r.status === 'sent' && !r.possibleDuplicate)).toBe(true);
+  });
+
   it('gives back unsent rows on a graceful stop', async () => {
     h.telegram.latencyMs = 20;
     const people = await seedRecipients(30);
