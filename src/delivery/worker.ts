@@ -403,7 +403,7 @@ export class DeliveryWorker {
     for (const row of rows) this.held.add(row.id);
   }
 
-  /** Rows claimed but neither queued nor recorded: back to pending now, or (database away) once their lease runs out. */
+  /** Rows claimed but not dispatched or recorded: back to pending now, or (database away) once their lease runs out. */
   private async giveBack(rows: OutboxRow[]): Promise<void> {
     await this.release(rows.map((r) => r.id)).catch((err) => this.logError(err, 'could not release rows'));
     for (const row of rows) this.held.delete(row.id);
@@ -530,12 +530,7 @@ export class DeliveryWorker {
   }
 
   private async releaseQueue(): Promise<void> {
-    const ids = this.queue.splice(0).map((j) => j.row.id);
-    // Not given back (the database is away): their leases run out and they are taken over.
-    await this.release(ids).catch((err) => {
-      for (const id of ids) this.held.delete(id);
-      this.logError(err, 'could not release rows');
-    });
+    await this.giveBack(this.queue.splice(0).map((j) => j.row));
   }
 
   /**

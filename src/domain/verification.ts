@@ -50,7 +50,12 @@ export function isProtectedNeed(ctx: Protection, post: Pick<PostRow, 'kind' | 'c
 
 /** `and <u is verified>` for a protected need, nothing otherwise: appended to a recipient query's conditions on `u`. */
 export function protectedNeedSql(ctx: Protection, post: Pick<PostRow, 'kind' | 'category'>): SQL {
-  return isProtectedNeed(ctx, post) ? sql` and ${verifiedHelperSql()}` : sql``;
+  return verifiedOnlySql(isProtectedNeed(ctx, post));
+}
+
+/** `and <u is verified>` when only verified helpers may be told, nothing otherwise (protectedNeedSql, the wave's shape). */
+export function verifiedOnlySql(verifiedOnly: boolean): SQL {
+  return verifiedOnly ? sql` and ${verifiedHelperSql()}` : sql``;
 }
 
 /** Whether a user is a verified helper now (verifiedHelperSql for one row). */

@@ -6,7 +6,7 @@ import { contacts, helperStatsPending, notifications, outbox, posts, PRIORITY, t
 import { coveringDistricts, reachableHelperSql, type RoutingContext } from './matching';
 import { enqueue, OUTBOX_KINDS } from './outbox';
 import { effectiveQuietHours, quietUntil, quietUntilSqlOf, quietUntilValues } from './time';
-import { isProtectedNeed, verifiedHelperSql } from './verification';
+import { isProtectedNeed, verifiedOnlySql } from './verification';
 
 /** How long "Pause for a week" lasts. */
 export const PAUSE_FOR_A_WEEK_MS = 7 * 86_400_000;
@@ -112,7 +112,7 @@ function districtList(districts: readonly Placeholder[]): SQL {
  * whole city: how many; null for a whole-city need), how many neighbouring districts the search may widen
  * to, whether only verified helpers may be told, and which tiers it reads (see tellNext). Its text is built
  * once per shape (shapedStatement): every value is a placeholder (`bound`, localDistrict, nearDistrict)
- * bound at each run (rankingValues). Building the text again at every wave cost ~0.7 ms of JavaScript.
+ * bound at each run (ranking). Building the text again at every wave cost ~0.7 ms of JavaScript.
  */
 interface WaveShape {
   local: number | null;
@@ -125,7 +125,7 @@ function shapeKey(shape: WaveShape): string {
   return `${shape.tiers}:${shape.local ?? 'city'}:${shape.near}:${shape.verifiedOnly ? 'verified' : 'all'}`;
 }
 
-/** The placeholders of the values every wave statement binds (rankingValues). */
+/** The placeholders of the values every wave statement binds (ranking). */
 const bound = {
   postId: sql.placeholder('postId'),
   authorId: sql.placeholder('authorId'),
@@ -137,23 +137,17 @@ const bound = {
 const localDistrict = (i: number) => sql.placeholder(`local${i}`);
 const nearDistrict = (i: number) => sql.placeholder(`near${i}`);
 
-/** The neighbouring districts a need's search may widen to (none for a whole-city need). */
-function nearDistricts(ctx: WaveContext, post: RankedPost): readonly string[] {
-  if (post.district === WHOLE_CITY) return [];
+/**
+ * A need's ranking at `now`, cut at `limit`, reading `tiers`: the shape of its statement and the values of
+ * the shape's placeholders (its local districts, the neighbouring ones it may widen to, and the rest).
+ */
+function ranking(ctx: WaveContext, post: RankedPost, tiers: WaveShape['tiers'], now: Date, limit: number): { shape: WaveShape; values: Record<string, unknown> } {
   const local = coveringDistricts(post.district);
-  return ctx.waves.neighbours(post.district).filter((d) => d !== WHOLE_CITY && !local?.includes(d));
-}
-
-function waveShape(ctx: WaveContext, post: RankedPost, tiers: WaveShape['tiers']): WaveShape {
-  return { local: coveringDistricts(post.district)?.length ?? null, near: nearDistricts(ctx, post).length, verifiedOnly: isProtectedNeed(ctx, post), tiers };
-}
-
-/** The values of a need's ranking at `now`, cut at `limit`, for the placeholders of its shape. */
-function rankingValues(ctx: WaveContext, post: RankedPost, now: Date, limit: number): Record<string, unknown> {
+  const near = post.district === WHOLE_CITY ? [] : ctx.waves.neighbours(post.district).filter((d) => d !== WHOLE_CITY && !local?.includes(d));
   const values: Record<string, unknown> = { postId: post.id, authorId: post.authorId, category: post.category, now, limit, weeklyCap: ctx.waves.weeklyCap };
-  for (const [i, district] of (coveringDistricts(post.district) ?? []).entries()) values[`local${i}`] = district;
-  for (const [i, district] of nearDistricts(ctx, post).entries()) values[`near${i}`] = district;
-  return values;
+  for (const [i, district] of (local ?? []).entries()) values[`local${i}`] = district;
+  for (const [i, district] of near.entries()) values[`near${i}`] = district;
+  return { shape: { local: local?.length ?? null, near: near.length, verifiedOnly: isProtectedNeed(ctx, post), tiers }, values };
 }
 
 /** A tier's streams: which districts, whether from the neighbours, whether capped, and which rows of a helper count first. */
@@ -172,7 +166,7 @@ interface StreamSpec {
 function candidateSql(shape: WaveShape, spec: StreamSpec): SQL {
   return sql`not exists (select 1 from ${subscriptions} o
           where o.user_id = s.user_id and o.kind = 'need' and o.category = ${bound.category} and o.district <> s.district and (${spec.other}))
-        and ${reachableHelperSql(bound.authorId, bound.now)}${shape.verifiedOnly ? sql` and ${verifiedHelperSql()}` : sql``}
+        and ${reachableHelperSql(bound.authorId, bound.now)}${verifiedOnlySql(shape.verifiedOnly)}
         and not exists (select 1 from ${notifications} t where t.post_id = ${bound.postId} and t.user_id = s.user_id)`;
 }
 
@@ -317,7 +311,8 @@ function rankingTiers(shape: WaveShape): SQL[] {
  * tellNext): the tests compare it with the ranking written the plain way.
  */
 export async function rankHelpers(db: Executor, ctx: WaveContext, post: RankedPost, limit: number): Promise<{ id: number; far: boolean }[]> {
-  return rankStatement(db, waveShape(ctx, post, 'all'), rankingValues(ctx, post, ctx.clock.now(), limit));
+  const { shape, values } = ranking(ctx, post, 'all', ctx.clock.now(), limit);
+  return rankStatement(db, shape, values);
 }
 
 const rankStatement = shapedStatement<WaveShape, { id: number; far: boolean }>(
@@ -335,8 +330,9 @@ const rankStatement = shapedStatement<WaveShape, { id: number; far: boolean }>(
  * no next wave, and the need on the coordinators' desk from now (if it was not already).
  */
 async function tellTiers(db: Executor, ctx: WaveContext, post: WavePost, now: Date, limit: number, tiers: 'local' | 'rest', record: WaveRecord): Promise<Wave> {
-  const [row] = await tellStatement(db, waveShape(ctx, post, tiers), {
-    ...rankingValues(ctx, post, now, limit),
+  const { shape, values } = ranking(ctx, post, tiers, now, limit);
+  const [row] = await tellStatement(db, shape, {
+    ...values,
     ...quietUntilValues(now, ctx.timeZone, ctx.quietHours),
     wave: record.wave,
     write: record.write,
