@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { GrammyError, type InlineKeyboard } from 'grammy';
 import type { z } from 'zod';
+import { telegramLength } from '../presentation/format';
 import { deferKeyboardRemoval, removeKeyboardNow } from './closing-calls';
 import type { Context, DialogState } from './context';
 
@@ -77,6 +78,18 @@ async function showDialogStep(
 /** A step's text with a one-line hint above it (text typed where a button was expected), or as it is. */
 export function underHint(hint: string | undefined, text: string): string {
   return hint ? `${hint}\n\n${text}` : text;
+}
+
+/** Telegram's limit for a message's text, as Telegram counts it (telegramLength). */
+export const MESSAGE_TEXT_MAX = 4096;
+
+/**
+ * A long step (the notice composer's preview) with the hint above it when both fit in one message;
+ * otherwise the step as it is, and the hint in `before`, to be sent on its own first.
+ */
+export function underHintIfFits(hint: string | undefined, text: string): { before?: string; text: string } {
+  const combined = underHint(hint, text);
+  return hint === undefined || telegramLength(combined) <= MESSAGE_TEXT_MAX ? { text: combined } : { before: hint, text };
 }
 
 /**

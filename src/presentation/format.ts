@@ -45,6 +45,15 @@ export function shorten(text: string, max: number): string {
   return `${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
 
+/**
+ * The length Telegram counts for a text the bot writes as HTML: tags do not count, an entity
+ * (`&amp;`, `&lt;`, …) counts as the one character it stands for, and characters are Unicode code points.
+ */
+export function telegramLength(html: string): number {
+  const plain = html.replace(/<[^>]*>/g, '').replace(/&(?:#\d+|#x[\da-f]+|[a-z]+);/gi, '.');
+  return [...plain].length;
+}
+
 /** Minutes after midnight as "22:00". */
 export function formatMinutes(minutes: number): string {
   return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;

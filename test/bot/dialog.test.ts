@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Context, DialogState } from '../../src/bot/context';
-import { defineDialog } from '../../src/bot/dialog';
+import { defineDialog, MESSAGE_TEXT_MAX, underHintIfFits } from '../../src/bot/dialog';
+import { telegramLength } from '../../src/presentation/format';
 import { createSilentLogger } from '../../src/logger';
 
 const draft = defineDialog({
@@ -98,5 +99,25 @@ describe('defineDialog', () => {
     const { ctx, session } = fakeContext(saved());
     await draft.end(ctx);
     expect(session.dialog).toBeUndefined();
+  });
+});
+
+describe('underHintIfFits', () => {
+  it('counts what Telegram counts: tags not at all, an entity as one character, emoji as one', () => {
+    expect(telegramLength('<b>Q&amp;A</b> &lt;3')).toBe(6);
+    expect(telegramLength('🇺🇦 ок')).toBe(5);
+    expect(telegramLength('<a href="https://t.me/x?a=1&amp;b=2">Link</a>')).toBe(4);
+  });
+
+  it('puts the hint above the step while both fit in one message, and before it on its own when not', () => {
+    const hint = 'Bitte wählen Sie mit den Knöpfen unten.';
+    const fitting = 'x'.repeat(MESSAGE_TEXT_MAX - [...hint].length - 2);
+    expect(underHintIfFits(hint, fitting)).toEqual({ text: `${hint}\n\n${fitting}` });
+    // Escaped characters count once: HTML far longer than the limit still takes the hint.
+    const escaped = '&amp;'.repeat(MESSAGE_TEXT_MAX - [...hint].length - 2);
+    expect(underHintIfFits(hint, escaped)).toEqual({ text: `${hint}\n\n${escaped}` });
+    const tooLong = `${fitting}y`;
+    expect(underHintIfFits(hint, tooLong)).toEqual({ before: hint, text: tooLong });
+    expect(underHintIfFits(undefined, tooLong)).toEqual({ text: tooLong });
   });
 });

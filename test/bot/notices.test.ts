@@ -215,6 +215,23 @@ describe('composing and sending a notice', () => {
     expect(coordinator.buttons(again.sent[0])).toEqual(['✏️ Deutsch', '‹ Zurück', '✖️ Abbrechen']); // nobody to send to here
   });
 
+  it('counts a preview as Telegram does: a text full of "&" still takes the hint in one message', async () => {
+    const coordinator = h.user(COORDINATOR);
+    await coordinator.send('/broadcast');
+    await coordinator.click('👥 Alle');
+    await coordinator.click('Weiter ›');
+    await coordinator.click('Weiter ›');
+    // 3,480 characters; as HTML ("&amp;") 6,960, far over Telegram's 4,096, which counts the characters.
+    await coordinator.send('Q&A '.repeat(870).trim());
+    await coordinator.click('⏭ Diese Sprache überspringen');
+    await coordinator.click('⏭ Diese Sprache überspringen');
+    await coordinator.click('➡️ Ohne Anhang weiter');
+    const again = await coordinator.send('senden');
+    expect(again.sent).toHaveLength(1);
+    expect(again.sent[0]!.text).toMatch(/^Bitte wählen Sie mit den Knöpfen unten\. Abbrechen: \/cancel\n\n[^]*Q&A Q&A/);
+    expect(coordinator.buttons(again.sent[0])).toEqual(['✏️ Deutsch', '‹ Zurück', '✖️ Abbrechen']);
+  });
+
   it('sends with a photo, falls back to German, and refuses texts too long for a caption', async () => {
     const p = await population();
     const coordinator = h.user(COORDINATOR);

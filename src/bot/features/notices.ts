@@ -23,7 +23,7 @@ import { createCallbackData, keyField } from '../../presentation/callback-data/c
 import { noticeData } from '../../presentation/callback-data/notices';
 import { reportData } from '../../presentation/callback-data/reports';
 import { type Context, requireUser } from '../context';
-import { answerStale, defineDialog, showScreen, underHint } from '../dialog';
+import { answerStale, defineDialog, showScreen, underHintIfFits } from '../dialog';
 import { createDistrictKeyboard } from '../../presentation/keyboards';
 import { formatDate, shorten } from '../../presentation/format';
 import { type Authorized, gate } from '../permissions';
@@ -187,9 +187,6 @@ function keyboardFor(ctx: Context, step: Step, c: Composer_, recipients: number)
   }
 }
 
-/** Telegram's limit for a message's text (the HTML as written is never shorter than what counts). */
-const MESSAGE_TEXT_MAX = 4096;
-
 /**
  * Shows a step of the composer. A `lead` (a hint) goes above the step in the same message; a preview too
  * long to take it as well gets it as a message of its own, before.
@@ -198,9 +195,9 @@ async function goTo(ctx: Authorized, step: Step, c: Composer_, asNewMessage = fa
   // Counted once per preview: the text and the send button show the same number.
   const recipients = step === 'preview' ? await countNoticeRecipients(ctx.deps.db, toDraft(c), ctx.user.id) : 0;
   const text = render(ctx, step, c, recipients);
-  const fits = lead === undefined || underHint(lead, text).length <= MESSAGE_TEXT_MAX;
-  if (!fits) await ctx.reply(lead);
-  await composerDialog.show(ctx, step, c, fits ? underHint(lead, text) : text, keyboardFor(ctx, step, c, recipients), asNewMessage);
+  const shown = underHintIfFits(lead, text);
+  if (shown.before !== undefined) await ctx.reply(shown.before);
+  await composerDialog.show(ctx, step, c, shown.text, keyboardFor(ctx, step, c, recipients), asNewMessage);
 }
 
 /** Wanted languages without a text yet (the machine can fill them). */
