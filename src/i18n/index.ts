@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import i18next, { type TFunction } from 'i18next';
+import i18next, { type i18n, type TFunction } from 'i18next';
 import { LOCALES, type Locale } from '../config';
 import { PROJECT_ROOT } from '../util/project-root';
 
@@ -36,8 +36,8 @@ export interface Translator {
   fixed(locale: Locale): TFunction;
 }
 
-/** Builds an isolated i18next instance from locales/. */
-export function createTranslator(defaultLocale: Locale = 'de', dir = LOCALES_DIR): Translator {
+/** An isolated i18next instance with locales/ (the translator's; tests compare against its own `t`). */
+export function createI18next(defaultLocale: Locale = 'de', dir = LOCALES_DIR): i18n {
   const resources = readLocaleFiles(dir);
   const instance = i18next.createInstance();
   void instance.init({
@@ -49,11 +49,17 @@ export function createTranslator(defaultLocale: Locale = 'de', dir = LOCALES_DIR
     interpolation: { escapeValue: true, escape: escapeHtml },
     returnNull: false,
   });
+  return instance;
+}
+
+/** The bot's translator, on an isolated i18next instance. */
+export function createTranslator(defaultLocale: Locale = 'de', dir = LOCALES_DIR): Translator {
+  const instance = createI18next(defaultLocale, dir);
   const cache = new Map<Locale, TFunction>();
   const fixed = (locale: Locale) => {
     let t = cache.get(locale);
     if (!t) {
-      t = memoisePlainKeys(instance.getFixedT(locale));
+      t = fastLookups(instance, locale);
       cache.set(locale, t);
     }
     return t;
@@ -65,23 +71,37 @@ export function createTranslator(defaultLocale: Locale = 'de', dir = LOCALES_DIR
 }
 
 /**
- * The resources never change after start-up, so a key asked for without options (a button's label, a
- * heading) has one answer per language: it is looked up once and then read from a map. Keys with options
- * (interpolation, plurals, context) go to i18next every time. bench:updates: i18next was ~4 % of the bot's
- * CPU, most of it labels rebuilt for every keyboard.
+ * A fixed-language `t` with two short cuts, each giving exactly what i18next's own fixed `t` gives
+ * (test/i18n/locales.test.ts compares them for every key of every language):
+ * - The resources never change after start-up, so a key asked for without options (a button's label, a
+ *   heading) has one answer per language: it is looked up once and then read from a map. bench:updates:
+ *   i18next was ~4 % of the bot's CPU, most of it labels rebuilt for every keyboard.
+ * - A key with options (interpolation, plurals) goes to the instance's `t` with the language among the
+ *   options. The fixed `t` of i18next 25 copies all of its options into a new object at every call:
+ *   ~60 µs for the greeting on the development machine, ~17 µs this way.
  */
-function memoisePlainKeys(t: TFunction): TFunction {
+function fastLookups(instance: i18n, locale: Locale): TFunction {
+  const fixed = instance.getFixedT(locale);
   const plain = new Map<string, unknown>();
-  const memoised = (key: unknown, ...rest: unknown[]) => {
-    if (rest.length > 0 || typeof key !== 'string') return (t as unknown as (...args: unknown[]) => unknown)(key, ...rest);
-    let value = plain.get(key);
-    if (value === undefined) {
-      value = t(key);
-      plain.set(key, value);
+  const t = (key: unknown, ...rest: unknown[]) => {
+    if (typeof key !== 'string') return (fixed as unknown as (...args: unknown[]) => unknown)(key, ...rest);
+    if (rest.length === 0) {
+      let value = plain.get(key);
+      if (value === undefined) {
+        value = fixed(key);
+        plain.set(key, value);
+      }
+      return value;
     }
-    return value;
+    const [options] = rest;
+    if (rest.length === 1 && typeof options === 'object' && options !== null && !Array.isArray(options)) {
+      const o = options as { lng?: unknown; keyPrefix?: unknown };
+      // The fixed `t` would apply a key prefix or another language from the options; those go to it.
+      if (o.lng === undefined && o.keyPrefix === undefined) return instance.t(key, { ...options, lng: locale } as never);
+    }
+    return (fixed as unknown as (...args: unknown[]) => unknown)(key, ...rest);
   };
-  return Object.assign(memoised, t);
+  return Object.assign(t, fixed);
 }
 
 /** Maps Telegram's language_code to one of ours; anything else gets the default. */

@@ -1,5 +1,5 @@
 import { LOCALES } from '../../src/config';
-import { createTranslator, readLocaleFiles } from '../../src/i18n';
+import { createI18next, createTranslator, readLocaleFiles } from '../../src/i18n';
 
 type Tree = { [key: string]: string | Tree };
 
@@ -13,6 +13,7 @@ function flatten(tree: Tree, prefix = ''): Map<string, string> {
   return out;
 }
 
+const PLURAL_FORMS = ['zero', 'one', 'two', 'few', 'many', 'other'] as const;
 const PLURAL = /_(zero|one|two|few|many|other)$/;
 const resources = readLocaleFiles();
 const flat = Object.fromEntries(LOCALES.map((l) => [l, flatten(resources[l])])) as Record<(typeof LOCALES)[number], Map<string, string>>;
@@ -108,6 +109,35 @@ describe('locales', () => {
   it('escapes interpolated values for Telegram HTML', () => {
     const t = createTranslator();
     expect(t.t('de', 'start.welcomeBack', { name: '<b>Bob</b> & "Co"' })).toBe('👋 Willkommen zurück, &lt;b&gt;Bob&lt;/b&gt; &amp; &quot;Co&quot;!');
+  });
+
+  it('answers every key of every language exactly as i18next’s own fixed t does, with and without values', () => {
+    const translator = createTranslator();
+    const reference = createI18next();
+    // Values that HTML escaping changes, and counts that reach every plural form of uk, de and ru.
+    const value = '<i>Q&A</i> "Ольга"';
+    let compared = 0;
+    for (const locale of LOCALES) {
+      const ours = translator.fixed(locale);
+      const theirs = reference.getFixedT(locale);
+      for (const key of new Set([...flat[locale].keys()].map((k) => k.replace(PLURAL, '')))) {
+        const names = new Set<string>();
+        for (const k of [key, ...PLURAL_FORMS.map((f) => `${key}_${f}`)]) {
+          for (const m of (flat[locale].get(k) ?? '').matchAll(/\{\{-?\s*([\w.]+)/g)) names.add(m[1]!);
+        }
+        const values = Object.fromEntries([...names].map((n) => [n, value]));
+        expect(ours(key)).toBe(theirs(key));
+        for (const count of [0, 1, 2, 5, 11, 21, 22]) {
+          expect(ours(key, { ...values, count })).toBe(theirs(key, { ...values, count }));
+        }
+        expect(ours(key, values)).toBe(theirs(key, values));
+        compared++;
+      }
+      // Another language or a missing key among the options: i18next's own handling.
+      expect(ours('start.welcomeBack', { name: value, lng: 'de' })).toBe(theirs('start.welcomeBack', { name: value, lng: 'de' }));
+      expect(ours('no.such.key', { name: value })).toBe(theirs('no.such.key', { name: value }));
+    }
+    expect(compared).toBeGreaterThan(1000);
   });
 
   it('answers a key without options from memory, and a key with options afresh each time', () => {
