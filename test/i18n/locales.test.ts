@@ -127,6 +127,7 @@ describe('locales', () => {
         }
         const values = Object.fromEntries([...names].map((n) => [n, value]));
         expect(ours(key)).toBe(theirs(key));
+        expect(translator.t(locale, key)).toBe(theirs(key));
         for (const count of [0, 1, 2, 5, 11, 21, 22]) {
           expect(ours(key, { ...values, count })).toBe(theirs(key, { ...values, count }));
         }
